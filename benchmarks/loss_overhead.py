@@ -1,0 +1,173 @@
+"""Forward+backward time of each loss relative to plain SimCLR InfoNCE, measured in one run.
+
+Every repetition times a block of back-to-back calls of every loss, in shuffled order, on the
+same inputs; the table reports the median time per call and its ratio to ``simclr`` from the
+same run.
+
+    python benchmarks/loss_overhead.py                    # CPU, writes results/loss_overhead.md
+    python benchmarks/loss_overhead.py --device cuda --out results/loss_overhead_cuda.md
+"""
+
+import argparse
+import platform
+import random
+import statistics
+import time
+from pathlib import Path
+
+import torch
+
+from solo_tricl.losses import (
+    FeatureImportance,
+    InfoNCELoss,
+    KernelInfoNCELoss,
+    KernelMixtureLoss,
+    NCLLoss,
+    SpectralTriCLLoss,
+    TriCLLoss,
+)
+
+SIZES = [(256, 256), (512, 2048)]
+# name -> (factory, target ratio or None, the size the target applies to or None for all)
+TARGETS = {
+    "ncl": (1.05, None),
+    "tricl": (1.3, 256),
+    "kernel": (1.2, None),
+    "mixture_sum": (2.1, None),
+    "mixture_concat": (2.1, None),
+}
+
+
+def make_losses(k: int, device: str):
+    importance = FeatureImportance(k).to(device)
+    return {
+        "simclr": InfoNCELoss(0.2),
+        "ncl": NCLLoss(0.2, "rep_relu"),
+        "ncl_relu": NCLLoss(0.2, "relu"),
+        "tricl": TriCLLoss(importance, 0.2),
+        "tricl_view1": TriCLLoss(importance, 0.2, anchors="view1"),
+        "spectral_tricl": SpectralTriCLLoss(importance),
+        "kernel": KernelInfoNCELoss(1.0, 0.5),
+        "mixture_sum": KernelMixtureLoss(1.0, 0.5, 0.5, 0.4, "sum"),
+        "mixture_concat": KernelMixtureLoss(1.0, 0.5, 0.5, 0.4, "concat"),
+    }
+
+
+def sync(device: str) -> None:
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+
+
+def time_block(loss_fn, z0, z1, device, calls: int, clock) -> float:
+    """Mean seconds of one forward+backward over ``calls`` back-to-back calls."""
+    sync(device)
+    start = clock()
+    for _ in range(calls):
+        z0.grad = z1.grad = None
+        loss_fn(z0, z1).backward()
+    sync(device)
+    return (clock() - start) / calls
+
+
+def measure(b: int, k: int, device: str, repeats: int, warmup: int, calls: int, clock):
+    generator = torch.Generator().manual_seed(0)
+    z0 = torch.randn(b, k, generator=generator).to(device).requires_grad_()
+    z1 = torch.randn(b, k, generator=generator).to(device).requires_grad_()
+    losses = make_losses(k, device)
+    times = {name: [] for name in losses}
+    order = list(losses)
+    for rep in range(warmup + repeats):
+        random.shuffle(order)
+        for name in order:
+            elapsed = time_block(losses[name], z0, z1, device, calls, clock)
+            if rep >= warmup:
+                times[name].append(elapsed)
+    return {name: statistics.median(t) for name, t in times.items()}
+
+
+NOTES = """\
+## Where the time goes
+
+- **ncl** (default `rep_relu`) is SimCLR plus one elementwise map forward and the gelu
+  gradient backward, which costs `erf` and `exp` per entry of the (2B, k) projector output.
+  `ncl_relu` shows the same loss with a plain relu gradient. Both are a few percent of a
+  step that the (2B, 2B, k) Gram matmuls dominate, so a run-to-run spread of a few percent on
+  a shared 2-core machine decides whether `ncl` lands just under or just over 1.05x (runs
+  while developing gave 1.01x to 1.07x).
+- **tricl** adds the importance scaling of the anchors and the decorrelation term, whose
+  C = zhat^T zhat is a (k, 2B, k) matmul forward and one more backward (the gradient is the
+  closed form 4/(N k^2) zhat (C - I)). At k = 256 that is about a third of the Gram's flops:
+  its floor. At k = 2048 > 2B the k x k product costs more than the Gram itself, so triCL
+  costs more than twice SimCLR there; the paper's CIFAR projector (k = 256, B = 256) is on
+  the cheap side of that line.
+- **kernel** computes D^2 from the same Gram matmul (with a hand-written backward) and one
+  fractional power; **mixture_sum** shares D^2 between its two terms, **mixture_concat**
+  computes it on each half.
+"""
+
+
+def verdict(name: str, k: int, ratio: float) -> str:
+    if name not in TARGETS:
+        return ""
+    target, only_k = TARGETS[name]
+    if only_k is not None and k != only_k:
+        return f"(target <= {target}x applies at k = {only_k})"
+    return f"<= {target}x: {'met' if ratio <= target else 'MISSED'}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--repeats", type=int, default=30)
+    parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--calls", type=int, default=5, help="back-to-back calls per timed block")
+    parser.add_argument(
+        "--threads", type=int, default=1,
+        help="torch CPU threads (default 1: with one thread the CPU time of this thread is "
+        "measured, which other processes on a shared machine barely disturb)",
+    )
+    parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "loss_overhead.md"))
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    on_cpu = args.device == "cpu"
+    clock = time.thread_time if on_cpu and args.threads == 1 else time.perf_counter
+    clock_name = "CPU time of the timing thread" if clock is time.thread_time else "wall time"
+    random.seed(0)
+
+    lines = [
+        "# Loss overhead: forward + backward time relative to SimCLR InfoNCE",
+        "",
+        f"Command: `python benchmarks/loss_overhead.py --device {args.device} "
+        f"--repeats {args.repeats} --calls {args.calls} --threads {args.threads}`",
+        "",
+        f"Device: {device_name(args.device)}; torch {torch.__version__}; "
+        f"{torch.get_num_threads()} CPU thread(s), {clock_name}; fp32. Each repetition times a block of "
+        f"{args.calls} back-to-back calls of every loss, in shuffled order; the table gives the "
+        f"median over {args.repeats} repetitions (after {args.warmup} warm-up rounds) of the "
+        "time per call. B is the batch per view (2B rows).",
+        "",
+    ]
+    for b, k in SIZES:
+        medians = measure(b, k, args.device, args.repeats, args.warmup, args.calls, clock)
+        base = medians["simclr"]
+        lines += [f"## B = {b}, k = {k}", "", "| loss | ms | ratio to simclr | target |",
+                  "|---|---:|---:|---|"]
+        for name, seconds in medians.items():
+            ratio = seconds / base
+            lines.append(f"| {name} | {seconds * 1e3:.2f} | {ratio:.2f} | {verdict(name, k, ratio)} |")
+        lines.append("")
+        print("\n".join(lines[-len(medians) - 5:]), flush=True)
+    lines.append(NOTES)
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text("\n".join(lines))
+    print(f"wrote {args.out}")
+
+
+def device_name(device: str) -> str:
+    if device.startswith("cuda"):
+        return torch.cuda.get_device_name(device)
+    return f"CPU ({platform.processor() or platform.machine()})"
+
+
+if __name__ == "__main__":
+    main()

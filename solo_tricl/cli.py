@@ -1,0 +1,47 @@
+"""The ``solo-tricl`` command: one entry point, one subcommand per job.
+
+Subcommands are imported only when run, so ``solo-tricl --help`` stays fast and works without
+either host installed.
+"""
+
+import argparse
+import importlib
+import sys
+from typing import List, Optional
+
+from solo_tricl.errors import CommandError
+
+# name -> (module, configure function, run function, one-line help)
+SUBCOMMANDS = {}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="solo-tricl",
+        description="triCL, NCL, kernel InfoNCE and COCOA for solo-learn and OpenCLIP.",
+        allow_abbrev=False,
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (module_name, configure, run, help_text) in SUBCOMMANDS.items():
+        sub = subparsers.add_parser(name, help=help_text, description=help_text, allow_abbrev=False)
+        sub.set_defaults(_run=(module_name, run))
+        getattr(importlib.import_module(module_name), configure)(sub)
+    return parser
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    try:
+        module_name, run = args._run
+        return getattr(importlib.import_module(module_name), run)(args) or 0
+    except CommandError as error:
+        print(f"solo-tricl {args.command}: error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,83 @@
+"""Mixtures of a gamma-kernel InfoNCE with the Gaussian (SimCLR) one."""
+
+import torch
+import torch.nn as nn
+
+from solo_tricl.losses._checks import require_choice, require_in_range, require_positive
+from solo_tricl.losses.infonce import contrastive_cross_entropy, pair_views
+from solo_tricl.losses.kernel import kernel_logits, require_gamma, squared_distances
+
+MIXTURES = ("sum", "concat")
+
+
+class KernelMixtureLoss(nn.Module):
+    """``lam * L(gamma, tau1) + (1 - lam) * L(2, tau2)`` of two kernel InfoNCE terms.
+
+    * ``mixture="sum"`` (simple sum): both terms on the same normalised embedding; the squared
+      distances are computed once and shared.
+    * ``mixture="concat"`` (concatenation sum): the (B, 2d) embedding is normalised as a
+      whole, the gamma kernel sees dims ``[0:d]`` and the Gaussian dims ``[d:2d]``.
+
+    Reference: Tan et al., "Contrastive Learning is Spectral Clustering on Similarity Graph",
+    ICLR 2024.
+
+    Args:
+        gamma: exponent of the first kernel, in (0, 2].
+        lam: weight of the gamma-kernel term, in [0, 1].
+        tau1: temperature of the gamma-kernel term, > 0.
+        tau2: temperature of the Gaussian term, > 0 (Gaussian at tau2 == SimCLR at tau2 / 2).
+        mixture: ``"sum"`` or ``"concat"``.
+        eps: added to D^2 before fractional powers.
+
+    Shapes:
+        z0, z1: (B, k), k even for ``"concat"``. Output: scalar.
+
+    Examples:
+        >>> loss_fn = KernelMixtureLoss(gamma=1.0, lam=0.5, tau1=0.5, tau2=0.4)
+        >>> loss = loss_fn(torch.randn(8, 32), torch.randn(8, 32))
+    """
+
+    def __init__(
+        self,
+        gamma: float = 1.0,
+        lam: float = 0.5,
+        tau1: float = 0.5,
+        tau2: float = 0.4,
+        mixture: str = "sum",
+        eps: float = 1e-6,
+    ):
+        super().__init__()
+        self.gamma = require_gamma(gamma)
+        self.lam = require_in_range("lam", lam, 0.0, 1.0)
+        self.tau1 = require_positive("tau1", tau1)
+        self.tau2 = require_positive("tau2", tau2)
+        self.mixture = require_choice("mixture", mixture, MIXTURES)
+        self.eps = require_positive("eps", eps)
+
+    def forward(self, z0: torch.Tensor, z1: torch.Tensor) -> torch.Tensor:
+        batch = pair_views(z0, z1)
+        if self.mixture == "sum":
+            sq_gamma = sq_gauss = squared_distances(
+                batch.local, batch.all, batch.self_cols, self.eps
+            )
+        else:
+            k = z0.shape[1]
+            if k % 2:
+                raise ValueError(f"mixture='concat' needs an even embedding dimension, got k={k}")
+            d = k // 2
+            first, second = slice(0, d), slice(d, k)
+            sq_gamma = squared_distances(
+                batch.local[:, first], batch.all[:, first], batch.self_cols, self.eps
+            )
+            sq_gauss = squared_distances(
+                batch.local[:, second], batch.all[:, second], batch.self_cols, self.eps
+            )
+        gamma_term = contrastive_cross_entropy(
+            kernel_logits(sq_gamma, self.gamma, self.tau1),
+            batch.positive_cols,
+            batch.self_cols,
+        )
+        gauss_term = contrastive_cross_entropy(
+            kernel_logits(sq_gauss, 2.0, self.tau2), batch.positive_cols, batch.self_cols
+        )
+        return self.lam * gamma_term + (1 - self.lam) * gauss_term

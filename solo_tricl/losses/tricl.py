@@ -1,0 +1,115 @@
+"""Tri-factor contrastive learning (triCL): InfoNCE over zhat_n^T diag(s) zhat_j."""
+
+from typing import Dict
+
+import torch
+import torch.nn as nn
+
+from solo_tricl.losses._checks import require_choice, require_non_negative, require_positive
+from solo_tricl.losses.decorrelation import decorrelation_loss
+from solo_tricl.losses.importance import FeatureImportance
+from solo_tricl.losses.infonce import TwoViewBatch, contrastive_cross_entropy, pair_views
+
+ANCHOR_SCALING = ("all", "view1")
+
+
+def require_importance_size(s: torch.Tensor, k: int) -> None:
+    if s.shape != (k,):
+        raise ValueError(
+            f"feature importance must have shape ({k},) to match the embedding; "
+            f"got {tuple(s.shape)}"
+        )
+
+
+def scaled_anchors(
+    batch: TwoViewBatch, s: torch.Tensor, anchors: str, scale: float = 1.0
+) -> torch.Tensor:
+    """(2B, k) anchor rows times ``scale * diag(s)``: every row (``all``) or view-1 rows only.
+
+    ``view1`` is the authors' code, where view-2 anchors use the plain dot product (times
+    ``scale``). ``scale`` folds 1 / tau into the (2B, k) anchors instead of the (2B, N) logits.
+    """
+    if anchors == "all":
+        return batch.local * (s * scale)
+    b = batch.batch_size
+    return torch.cat([batch.local[:b] * (s * scale), batch.local[b:] * scale], dim=0)
+
+
+def tricl_terms(
+    z0: torch.Tensor,
+    z1: torch.Tensor,
+    s: torch.Tensor,
+    temperature: float = 0.2,
+    decorrelation_weight: float = 1.0,
+    anchors: str = "all",
+) -> Dict[str, torch.Tensor]:
+    """triCL loss and its parts for two (B, k) views and importance s (k,).
+
+    Returns:
+        ``{"loss", "contrastive", "decorrelation"}``, scalars; ``loss = contrastive +
+        decorrelation_weight * decorrelation``.
+    """
+    require_positive("temperature", temperature)
+    require_non_negative("decorrelation_weight", decorrelation_weight)
+    require_choice("anchors", anchors, ANCHOR_SCALING)
+    require_importance_size(s, z0.shape[-1])
+    batch = pair_views(z0, z1)
+    logits = scaled_anchors(batch, s, anchors, 1 / temperature) @ batch.all.T
+    contrastive = contrastive_cross_entropy(logits, batch.positive_cols, batch.self_cols)
+    decorrelation = decorrelation_loss(batch.all)
+    return {
+        "loss": contrastive + decorrelation_weight * decorrelation,
+        "contrastive": contrastive,
+        "decorrelation": decorrelation,
+    }
+
+
+class TriCLLoss(nn.Module):
+    """triCL: contrast z^T diag(s) z' with a learned importance s, plus decorrelation.
+
+    For anchor n with positive p(n), ``sim_nj = zhat_n^T diag(s) zhat_j / tau`` and the loss is
+    ``-log exp(sim_{n,p(n)}) / sum_{j != n} exp(sim_nj)`` averaged over all 2B anchors, plus
+    ``decorrelation_weight * mean((C - I)^2)`` with ``C = zhat^T zhat / 2B``.
+
+    Reference: Zhang et al., "Tri-factor Contrastive Learning", 2023.
+
+    Args:
+        importance: the :class:`FeatureImportance` holding theta. It is registered as a
+            child, so ``loss.parameters()`` yields theta: optimize it without weight decay.
+        temperature: tau > 0.
+        decorrelation_weight: lambda >= 0.
+        anchors: ``"all"`` (default; the symmetric bilinear form of the paper) or ``"view1"``
+            (the authors' code: diag(s) on view-1 anchors only).
+
+    Shapes:
+        z0, z1: (B, k) projector outputs of the two views, k = ``importance.num_features``.
+        Output: scalar.
+
+    Examples:
+        >>> importance = FeatureImportance(128)
+        >>> loss_fn = TriCLLoss(importance)
+        >>> loss = loss_fn(torch.randn(8, 128), torch.randn(8, 128))
+        >>> loss.backward()              # reaches importance.theta
+    """
+
+    def __init__(
+        self,
+        importance: FeatureImportance,
+        temperature: float = 0.2,
+        decorrelation_weight: float = 1.0,
+        anchors: str = "all",
+    ):
+        super().__init__()
+        self.importance = importance
+        self.temperature = require_positive("temperature", temperature)
+        self.decorrelation_weight = require_non_negative("decorrelation_weight", decorrelation_weight)
+        self.anchors = require_choice("anchors", anchors, ANCHOR_SCALING)
+
+    def terms(self, z0: torch.Tensor, z1: torch.Tensor) -> Dict[str, torch.Tensor]:
+        """The loss and its parts, see :func:`tricl_terms`."""
+        return tricl_terms(
+            z0, z1, self.importance(), self.temperature, self.decorrelation_weight, self.anchors
+        )
+
+    def forward(self, z0: torch.Tensor, z1: torch.Tensor) -> torch.Tensor:
+        return self.terms(z0, z1)["loss"]
