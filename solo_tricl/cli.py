@@ -12,7 +12,14 @@ from typing import List, Optional
 from solo_tricl.errors import CommandError
 
 # name -> (module, configure function, run function, one-line help)
-SUBCOMMANDS = {}
+SUBCOMMANDS = {
+    "data": ("solo_tricl.data.cli", "configure", "run",
+             "write an offline dataset (Fashion-MNIST) in a host's layout"),
+    "pretrain": ("solo_tricl.solo.cli", "configure_pretrain", "run_pretrain",
+                 "pretrain with solo-learn (main_pretrain.py's config and overrides)"),
+    "linear": ("solo_tricl.solo.cli", "configure_linear", "run_linear",
+               "linear evaluation with solo-learn, optionally on top-k projector features"),
+}
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -17,12 +17,28 @@ SOLO_LEARN_MISSING = (
 )
 
 
+@pytest.fixture(scope="session")
+def fashion_mnist_folder(tmp_path_factory) -> Path:
+    """Real Fashion-MNIST images in solo-learn's custom layout: 20 train and 10 val per class."""
+    from solo_tricl.data import fashion_mnist
+    from solo_tricl.data.image_folder import sample_per_class, write_split
+
+    if not fashion_mnist.debian_files_present():
+        pytest.skip("Debian's dataset-fashion-mnist is not installed (scripts/setup.sh does it)")
+    root = tmp_path_factory.mktemp("fashion-mnist")
+    for split, source, per_class in (("train", "train", 20), ("val", "test", 10)):
+        images, labels = fashion_mnist.load(source)
+        keep = sample_per_class(labels, per_class, seed=0)
+        write_split(root, split, images[keep], labels[keep], fashion_mnist.class_folder)
+    return root
+
+
 def pytest_terminal_summary(terminalreporter):
     reports = [
         report
         for key in ("passed", "failed", "skipped", "error")
         for report in terminalreporter.stats.get(key, [])
-        if report.when in ("call", "setup") and "solo" in report.keywords
+        if report.when in ("call", "setup") and "solo_learn" in report.keywords
     ]
     counts = {}
     for report in reports:

@@ -1,0 +1,1 @@
+"""Measuring what the methods promise: importance order, sparsity, identifiability, probes."""

@@ -1,0 +1,74 @@
+"""Plots a person would rather look at than read: PNG files, no display needed."""
+
+from pathlib import Path
+from typing import Dict, Optional, Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+
+def plot_importance(s: Sequence[float], path: Path, title: str = "learned feature importance",
+                    initial: Optional[float] = None) -> Path:
+    """The importance curve: s sorted descending, with its cumulative share."""
+    s = np.sort(np.asarray(s, dtype=float))[::-1]
+    fig, left = plt.subplots(figsize=(7, 4))
+    ranks = np.arange(1, len(s) + 1)
+    left.plot(ranks, s, color="tab:blue", label="s (sorted)")
+    if initial is not None:
+        left.axhline(initial, color="gray", linestyle=":", label=f"initial s ~ {initial:.2f}")
+    left.set_xlabel("feature rank")
+    left.set_ylabel("s = softplus(theta)")
+    right = left.twinx()
+    right.plot(ranks, np.cumsum(s) / s.sum(), color="tab:orange", label="cumulative share")
+    right.set_ylabel("cumulative share of sum(s)")
+    right.set_ylim(0, 1.02)
+    handles = left.get_legend_handles_labels()[0] + right.get_legend_handles_labels()[0]
+    left.legend(handles, [h.get_label() for h in handles], loc="center right")
+    left.set_title(title)
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def plot_curves(curves: Dict[str, Dict[int, float]], path: Path, xlabel: str, ylabel: str,
+                title: str, chance: Optional[float] = None) -> Path:
+    """Several y-vs-x curves (one per label) on a log-2 x axis, e.g. accuracy vs k."""
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for label, points in curves.items():
+        xs = sorted(points)
+        ax.plot(xs, [points[x] for x in xs], marker="o", label=label)
+    if chance is not None:
+        ax.axhline(chance, color="gray", linestyle=":", label="chance")
+    ax.set_xscale("log", base=2)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend()
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def plot_heatmap(matrix: np.ndarray, path: Path, title: str, xlabel: str, ylabel: str,
+                 vmin: float = 0.0, vmax: float = 1.0) -> Path:
+    fig, ax = plt.subplots(figsize=(5.5, 4.5))
+    image = ax.imshow(matrix, vmin=vmin, vmax=vmax, cmap="viridis", interpolation="nearest")
+    fig.colorbar(image, ax=ax)
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path

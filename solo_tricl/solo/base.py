@@ -1,0 +1,69 @@
+"""The shared shape of the plugin methods: backbone -> projector -> a two-view loss."""
+
+from typing import Any, Dict, List, Sequence
+
+import omegaconf
+import torch
+import torch.nn as nn
+from solo.methods.base import BaseMethod
+
+from solo_tricl.solo.method_kwargs import require_two_views
+
+
+class ProjectedMethod(BaseMethod):
+    """A solo-learn method with SimCLR's projector (Linear-ReLU-Linear) and a two-view loss.
+
+    Subclasses build their loss in ``__init__``, validate their ``method_kwargs`` in
+    ``add_and_assert_specific_cfg`` and implement :meth:`contrastive_terms`; they may override
+    :meth:`project` to change what ``forward`` returns as ``"z"``.
+    """
+
+    def __init__(self, cfg: omegaconf.DictConfig):
+        super().__init__(cfg)
+        kwargs = cfg.method_kwargs
+        self.projector = nn.Sequential(
+            nn.Linear(self.features_dim, kwargs.proj_hidden_dim),
+            nn.ReLU(),
+            nn.Linear(kwargs.proj_hidden_dim, kwargs.proj_output_dim),
+        )
+
+    @staticmethod
+    def add_and_assert_specific_cfg(cfg: omegaconf.DictConfig) -> omegaconf.DictConfig:
+        cfg = super(ProjectedMethod, ProjectedMethod).add_and_assert_specific_cfg(cfg)
+        require_two_views(cfg)
+        return cfg
+
+    @property
+    def learnable_params(self) -> List[Dict[str, Any]]:
+        return super().learnable_params + [
+            {"name": "projector", "params": self.projector.parameters()}
+        ]
+
+    def project(self, feats: torch.Tensor) -> torch.Tensor:
+        """(B, features_dim) backbone features -> (B, k) the representation the loss takes."""
+        return self.projector(feats)
+
+    def forward(self, X: torch.Tensor) -> Dict[str, Any]:
+        out = super().forward(X)
+        out["z"] = self.project(out["feats"])
+        return out
+
+    def multicrop_forward(self, X: torch.Tensor) -> Dict[str, Any]:
+        out = super().multicrop_forward(X)
+        out["z"] = self.project(out["feats"])
+        return out
+
+    def contrastive_terms(self, z0: torch.Tensor, z1: torch.Tensor) -> Dict[str, torch.Tensor]:
+        """The loss of two (B, k) views as ``{"loss": total, <part>: value, ...}``."""
+        raise NotImplementedError
+
+    def training_step(self, batch: Sequence[Any], batch_idx: int) -> torch.Tensor:
+        out = super().training_step(batch, batch_idx)
+        z0, z1 = out["z"]
+        terms = self.contrastive_terms(z0, z1)
+        self.log_dict(
+            {f"train_{self.cfg.method}_{name}": value for name, value in terms.items()},
+            on_epoch=True,
+            sync_dist=True,
+        )
+        return terms["loss"] + out["loss"]

@@ -1,0 +1,166 @@
+"""``solo-tricl pretrain`` and ``solo-tricl linear``: solo-learn's main scripts, installed.
+
+Both take a hydra config and overrides exactly like solo-learn's ``main_pretrain.py`` and
+``main_linear.py``; the plugin methods are registered first. Without ``--config-path`` the
+config name is looked up in the configs shipped with solo-tricl, e.g.
+``--config-name fashion_mnist/tricl``.
+"""
+
+import argparse
+import json
+import math
+from pathlib import Path
+from typing import List, Optional
+
+from solo_tricl.errors import CommandError
+
+PACKAGED_CONFIGS = Path(__file__).resolve().parent.parent / "configs"
+
+
+def add_config_arguments(parser: argparse.ArgumentParser, kind: str) -> None:
+    packaged = sorted(
+        f"{p.parent.name}/{p.stem}" for p in (PACKAGED_CONFIGS / kind).glob("*/*.yaml")
+    )
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.epilog = "shipped configs (use with --config-name, no --config-path):\n  " + "\n  ".join(
+        packaged
+    )
+    parser.add_argument(
+        "--config-path", "-cp", default=None,
+        help="directory of your hydra config (or pkg://module); default: solo-tricl's configs",
+    )
+    parser.add_argument(
+        "--config-name", "-cn", required=True,
+        help="config file name, e.g. simclr.yaml, or DATASET/METHOD for a shipped config",
+    )
+    parser.add_argument(
+        "overrides", nargs="*", metavar="KEY=VALUE",
+        help="hydra overrides, e.g. max_epochs=1 data.train_path=DIR method_kwargs.temperature=0.1",
+    )
+
+
+def compose(kind: str, config_path: Optional[str], config_name: str, overrides: List[str]):
+    """Compose a hydra config the way ``@hydra.main`` would, as a mutable DictConfig."""
+    from hydra import compose as hydra_compose
+    from hydra import initialize_config_dir, initialize_config_module
+    from hydra.errors import HydraException, OverrideParseException
+    from omegaconf import OmegaConf
+
+    if config_path is None:
+        name = Path(config_name)
+        directory = PACKAGED_CONFIGS / kind / name.parent
+        if name.parent == Path(".") or not directory.is_dir():
+            raise CommandError(
+                f"--config-name {config_name}: without --config-path it must be DATASET/METHOD "
+                f"of a shipped config (see --help)"
+            )
+        context, config_name = initialize_config_dir(str(directory), version_base="1.2"), name.name
+    elif config_path.startswith("pkg://"):
+        context = initialize_config_module(config_path[len("pkg://"):], version_base="1.2")
+    else:
+        directory = Path(config_path).resolve()
+        if not directory.is_dir():
+            raise CommandError(f"--config-path {config_path} is not a directory")
+        context = initialize_config_dir(str(directory), version_base="1.2")
+    try:
+        with context:
+            cfg = hydra_compose(config_name=config_name, overrides=overrides)
+    except OverrideParseException as error:
+        raise CommandError(
+            f"cannot parse the overrides ({str(error).splitlines()[0]}); quote values that hold "
+            "'=' or spaces, e.g. resume_from_checkpoint=\"'path/ep=1.ckpt'\""
+        ) from None
+    except HydraException as error:
+        raise CommandError(" ".join(str(error).split())) from None
+    OmegaConf.set_struct(cfg, False)
+    return cfg
+
+
+def configure_pretrain(parser: argparse.ArgumentParser) -> None:
+    add_config_arguments(parser, "pretrain")
+    parser.add_argument(
+        "--plot", type=Path, default=None,
+        help="where to save the importance curve of a triCL run "
+        "(default: importance.png next to the last checkpoint)",
+    )
+
+
+def run_pretrain(args: argparse.Namespace) -> int:
+    cfg = compose("pretrain", args.config_path, args.config_name, args.overrides)
+    pretrain = _import_solo("solo_tricl.solo.pretrain")
+    from solo_tricl.solo.method_kwargs import ConfigError
+
+    try:
+        result = pretrain.pretrain(cfg)
+    except ConfigError as error:
+        raise CommandError(str(error)) from None
+    if result.last_checkpoint:
+        print(f"checkpoint: {result.last_checkpoint}")
+    importance = getattr(result.method, "importance", None)
+    if callable(importance):
+        report_importance(importance().detach().cpu(), result, args.plot)
+    return 0
+
+
+def report_importance(s, result, plot_path: Optional[Path]) -> None:
+    from solo_tricl.evaluate.plots import plot_importance
+
+    order = s.argsort(descending=True)
+    entropy = result.method.importance.entropy().item()
+    print(f"learned importance s over {len(s)} features (softplus(0) = {math.log(2):.3f} at init):")
+    print(f"  max {s.max():.3f}  median {s.median():.3f}  min {s.min():.3f}  "
+          f"normalised entropy {entropy:.3f}")
+    print("  top features (index: s): " + ", ".join(f"{i}: {s[i]:.3f}" for i in order[:10].tolist()))
+    directory = Path(result.last_checkpoint).parent if result.last_checkpoint else Path(".")
+    plot_path = plot_path or directory / "importance.png"
+    plot_importance(s.numpy(), plot_path, f"{result.cfg.name}: learned importance s",
+                    initial=math.log(2))
+    (plot_path.with_suffix(".json")).write_text(json.dumps(
+        {"s": s.tolist(), "order": order.tolist(), "entropy": entropy}, indent=1))
+    print(f"importance curve: {plot_path} (values in {plot_path.with_suffix('.json')})")
+
+
+def configure_linear(parser: argparse.ArgumentParser) -> None:
+    from solo_tricl.evaluate.order import ORDERS
+
+    add_config_arguments(parser, "linear")
+    parser.add_argument(
+        "--top-k", type=int, default=None, metavar="K",
+        help="probe K projector features instead of the backbone features",
+    )
+    parser.add_argument(
+        "--order", choices=ORDERS, default="importance",
+        help="which K: importance (triCL's s; activation mass for other methods), "
+        "activation (mean |z| on training images) or random",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="seed of --order random")
+
+
+def run_linear(args: argparse.Namespace) -> int:
+    if args.top_k is not None and args.top_k < 1:
+        raise CommandError(f"--top-k must be >= 1, got {args.top_k}")
+    cfg = compose("linear", args.config_path, args.config_name, args.overrides)
+    linear = _import_solo("solo_tricl.solo.linear")
+    result = linear.linear(cfg, args.top_k, args.order, args.seed)
+    metrics = {k: float(v) for k, v in result.trainer.callback_metrics.items() if v.numel() == 1}
+    if result.columns is not None:
+        print(f"probed {len(result.columns)} projector features ({args.order} order): "
+              f"{result.columns.tolist()}")
+    for name in ("val_acc1", "val_acc5", "val_loss"):
+        if name in metrics:
+            print(f"{name}: {metrics[name]:.4f}")
+    if result.last_checkpoint:
+        print(f"checkpoint: {result.last_checkpoint}")
+    return 0
+
+
+def _import_solo(module: str):
+    import importlib
+
+    from solo_tricl.solo.registry import SoloLearnMissing, require_solo_learn
+
+    try:
+        require_solo_learn()
+    except SoloLearnMissing as error:
+        raise CommandError(str(error)) from None
+    return importlib.import_module(module)

@@ -1,0 +1,43 @@
+"""Kernel InfoNCE and kernel mixtures as a solo-learn method: ``method: kernel``."""
+
+from typing import Dict
+
+import omegaconf
+import torch
+
+from solo_tricl.losses import KernelInfoNCELoss, KernelMixtureLoss
+from solo_tricl.solo.base import ProjectedMethod
+from solo_tricl.solo.method_kwargs import (
+    KERNEL,
+    require_even_output_for_concat,
+    validate_method_kwargs,
+)
+
+
+class KernelContrastive(ProjectedMethod):
+    """InfoNCE with the kernel exp(-D^gamma / tau) (Tan et al., ICLR 2024), alone or mixed.
+
+    Extra cfg settings (``method_kwargs``): proj_hidden_dim, proj_output_dim, gamma, tau1
+    (gamma kernel), tau2 (Gaussian), lam, mixture (none | sum | concat). With
+    ``mixture: none`` the loss is the gamma kernel at tau1 alone.
+    """
+
+    def __init__(self, cfg: omegaconf.DictConfig):
+        super().__init__(cfg)
+        kwargs = cfg.method_kwargs
+        if kwargs.mixture == "none":
+            self.loss = KernelInfoNCELoss(kwargs.gamma, kwargs.tau1)
+        else:
+            self.loss = KernelMixtureLoss(
+                kwargs.gamma, kwargs.lam, kwargs.tau1, kwargs.tau2, kwargs.mixture
+            )
+
+    @staticmethod
+    def add_and_assert_specific_cfg(cfg: omegaconf.DictConfig) -> omegaconf.DictConfig:
+        cfg = super(KernelContrastive, KernelContrastive).add_and_assert_specific_cfg(cfg)
+        cfg = validate_method_kwargs(cfg, KERNEL)
+        require_even_output_for_concat(cfg)
+        return cfg
+
+    def contrastive_terms(self, z0: torch.Tensor, z1: torch.Tensor) -> Dict[str, torch.Tensor]:
+        return {"loss": self.loss(z0, z1)}

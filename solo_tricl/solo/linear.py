@@ -1,0 +1,203 @@
+"""Linear evaluation with solo-learn's own functions, the steps of its ``main_linear.py``,
+plus a probe on the K most important (or K random) projector features."""
+
+import os
+from dataclasses import dataclass
+from typing import Optional
+
+import torch
+import torch.nn as nn
+from lightning.pytorch import Trainer
+from omegaconf import DictConfig, OmegaConf
+from solo.args.linear import parse_cfg
+from solo.data.classification_dataloader import (
+    prepare_data,
+    prepare_dataloaders,
+    prepare_datasets,
+    prepare_transforms,
+)
+from solo.methods.base import BaseMethod
+from solo.methods.linear import LinearModel
+from solo.utils.auto_resumer import AutoResumer
+from solo.utils.checkpointer import Checkpointer
+from solo.utils.misc import make_contiguous
+from torchvision import transforms
+
+from solo_tricl.errors import CommandError
+from solo_tricl.evaluate.order import feature_order
+from solo_tricl.solo.checkpoints import load_method
+from solo_tricl.solo.trainer import build_trainer, wandb_logger
+from solo_tricl.solo.features import (
+    SelectedProjectorFeatures,
+    learned_importance,
+    projector_output,
+)
+
+ACTIVATION_SAMPLES = 2048
+
+
+@dataclass
+class LinearResult:
+    model: LinearModel
+    cfg: DictConfig
+    trainer: Trainer
+    columns: Optional[torch.Tensor]
+    last_checkpoint: Optional[str]
+
+
+def pretrained_backbone(cfg: DictConfig) -> nn.Module:
+    """The backbone of ``cfg.pretrained_feature_extractor``, built as main_linear.py builds it."""
+    backbone = BaseMethod._BACKBONES[cfg.backbone.name](
+        method=cfg.pretrain_method, **cfg.backbone.kwargs
+    )
+    if cfg.backbone.name.startswith("resnet"):
+        backbone.fc = nn.Identity()
+        if cfg.data.dataset in ("cifar10", "cifar100"):
+            backbone.conv1 = nn.Conv2d(3, 64, kernel_size=3, stride=1, padding=2, bias=False)
+            backbone.maxpool = nn.Identity()
+    path = cfg.pretrained_feature_extractor
+    if not str(path).endswith((".ckpt", ".pth", ".pt")) or not os.path.isfile(path):
+        raise CommandError(f"pretrained_feature_extractor={path} is not a .ckpt/.pth/.pt file")
+    state = torch.load(path, map_location="cpu", weights_only=True)["state_dict"]
+    weights = {k[len("backbone."):]: v for k, v in state.items() if k.startswith("backbone.")}
+    if not weights:
+        raise CommandError(f"{path} holds no backbone.* weights")
+    backbone.load_state_dict(weights, strict=False)
+    return backbone
+
+
+def custom_transforms(cfg: DictConfig):
+    """Train/val transforms for ``custom`` data at ``data.augmentations.crop_size``.
+
+    main_linear.py always resizes custom data to 224 px; small images (Fashion-MNIST at 28 px)
+    should be probed at the size they were pretrained on.
+    """
+    aug = cfg.data.augmentations
+    normalize = transforms.Normalize(mean=aug.mean, std=aug.std)
+    rgb = transforms.Lambda(lambda image: image.convert("RGB"))
+    return (
+        transforms.Compose([rgb, transforms.RandomResizedCrop(aug.crop_size, scale=(0.08, 1.0)),
+                            transforms.RandomHorizontalFlip(), transforms.ToTensor(), normalize]),
+        transforms.Compose([rgb, transforms.Resize(aug.crop_size), transforms.CenterCrop(aug.crop_size),
+                            transforms.ToTensor(), normalize]),
+    )
+
+
+def data_loaders(cfg: DictConfig):
+    if cfg.data.dataset != "custom":
+        return prepare_data(
+            cfg.data.dataset,
+            train_data_path=cfg.data.train_path,
+            val_data_path=cfg.data.val_path,
+            data_format=cfg.data.format,
+            batch_size=cfg.optimizer.batch_size,
+            num_workers=cfg.data.num_workers,
+            auto_augment=cfg.auto_augment,
+        )
+    train_transform, val_transform = custom_transforms(cfg)
+    train_set, val_set = prepare_datasets(
+        "custom", train_transform, val_transform,
+        train_data_path=cfg.data.train_path, val_data_path=cfg.data.val_path,
+        data_format=cfg.data.format, data_fraction=cfg.data.fraction,
+    )
+    return prepare_dataloaders(train_set, val_set, cfg.optimizer.batch_size, cfg.data.num_workers)
+
+
+@torch.no_grad()
+def projector_features_of(method: nn.Module, loader, limit: int) -> torch.Tensor:
+    rows, seen = [], 0
+    for images, _ in loader:
+        rows.append(projector_output(method, method.backbone(images)))
+        seen += len(images)
+        if seen >= limit:
+            break
+    return torch.cat(rows)[:limit]
+
+
+def unaugmented_training_loader(cfg: DictConfig):
+    """Training images with the validation transform: the data activation mass is measured on."""
+    if cfg.data.dataset == "custom":
+        _, val_transform = custom_transforms(cfg)
+    else:
+        _, val_transform = prepare_transforms(cfg.data.dataset)
+    train_set, _ = prepare_datasets(
+        cfg.data.dataset, val_transform, val_transform,
+        train_data_path=cfg.data.train_path, val_data_path=cfg.data.val_path,
+        data_format=cfg.data.format,
+    )
+    return torch.utils.data.DataLoader(
+        train_set, batch_size=cfg.optimizer.batch_size, shuffle=True, num_workers=cfg.data.num_workers,
+        generator=torch.Generator().manual_seed(0),
+    )
+
+
+def top_k_backbone(cfg: DictConfig, top_k: int, order: str, seed: int):
+    """The pretrained method's projector, cut to the top ``top_k`` features of ``order``.
+
+    triCL's importance order is its learned s; every other order (and triCL's ``activation``)
+    is measured on up to 2,048 unaugmented training images, without labels.
+    """
+    method, _ = load_method(cfg.pretrained_feature_extractor)
+    importance = learned_importance(method)
+    k = method.projector[-1].out_features
+    if not 1 <= top_k <= k:
+        raise CommandError(f"--top-k must be in [1, {k}] (the projector dimension), got {top_k}")
+    features = None
+    if order == "activation" or (order == "importance" and importance is None):
+        features = projector_features_of(method, unaugmented_training_loader(cfg), ACTIVATION_SAMPLES)
+    columns = feature_order(order, k, importance, features, seed)[:top_k]
+    return SelectedProjectorFeatures(method, columns), columns
+
+
+def linear(cfg: DictConfig, top_k: Optional[int] = None, order: str = "importance",
+           seed: int = 0) -> LinearResult:
+    """Train a linear probe as ``main_linear.py`` would (optionally on top-k features)."""
+    OmegaConf.set_struct(cfg, False)
+    cfg = parse_cfg(cfg)
+    train_loader, val_loader = data_loaders(cfg)
+    columns = None
+    if top_k is None:
+        backbone = pretrained_backbone(cfg)
+    else:
+        backbone, columns = top_k_backbone(cfg, top_k, order, seed)
+
+    loss_func = nn.CrossEntropyLoss()
+    mixup_func = None
+    if cfg.mixup > 0 or cfg.cutmix > 0:
+        from timm.data.mixup import Mixup
+        from timm.loss import SoftTargetCrossEntropy
+
+        mixup_func = Mixup(mixup_alpha=cfg.mixup, cutmix_alpha=cfg.cutmix, prob=1.0,
+                           switch_prob=0.5, mode="batch", label_smoothing=cfg.label_smoothing,
+                           num_classes=cfg.data.num_classes)
+        loss_func = SoftTargetCrossEntropy()
+    elif cfg.label_smoothing > 0:
+        from timm.loss import LabelSmoothingCrossEntropy
+
+        loss_func = LabelSmoothingCrossEntropy(smoothing=cfg.label_smoothing)
+
+    model = LinearModel(backbone, loss_func=loss_func, mixup_func=mixup_func, cfg=cfg)
+    make_contiguous(model)
+    if not cfg.performance.disable_channel_last:
+        model = model.to(memory_format=torch.channels_last)
+
+    ckpt_path = None
+    if cfg.auto_resume.enabled and cfg.resume_from_checkpoint is None:
+        resumer = AutoResumer(os.path.join(cfg.checkpoint.dir, "linear"), cfg.auto_resume.max_hours)
+        ckpt_path, _ = resumer.find_checkpoint(cfg)
+    elif cfg.resume_from_checkpoint is not None:
+        ckpt_path = cfg.resume_from_checkpoint
+        del cfg.resume_from_checkpoint
+
+    callbacks, checkpointer = [], None
+    if cfg.checkpoint.enabled:
+        checkpointer = Checkpointer(cfg, logdir=os.path.join(cfg.checkpoint.dir, "linear"),
+                                    frequency=cfg.checkpoint.frequency,
+                                    keep_prev=cfg.checkpoint.keep_prev)
+        callbacks.append(checkpointer)
+    logger = wandb_logger(cfg, model, callbacks)
+    trainer = build_trainer(cfg, callbacks, logger)
+    trainer.fit(model, train_loader, val_loader, ckpt_path=ckpt_path)
+    last = getattr(checkpointer, "last_ckpt", None)
+    last = str(last) if last else None
+    return LinearResult(model, cfg, trainer, columns, last)

@@ -1,0 +1,165 @@
+"""Validation of ``method_kwargs`` for the plugin methods, before anything is built.
+
+Pure Python on an omegaconf ``DictConfig``: importing it does not import solo-learn. Every
+error names the offending key (``method_kwargs.<key>``) and the values it allows.
+"""
+
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, Sequence
+
+from omegaconf import DictConfig, OmegaConf
+
+from solo_tricl.losses._checks import (
+    require_choice,
+    require_in_range,
+    require_non_negative,
+    require_positive,
+)
+from solo_tricl.losses.kernel import GAMMA_RANGE
+from solo_tricl.losses.kernel_mixture import MIXTURES
+from solo_tricl.losses.nonneg import NON_NEGATIVE_MAPS
+from solo_tricl.losses.tricl import ANCHOR_SCALING
+
+
+class ConfigError(ValueError):
+    """A bad config value; the message names the key and the allowed values."""
+
+
+REQUIRED = object()
+
+
+@dataclass(frozen=True)
+class Option:
+    """One ``method_kwargs`` key: its default (or REQUIRED) and a check ``(key, value) -> value``."""
+
+    default: Any
+    check: Callable[[str, Any], Any]
+    help: str
+
+
+def positive_int(key: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigError(f"{key} must be an integer >= 1, got {value!r}")
+    return value
+
+
+def _number(check):
+    def checked(key: str, value: Any):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(f"{key} must be a number, got {value!r}")
+        return check(key, value)
+
+    return checked
+
+
+def choice(choices: Sequence[str]):
+    return lambda key, value: require_choice(key, value, choices)
+
+
+positive = _number(require_positive)
+non_negative = _number(require_non_negative)
+unit_interval = _number(lambda key, value: require_in_range(key, value, 0.0, 1.0))
+gamma = _number(lambda key, value: require_in_range(key, value, *GAMMA_RANGE, low_open=True))
+
+
+def optional(check):
+    return lambda key, value: None if value is None else check(key, value)
+
+
+PROJECTOR = {
+    "proj_hidden_dim": Option(REQUIRED, positive_int, "width of the projector's hidden layer"),
+    "proj_output_dim": Option(REQUIRED, positive_int, "k, the projector output dimension"),
+}
+
+TRICL = {
+    **PROJECTOR,
+    "temperature": Option(0.2, positive, "tau of the InfoNCE variant"),
+    "decorrelation_weight": Option(1.0, non_negative, "lambda of mean((C - I)^2)"),
+    "anchors": Option("all", choice(ANCHOR_SCALING), "diag(s) on every anchor or view 1 only"),
+    "variant": Option("infonce", choice(("infonce", "spectral")), "triCL or tri-SCL"),
+    "importance_init_std": Option(0.1, non_negative, "theta ~ init_std * N(0, 1)"),
+    "importance_lr": Option(None, optional(positive), "lr of theta (default: optimizer.lr)"),
+}
+
+NCL = {
+    **PROJECTOR,
+    "temperature": Option(0.2, positive, "tau"),
+    "non_neg": Option("rep_relu", choice(NON_NEGATIVE_MAPS), "the non-negative map phi"),
+}
+
+KERNEL = {
+    **PROJECTOR,
+    "gamma": Option(1.0, gamma, "kernel exponent in (0, 2]: 1 Laplacian, 0.5 exponential"),
+    "tau1": Option(0.5, positive, "temperature of the gamma kernel"),
+    "tau2": Option(0.4, positive, "temperature of the Gaussian kernel (mixtures only)"),
+    "lam": Option(0.5, unit_interval, "weight of the gamma-kernel term (mixtures only)"),
+    "mixture": Option("none", choice(("none",) + MIXTURES), "none, sum or concat"),
+}
+
+
+def validate_method_kwargs(cfg: DictConfig, options: Dict[str, Option]) -> DictConfig:
+    """Fill defaults into ``cfg.method_kwargs`` and check every key; raise :class:`ConfigError`.
+
+    Unknown keys are errors too: a typo must not silently fall back to a default.
+    """
+    kwargs = cfg.method_kwargs
+    unknown = sorted(set(kwargs.keys()) - set(options))
+    if unknown:
+        raise ConfigError(
+            f"method_kwargs.{unknown[0]} is not an option of method {cfg.method!r}; "
+            f"allowed: {', '.join(options)}"
+        )
+    for name, option in options.items():
+        key = f"method_kwargs.{name}"
+        if name not in kwargs or OmegaConf.is_missing(kwargs, name):
+            if option.default is REQUIRED:
+                raise ConfigError(f"{key} is required ({option.help})")
+            kwargs[name] = option.default
+        try:
+            kwargs[name] = option.check(key, kwargs[name])
+        except ConfigError:
+            raise
+        except ValueError as error:
+            raise ConfigError(str(error)) from None
+    return cfg
+
+
+def require_two_views(cfg: DictConfig) -> None:
+    """The plugin losses contrast exactly two large crops and no small ones."""
+    data = cfg.get("data", {})
+    large, small = data.get("num_large_crops", 2), data.get("num_small_crops", 0)
+    if large != 2 or small != 0:
+        raise ConfigError(
+            f"augmentations must give exactly 2 crops of one size for method {cfg.method!r} "
+            f"(got data.num_large_crops={large}, data.num_small_crops={small})"
+        )
+
+
+def require_even_output_for_concat(cfg: DictConfig) -> None:
+    kwargs = cfg.method_kwargs
+    if kwargs.mixture == "concat" and kwargs.proj_output_dim % 2:
+        raise ConfigError(
+            "method_kwargs.proj_output_dim must be even for mixture concat, got "
+            f"{kwargs.proj_output_dim}"
+        )
+
+
+def describe(options: Dict[str, Option]) -> str:
+    """A help text listing every option with its default."""
+    lines = []
+    for name, option in options.items():
+        default = "required" if option.default is REQUIRED else f"default {option.default!r}"
+        lines.append(f"  {name}: {option.help} ({default})")
+    return "\n".join(lines)
+
+
+__all__ = [
+    "ConfigError",
+    "KERNEL",
+    "NCL",
+    "TRICL",
+    "describe",
+    "require_even_output_for_concat",
+    "require_two_views",
+    "validate_method_kwargs",
+]

@@ -1,0 +1,189 @@
+"""Pretraining with solo-learn's own functions, the steps of its ``main_pretrain.py``.
+
+solo-learn's ``main_pretrain.py`` is not installed with the package; this runs the same steps
+(parse the config, build the method, the data, the checkpointer, the Trainer, fit) from the
+installed ``solo`` package, after registering the plugin methods.
+"""
+
+import os
+from dataclasses import dataclass
+from typing import Optional, Sequence
+
+import torch
+from lightning.pytorch import Trainer, seed_everything
+from lightning.pytorch.callbacks import Callback
+from omegaconf import DictConfig, OmegaConf
+from solo.args.pretrain import parse_cfg
+from solo.data.classification_dataloader import prepare_data as prepare_classification_data
+from solo.data.pretrain_dataloader import (
+    FullTransformPipeline,
+    NCropAugmentation,
+    build_transform_pipeline,
+    prepare_dataloader,
+    prepare_datasets,
+)
+from solo.methods import METHODS
+from solo.utils.auto_resumer import AutoResumer
+from solo.utils.checkpointer import Checkpointer
+from solo.utils.misc import make_contiguous, omegaconf_select
+
+from solo_tricl.solo.method_kwargs import ConfigError
+from solo_tricl.solo.registry import register
+from solo_tricl.solo.trainer import build_trainer, wandb_logger
+
+# solo-learn's rule: only these methods may use a number of large crops other than 2
+MULTI_CROP_METHODS = ("wmse", "mae")
+
+
+@dataclass
+class PretrainResult:
+    method: torch.nn.Module
+    cfg: DictConfig
+    trainer: Trainer
+    last_checkpoint: Optional[str]
+
+
+def check_method(cfg: DictConfig) -> None:
+    if cfg.method not in METHODS:
+        raise ConfigError(
+            f"method {cfg.method!r} is not a solo-learn method; allowed: {', '.join(METHODS)}"
+        )
+    if cfg.data.num_large_crops != 2 and cfg.method not in MULTI_CROP_METHODS:
+        raise ConfigError(
+            f"augmentations give {cfg.data.num_large_crops} large crops; method "
+            f"{cfg.method!r} needs 2 (only {', '.join(MULTI_CROP_METHODS)} take other numbers)"
+        )
+
+
+def _validation_loader(cfg: DictConfig):
+    no_val = (cfg.data.dataset == "custom" and (cfg.data.no_labels or cfg.data.val_path is None)) or (
+        cfg.data.dataset in ("imagenet100", "imagenet") and cfg.data.val_path is None
+    )
+    if no_val:
+        return None
+    _, val_loader = prepare_classification_data(
+        cfg.data.dataset,
+        train_data_path=cfg.data.train_path,
+        val_data_path=cfg.data.val_path,
+        data_format="image_folder" if cfg.data.format == "dali" else cfg.data.format,
+        batch_size=cfg.optimizer.batch_size,
+        num_workers=cfg.data.num_workers,
+    )
+    return val_loader
+
+
+def _training_data(cfg: DictConfig, val_loader):
+    """(train_loader, None) or, for DALI, (None, datamodule)."""
+    if cfg.data.format == "dali":
+        from solo.data.dali_dataloader import PretrainDALIDataModule, build_transform_pipeline_dali
+
+        transform = FullTransformPipeline(
+            [
+                NCropAugmentation(
+                    build_transform_pipeline_dali(cfg.data.dataset, aug, dali_device=cfg.dali.device),
+                    aug.num_crops,
+                )
+                for aug in cfg.augmentations
+            ]
+        )
+        datamodule = PretrainDALIDataModule(
+            dataset=cfg.data.dataset,
+            train_data_path=cfg.data.train_path,
+            transforms=transform,
+            num_large_crops=cfg.data.num_large_crops,
+            num_small_crops=cfg.data.num_small_crops,
+            num_workers=cfg.data.num_workers,
+            batch_size=cfg.optimizer.batch_size,
+            no_labels=cfg.data.no_labels,
+            data_fraction=cfg.data.fraction,
+            dali_device=cfg.dali.device,
+            encode_indexes_into_labels=cfg.dali.encode_indexes_into_labels,
+        )
+        datamodule.val_dataloader = lambda: val_loader
+        return None, datamodule
+
+    transform = FullTransformPipeline(
+        [
+            NCropAugmentation(build_transform_pipeline(cfg.data.dataset, aug), aug.num_crops)
+            for aug in cfg.augmentations
+        ]
+    )
+    if cfg.debug_augmentations:
+        print("Transforms:", transform)
+    dataset = prepare_datasets(
+        cfg.data.dataset,
+        transform,
+        train_data_path=cfg.data.train_path,
+        data_format=cfg.data.format,
+        no_labels=cfg.data.no_labels,
+        data_fraction=cfg.data.fraction,
+    )
+    loader = prepare_dataloader(
+        dataset, batch_size=cfg.optimizer.batch_size, num_workers=cfg.data.num_workers
+    )
+    return loader, None
+
+
+def _resume_checkpoint(cfg: DictConfig):
+    """(checkpoint path or None, wandb run id or None), as main_pretrain.py decides them."""
+    if cfg.auto_resume.enabled and cfg.resume_from_checkpoint is None:
+        resumer = AutoResumer(
+            checkpoint_dir=os.path.join(cfg.checkpoint.dir, cfg.method),
+            max_hours=cfg.auto_resume.max_hours,
+        )
+        path, wandb_run_id = resumer.find_checkpoint(cfg)
+        if path is not None:
+            print(f"Resuming from previous checkpoint that matches specifications: '{path}'")
+        return path, wandb_run_id
+    path = cfg.resume_from_checkpoint
+    if path is not None:
+        del cfg.resume_from_checkpoint
+    return path, None
+
+
+def pretrain(cfg: DictConfig, extra_callbacks: Sequence[Callback] = ()) -> PretrainResult:
+    """Train ``cfg`` (a composed solo-learn pretrain config) as ``main_pretrain.py`` would.
+
+    ``extra_callbacks`` are added to the Trainer's (e.g. timers, probes).
+    """
+    register()
+    OmegaConf.set_struct(cfg, False)
+    cfg = parse_cfg(cfg)
+    seed_everything(cfg.seed)
+    check_method(cfg)
+
+    method = METHODS[cfg.method](cfg)
+    make_contiguous(method)
+    if not cfg.performance.disable_channel_last:
+        method = method.to(memory_format=torch.channels_last)
+
+    val_loader = _validation_loader(cfg)
+    train_loader, datamodule = _training_data(cfg, val_loader)
+    ckpt_path, wandb_run_id = _resume_checkpoint(cfg)
+
+    callbacks, checkpointer = list(extra_callbacks), None
+    if cfg.checkpoint.enabled:
+        checkpointer = Checkpointer(
+            cfg,
+            logdir=os.path.join(cfg.checkpoint.dir, cfg.method),
+            frequency=cfg.checkpoint.frequency,
+            keep_prev=cfg.checkpoint.keep_prev,
+        )
+        callbacks.append(checkpointer)
+    if omegaconf_select(cfg, "auto_umap.enabled", False):
+        from solo.utils.auto_umap import AutoUMAP
+
+        callbacks.append(
+            AutoUMAP(cfg.name, logdir=os.path.join(cfg.auto_umap.dir, cfg.method),
+                     frequency=cfg.auto_umap.frequency)
+        )
+
+    logger = wandb_logger(cfg, method, callbacks, wandb_run_id)
+    trainer = build_trainer(cfg, callbacks, logger)
+    if datamodule is not None:
+        trainer.fit(method, ckpt_path=ckpt_path, datamodule=datamodule)
+    else:
+        trainer.fit(method, train_loader, val_loader, ckpt_path=ckpt_path)
+    last = getattr(checkpointer, "last_ckpt", None)
+    last = str(last) if last else None
+    return PretrainResult(method, cfg, trainer, last)

@@ -1,0 +1,129 @@
+"""The command line with real solo-learn: pretrain, linear, solo-learn's own main_pretrain.py."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from solo_tricl.cli import main
+from tests.solo.helpers import needs_solo_learn, quote, tiny_overrides
+
+pytestmark = needs_solo_learn
+PACKAGED = Path(__file__).resolve().parents[2] / "solo_tricl" / "configs"
+
+
+@pytest.mark.slow
+def test_pretrain_cli_trains_tricl_and_plots_the_importance_curve(fashion_mnist_folder, tmp_path, capsys):
+    plot = tmp_path / "curve.png"
+    code = main(["pretrain", "--config-name", "fashion_mnist/tricl", "--plot", str(plot),
+                 *tiny_overrides(fashion_mnist_folder, tmp_path)])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "learned importance s over 16 features" in out and "top features" in out
+    assert plot.stat().st_size > 1000
+    values = json.loads(plot.with_suffix(".json").read_text())
+    assert len(values["s"]) == 16 and sorted(values["order"]) == list(range(16))
+
+
+def test_config_errors_are_one_line_and_name_the_key(fashion_mnist_folder, tmp_path, capsys):
+    overrides = tiny_overrides(fashion_mnist_folder, tmp_path, **{"method_kwargs.temperature": -1})
+    assert main(["pretrain", "--config-name", "fashion_mnist/tricl", *overrides]) == 2
+    last_line = capsys.readouterr().err.strip().splitlines()[-1]
+    assert last_line == "solo-tricl pretrain: error: method_kwargs.temperature must be > 0, got -1"
+
+
+def test_unknown_method_lists_the_allowed_ones(fashion_mnist_folder, tmp_path, capsys):
+    overrides = tiny_overrides(fashion_mnist_folder, tmp_path, method="tricll")
+    assert main(["pretrain", "--config-name", "fashion_mnist/tricl", *overrides]) == 2
+    err = capsys.readouterr().err
+    assert "method 'tricll' is not a solo-learn method; allowed:" in err and "tricl" in err
+
+
+def test_unknown_shipped_config(capsys):
+    assert main(["pretrain", "--config-name", "tricl"]) == 2
+    assert "must be DATASET/METHOD of a shipped config" in capsys.readouterr().err
+
+
+def linear_overrides(data, checkpoint):
+    return [
+        f"pretrained_feature_extractor={quote(str(checkpoint))}",
+        f"data.train_path={quote(str(data / 'train'))}",
+        f"data.val_path={quote(str(data / 'val'))}",
+        "max_epochs=1", "optimizer.batch_size=32", "data.num_workers=0",
+        f"++default_root_dir={quote(str(Path(checkpoint).parent))}",
+    ]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("extra", [[], ["--top-k", "4", "--order", "importance"],
+                                   ["--top-k", "4", "--order", "random"],
+                                   ["--top-k", "4", "--order", "activation"]])
+def test_linear_cli_loads_a_checkpoint(tricl_run, fashion_mnist_folder, capsys, extra):
+    checkpoint = tricl_run["result"].last_checkpoint
+    code = main(["linear", "--config-name", "fashion_mnist/linear", *extra,
+                 *linear_overrides(fashion_mnist_folder, checkpoint)])
+    out = capsys.readouterr().out
+    assert code == 0 and "val_acc1:" in out
+    if extra:
+        columns = json.loads(out.split("features (")[1].split(": ", 1)[1].splitlines()[0])
+        assert len(columns) == 4
+        if extra[-1] == "importance":
+            s = tricl_run["result"].method.importance().detach()
+            assert columns == s.argsort(descending=True)[:4].tolist()
+
+
+def test_linear_cli_rejects_k_larger_than_the_projector(tricl_run, fashion_mnist_folder, capsys):
+    checkpoint = tricl_run["result"].last_checkpoint
+    code = main(["linear", "--config-name", "fashion_mnist/linear", "--top-k", "17",
+                 *linear_overrides(fashion_mnist_folder, checkpoint)])
+    assert code == 2
+    assert "--top-k must be in [1, 16] (the projector dimension), got 17" in capsys.readouterr().err
+
+
+def test_every_cli_says_how_to_install_solo_learn_when_it_is_missing(tmp_path):
+    code = ("import sys; sys.modules['solo'] = None; from solo_tricl.cli import main; "
+            "sys.exit(main(['pretrain', '--config-name', 'fashion_mnist/tricl']))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
+    assert result.returncode == 2
+    assert "solo-learn is not installed" in result.stderr
+    assert "git+https://github.com/vturrisi/solo-learn.git" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+MAIN_PRETRAIN = Path(os.environ.get("SOLO_LEARN_SRC", "/nonexistent")) / "main_pretrain.py"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not MAIN_PRETRAIN.exists(),
+                    reason="set SOLO_LEARN_SRC to a solo-learn checkout: main_pretrain.py is not "
+                    "installed with the solo package")
+@pytest.mark.parametrize("method", ["tricl", "ncl", "kernel"])
+def test_unmodified_main_pretrain_trains_plugin_methods(method, fashion_mnist_folder, tmp_path):
+    """solo-learn's own main_pretrain.py, run as a script: the .pth hook registers the methods."""
+    overrides = tiny_overrides(fashion_mnist_folder, tmp_path)
+    result = subprocess.run(
+        [sys.executable, str(MAIN_PRETRAIN), "--config-path", str(PACKAGED / "pretrain" / "fashion_mnist"),
+         "--config-name", f"{method}.yaml", *overrides],
+        capture_output=True, text=True, cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    checkpoints = list((tmp_path / method).glob("*/*.ckpt"))
+    assert len(checkpoints) == 1
+    state = torch.load(checkpoints[0], map_location="cpu", weights_only=True)["state_dict"]
+    assert any(key.startswith("projector.") for key in state)
+    if method == "tricl":  # s was learned: it moved away from its seeded initial value
+        from lightning.pytorch import seed_everything
+        from solo.args.pretrain import parse_cfg
+        from solo.methods import METHODS
+
+        from tests.solo.helpers import pretrain_cfg
+
+        cfg = parse_cfg(pretrain_cfg("tricl", fashion_mnist_folder, tmp_path))
+        seed_everything(cfg.seed)
+        initial = METHODS["tricl"](cfg).importance.theta.detach()
+        trained = state["loss.importance.theta"]
+        assert trained.shape == initial.shape and not torch.allclose(trained, initial)

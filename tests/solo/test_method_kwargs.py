@@ -1,0 +1,84 @@
+"""Config validation of the plugin methods; needs omegaconf, not solo-learn."""
+
+import pytest
+from omegaconf import OmegaConf
+
+from solo_tricl.solo.method_kwargs import (
+    KERNEL,
+    NCL,
+    TRICL,
+    ConfigError,
+    describe,
+    require_even_output_for_concat,
+    require_two_views,
+    validate_method_kwargs,
+)
+
+
+def cfg(method="tricl", **kwargs):
+    base = {"proj_hidden_dim": 64, "proj_output_dim": 16}
+    return OmegaConf.create({"method": method, "method_kwargs": {**base, **kwargs}})
+
+
+def test_defaults_are_filled_in():
+    tricl = validate_method_kwargs(cfg(), TRICL).method_kwargs
+    assert (tricl.temperature, tricl.decorrelation_weight, tricl.anchors, tricl.variant) == (
+        0.2, 1.0, "all", "infonce"
+    )
+    assert tricl.importance_lr is None
+    assert validate_method_kwargs(cfg("ncl"), NCL).method_kwargs.non_neg == "rep_relu"
+    kernel = validate_method_kwargs(cfg("kernel"), KERNEL).method_kwargs
+    assert (kernel.gamma, kernel.mixture) == (1.0, "none")
+
+
+@pytest.mark.parametrize(
+    "options,key,value,message",
+    [
+        (TRICL, "temperature", 0, r"method_kwargs.temperature must be > 0, got 0"),
+        (TRICL, "temperature", "hot", r"method_kwargs.temperature must be a number"),
+        (TRICL, "anchors", "view2", r"method_kwargs.anchors must be one of all, view1"),
+        (TRICL, "variant", "x", r"method_kwargs.variant must be one of infonce, spectral"),
+        (TRICL, "decorrelation_weight", -1, r"method_kwargs.decorrelation_weight must be >= 0"),
+        (TRICL, "proj_output_dim", 0, r"method_kwargs.proj_output_dim must be an integer >= 1"),
+        (TRICL, "proj_output_dim", 12.5, r"method_kwargs.proj_output_dim must be an integer"),
+        (NCL, "non_neg", "tanh", r"method_kwargs.non_neg must be one of relu, rep_relu"),
+        (KERNEL, "gamma", 2.5, r"method_kwargs.gamma must be in \(0.0, 2.0\]"),
+        (KERNEL, "gamma", 0, r"method_kwargs.gamma must be in \(0.0, 2.0\]"),
+        (KERNEL, "lam", 1.5, r"method_kwargs.lam must be in \[0.0, 1.0\]"),
+        (KERNEL, "mixture", "product", r"method_kwargs.mixture must be one of none, sum, concat"),
+        (KERNEL, "tau2", -0.1, r"method_kwargs.tau2 must be > 0"),
+    ],
+)
+def test_invalid_values_name_the_key_and_the_allowed_values(options, key, value, message):
+    with pytest.raises(ConfigError, match=message):
+        validate_method_kwargs(cfg(**{key: value}), options)
+
+
+def test_missing_required_key():
+    config = OmegaConf.create({"method": "ncl", "method_kwargs": {"proj_output_dim": 8}})
+    with pytest.raises(ConfigError, match=r"method_kwargs.proj_hidden_dim is required"):
+        validate_method_kwargs(config, NCL)
+
+
+def test_unknown_key_is_an_error_not_a_silent_default():
+    with pytest.raises(ConfigError, match=r"method_kwargs.temprature is not an option of method "
+                                          r"'tricl'; allowed: proj_hidden_dim"):
+        validate_method_kwargs(cfg(temprature=0.1), TRICL)
+
+
+def test_concat_needs_an_even_output_dimension():
+    config = validate_method_kwargs(cfg("kernel", mixture="concat", proj_output_dim=15), KERNEL)
+    with pytest.raises(ConfigError, match=r"method_kwargs.proj_output_dim must be even"):
+        require_even_output_for_concat(config)
+
+
+def test_two_large_crops_and_no_small_ones():
+    config = cfg()
+    config.data = {"num_large_crops": 2, "num_small_crops": 6}
+    with pytest.raises(ConfigError, match=r"exactly 2 crops .*num_small_crops=6"):
+        require_two_views(config)
+
+
+def test_describe_lists_every_option():
+    text = describe(TRICL)
+    assert all(name in text for name in TRICL)
