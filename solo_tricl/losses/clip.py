@@ -203,6 +203,9 @@ class TriCLClipLoss(_ClipFrame):
 class NCLClipLoss(_ClipFrame):
     """NCL for image-text pairs: CLIP's loss on ``phi(u)/||phi(u)||`` and ``phi(v)/||phi(v)||``.
 
+    With ``non_neg=None`` the features are taken as already mapped (a model that applies phi
+    before its own normalisation, as :mod:`solo_tricl.clip` sets OpenCLIP models up).
+
     Reference: Wang et al., "Non-negative Contrastive Learning", ICLR 2024.
 
     Shapes:
@@ -213,9 +216,9 @@ class NCLClipLoss(_ClipFrame):
         >>> loss = loss_fn(torch.randn(8, 64), torch.randn(8, 64), logit_scale=torch.tensor(10.))
     """
 
-    def __init__(self, non_neg: str = "rep_relu", **clip_flags):
+    def __init__(self, non_neg: Optional[str] = "rep_relu", **clip_flags):
         super().__init__(**clip_flags)
-        self.non_negative = NonNegative(non_neg)
+        self.non_negative = NonNegative(non_neg) if non_neg is not None else nn.Identity()
 
     def forward(
         self,

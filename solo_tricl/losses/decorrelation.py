@@ -2,7 +2,7 @@
 
 import torch
 
-from solo_tricl.losses.infonce import at_least_fp32
+from solo_tricl.losses.infonce import at_least_fp32, without_autocast
 
 
 class _Decorrelation(torch.autograd.Function):
@@ -14,7 +14,8 @@ class _Decorrelation(torch.autograd.Function):
     @staticmethod
     def forward(ctx, zhat, scale):
         k = zhat.shape[1]
-        residual = zhat.T @ zhat
+        with without_autocast(zhat):
+            residual = zhat.T @ zhat
         residual.mul_(scale).diagonal().sub_(1)
         ctx.save_for_backward(zhat, residual)
         ctx.factor = 4 * scale / k**2

@@ -62,6 +62,12 @@ def at_least_fp32(x: torch.Tensor) -> torch.Tensor:
     return x if x.dtype in (torch.float32, torch.float64) else x.float()
 
 
+def without_autocast(x: torch.Tensor):
+    """A context that turns autocast off on ``x``'s device: the hand-written backward passes
+    need their forward's matrices in the dtype they were given (float32 or float64)."""
+    return torch.autocast(device_type=x.device.type, enabled=False)
+
+
 def contrastive_cross_entropy(
     logits: torch.Tensor,
     positive_cols: torch.Tensor,

@@ -6,7 +6,12 @@ import torch
 import torch.nn as nn
 
 from solo_tricl.losses._checks import require_in_range, require_positive
-from solo_tricl.losses.infonce import at_least_fp32, contrastive_cross_entropy, pair_views
+from solo_tricl.losses.infonce import (
+    at_least_fp32,
+    contrastive_cross_entropy,
+    pair_views,
+    without_autocast,
+)
 
 GAMMA_RANGE = (0.0, 2.0)
 
@@ -24,8 +29,9 @@ class _SquaredDistances(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, anchors, candidates, self_cols, eps):
-        offsets = candidates.pow(2).sum(dim=1).add_(eps).unsqueeze(0)
-        sq = torch.addmm(offsets, anchors, candidates.T, alpha=-2)
+        with without_autocast(anchors):
+            offsets = candidates.pow(2).sum(dim=1).add_(eps).unsqueeze(0)
+            sq = torch.addmm(offsets, anchors, candidates.T, alpha=-2)
         sq.add_(anchors.pow(2).sum(dim=1, keepdim=True)).clamp_min_(eps)
         if self_cols is not None:
             sq.scatter_(1, self_cols.unsqueeze(1), 1.0)
@@ -74,7 +80,8 @@ class _ScaledPower(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, base, power, scale):
-        out = base.pow(power).mul_(scale)
+        with without_autocast(base):
+            out = base.pow(power).mul_(scale)
         ctx.save_for_backward(base, out)
         ctx.power = power
         return out
