@@ -19,6 +19,10 @@ SUBCOMMANDS = {
                  "pretrain with solo-learn (main_pretrain.py's config and overrides)"),
     "linear": ("solo_tricl.solo.cli", "configure_linear", "run_linear",
                "linear evaluation with solo-learn, optionally on top-k projector features"),
+    "clip-train": ("solo_tricl.clip.launcher", "configure", "run",
+                   "train CLIP with open_clip_train and a triCL/NCL/kernel loss"),
+    "clip-zeroshot": ("solo_tricl.clip.zero_shot", "configure", "run",
+                      "zero-shot accuracy of an OpenCLIP checkpoint on your classes (top-k too)"),
 }
 
 

@@ -33,6 +33,33 @@ def fashion_mnist_folder(tmp_path_factory) -> Path:
     return root
 
 
+@pytest.fixture(scope="session")
+def fashion_mnist_clip_folder(tmp_path_factory) -> Path:
+    """Real Fashion-MNIST images with template captions as OpenCLIP CSVs: 30 train, 10 val per class."""
+    from solo_tricl.cli import main
+
+    from solo_tricl.data import fashion_mnist
+
+    if not fashion_mnist.debian_files_present():
+        pytest.skip("Debian's dataset-fashion-mnist is not installed (scripts/setup.sh does it)")
+    root = tmp_path_factory.mktemp("fashion-mnist-clip") / "data"
+    code = main(["data", "fashion-mnist-clip", "--out", str(root), "--train-per-class", "30",
+                 "--val-per-class", "10"])
+    assert code == 0
+    return root
+
+
+@pytest.fixture(scope="session")
+def clip_tricl_checkpoint(fashion_mnist_clip_folder, tmp_path_factory) -> Path:
+    """A solo-tricl-tiny CLIP trained with triCL for 2 epochs by ``solo-tricl clip-train``."""
+    pytest.importorskip("open_clip", reason="open_clip_torch is not installed (the clip extra)")
+    from tests.clip.helpers import clip_train, train_args
+
+    logs = tmp_path_factory.mktemp("clip-logs")
+    clip_train(["--loss", "tricl"], train_args(fashion_mnist_clip_folder, logs, "tricl", epochs=2))
+    return logs / "tricl" / "checkpoints" / "epoch_2.pt"
+
+
 def pytest_terminal_summary(terminalreporter):
     reports = [
         report

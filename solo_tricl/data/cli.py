@@ -8,6 +8,8 @@ from solo_tricl.errors import CommandError
 
 DATASETS = {
     "fashion-mnist": "solo-learn `custom` image folders: OUT/train/<class>/*.png, OUT/val/...",
+    "fashion-mnist-clip": "OpenCLIP CSV datasets with template captions: OUT/train.csv, "
+                          "OUT/val.csv (tab-separated filepath, title), OUT/classes.json",
 }
 
 
@@ -47,12 +49,12 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError(
             f"{args.out} exists and holds other files; choose a new --out (nothing was changed)"
         )
-    write_fashion_mnist(args)
+    write_fashion_mnist(args, with_captions=args.dataset == "fashion-mnist-clip")
     marker.write_text(json.dumps(request))
     return 0
 
 
-def write_fashion_mnist(args: argparse.Namespace) -> None:
+def write_fashion_mnist(args: argparse.Namespace, with_captions: bool) -> None:
     from solo_tricl.data import fashion_mnist
     from solo_tricl.data.image_folder import sample_per_class, write_split
 
@@ -65,5 +67,14 @@ def write_fashion_mnist(args: argparse.Namespace) -> None:
         raise CommandError(str(error)) from None
     for split, ((images, labels), per_class) in splits.items():
         keep = sample_per_class(labels, per_class, args.seed)
-        count = write_split(args.out, split, images[keep], labels[keep], fashion_mnist.class_folder)
-        print(f"{split}: {count} images in {args.out / split}")
+        paths = write_split(args.out, split, images[keep], labels[keep], fashion_mnist.class_folder)
+        print(f"{split}: {len(paths)} images in {args.out / split}")
+        if with_captions:
+            from solo_tricl.data.captions import write_csv
+
+            csv_path = write_csv(args.out, split, paths, labels[keep], fashion_mnist.CLASSES, args.seed)
+            print(f"{split}: captions in {csv_path}")
+    if with_captions:
+        from solo_tricl.data.captions import write_classes
+
+        print(f"classes and templates: {write_classes(args.out, fashion_mnist.CLASSES)}")

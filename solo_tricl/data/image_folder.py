@@ -2,7 +2,7 @@
 ``custom`` dataset (torchvision's ImageFolder) reads."""
 
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Callable, List, Optional
 
 import numpy as np
 from PIL import Image
@@ -31,12 +31,17 @@ def write_split(
     labels: np.ndarray,
     folder_of: Callable[[int], str],
     desc: str = "",
-) -> int:
-    """Write ``images`` (N, H, W[, C]) uint8 under ``root/split/<folder_of(label)>/``."""
+) -> List[Path]:
+    """Write ``images`` (N, H, W[, C]) uint8 under ``root/split/<folder_of(label)>/``.
+
+    Returns the written paths, in the order of ``images``.
+    """
     for label in np.unique(labels):
         (root / split / folder_of(int(label))).mkdir(parents=True, exist_ok=True)
+    paths = []
     for n, (image, label) in enumerate(
         tqdm(zip(images, labels), total=len(labels), desc=desc or f"writing {split}", unit="img")
     ):
-        Image.fromarray(image).save(root / split / folder_of(int(label)) / f"{n:05d}.png")
-    return len(labels)
+        paths.append(root / split / folder_of(int(label)) / f"{n:05d}.png")
+        Image.fromarray(image).save(paths[-1])
+    return paths

@@ -72,3 +72,26 @@ def plot_heatmap(matrix: np.ndarray, path: Path, title: str, xlabel: str, ylabel
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return path
+
+
+def plot_attributions(image: np.ndarray, attributions: Dict[str, "torch.Tensor"], path: Path,
+                      title: str = "") -> Path:
+    """The image, then one heatmap overlay per method (channel-averaged signed attributions)."""
+    fig, axes = plt.subplots(1, len(attributions) + 1, figsize=(2.6 * (len(attributions) + 1), 2.8))
+    axes = np.atleast_1d(axes)
+    axes[0].imshow(image)
+    axes[0].set_title(title[:24])
+    for ax, (name, attribution) in zip(axes[1:], attributions.items()):
+        heat = attribution.float().mean(dim=0).cpu().numpy()
+        limit = np.abs(heat).max() or 1.0
+        ax.imshow(image.mean(axis=-1), cmap="gray")
+        ax.imshow(heat, cmap="bwr", vmin=-limit, vmax=limit, alpha=0.6)
+        ax.set_title(name)
+    for ax in axes:
+        ax.axis("off")
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

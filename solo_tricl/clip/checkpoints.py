@@ -1,0 +1,50 @@
+"""Loading an OpenCLIP checkpoint written by ``solo-tricl clip-train`` back into its model."""
+
+import json
+from pathlib import Path
+from typing import Tuple
+
+import torch
+
+from solo_tricl.clip.launcher import MODEL_CONFIGS, RUN_OPTIONS_FILE
+from solo_tricl.errors import CommandError
+
+
+def run_options(checkpoint: Path) -> dict:
+    """The launcher's options, saved as ``<logs>/<name>/solo_tricl.json`` beside ``checkpoints/``."""
+    path = checkpoint.resolve().parent.parent / RUN_OPTIONS_FILE
+    if not path.exists():
+        raise CommandError(f"no {RUN_OPTIONS_FILE} two folders above {checkpoint}: pass a "
+                           "checkpoint written by solo-tricl clip-train (<logs>/<name>/checkpoints/*.pt)")
+    return json.loads(path.read_text())
+
+
+def load_clip(checkpoint) -> Tuple[torch.nn.Module, object, object, dict]:
+    """(model in eval mode, its validation transform, its tokenizer, the run's options)."""
+    import open_clip
+    from argparse import Namespace
+
+    from solo_tricl.clip.plugins import load_plugins
+
+    checkpoint = Path(checkpoint)
+    if not checkpoint.is_file():
+        raise CommandError(f"checkpoint {checkpoint} does not exist")
+    options = run_options(checkpoint)
+    open_clip.add_model_config(MODEL_CONFIGS)
+    try:
+        state = torch.load(checkpoint, map_location="cpu", weights_only=False)
+    except Exception as error:
+        raise CommandError(f"cannot read checkpoint {checkpoint}: {type(error).__name__}: {error}") from None
+    state = state.get("state_dict", state)
+    state = {k.removeprefix("module."): v for k, v in state.items()}
+    model, _, preprocess = open_clip.create_model_and_transforms(options["model"])
+    plugin = load_plugins().get(options["loss"])
+    prepare = getattr(plugin, "prepare_model", None)
+    if prepare is not None:
+        prepare(model, Namespace(**options))
+    try:
+        model.load_state_dict(state)
+    except RuntimeError as error:
+        raise CommandError(f"{checkpoint} does not fit model {options['model']}: "
+                           f"{str(error).splitlines()[0]}") from None
+    return model.eval(), preprocess, open_clip.get_tokenizer(options["model"]), options

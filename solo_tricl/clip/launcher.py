@@ -1,0 +1,182 @@
+"""``solo-tricl clip-train``: OpenCLIP's own training with a plugin loss.
+
+    solo-tricl clip-train --loss tricl [our options] -- [any open_clip_train options]
+
+Everything after ``--`` goes to ``open_clip_train.main.main`` unchanged. Before calling it, the
+launcher checks our options (one-line errors, before any model is built), registers the
+model configs shipped with solo-tricl (``--model solo-tricl-tiny``), and patches exactly two
+names inside ``open_clip_train.main``:
+
+* ``create_model_and_transforms``: the created model gets the loss's hook (triCL's s, NCL's
+  map), before OpenCLIP builds its optimizer, DDP wrapper and resume, so all three see it;
+* ``create_loss``: returns the plugin's loss instead of OpenCLIP's.
+
+One compatibility fix applies only to CPU runs with several processes: OpenCLIP 3.3 passes
+``device_ids=[device]`` to DDP, which torch rejects for CPU modules, so for those runs DDP is
+given no device_ids (see :func:`cpu_ddp_without_device_ids`).
+
+Under ``torchrun`` or any launcher that sets ``WORLD_SIZE``/``RANK``/``LOCAL_RANK``, every
+process runs this same command.
+"""
+
+import argparse
+import contextlib
+import json
+import os
+import sys
+from pathlib import Path
+from typing import List
+
+from solo_tricl.errors import CommandError
+
+MODEL_CONFIGS = Path(__file__).resolve().parent / "model_configs"
+RUN_OPTIONS_FILE = "solo_tricl.json"
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.description = (
+        "Train a CLIP model with open_clip_train and a solo-tricl loss.\n\n"
+        "  solo-tricl clip-train --loss tricl -- --model solo-tricl-tiny --train-data "
+        "DIR/train.csv \\\n      --csv-img-key filepath --csv-caption-key title --epochs 2 "
+        "--batch-size 32 --device cpu\n\n"
+        "Options after -- are open_clip_train's own (see python -m open_clip_train.main --help)."
+    )
+    parser.add_argument("--loss", default="clip",
+                        help="an open_clip.losses entry point: clip (default), tricl, ncl, kernel")
+    group = parser.add_argument_group("triCL")
+    group.add_argument("--importance-init-std", type=float, default=0.1,
+                       help="theta ~ std * N(0, 1) at initialisation (default 0.1)")
+    group.add_argument("--decorrelation-weight", type=float, default=1.0,
+                       help="weight of mean((C - I)^2) per modality (default 1.0; 0 turns it off)")
+    group = parser.add_argument_group("NCL")
+    group.add_argument("--non-neg", default="rep_relu",
+                       help="non-negative map: relu, rep_relu (default), gelu, softplus, sigmoid, "
+                       "exp, leaky_relu")
+    group = parser.add_argument_group("kernel")
+    group.add_argument("--gamma", type=float, default=1.0,
+                       help="kernel exponent in (0, 2]: 1 Laplacian (default), 0.5 exponential")
+    group.add_argument("--kernel-temperature", type=float, default=None,
+                       help="a fixed tau (default: the model's learnable 1 / logit_scale)")
+    parser.add_argument("open_clip_args", nargs=argparse.REMAINDER, metavar="-- OPEN_CLIP_ARGS",
+                        help="options for open_clip_train, after --")
+
+
+def our_options(args: argparse.Namespace) -> argparse.Namespace:
+    return argparse.Namespace(
+        loss=args.loss, importance_init_std=args.importance_init_std,
+        decorrelation_weight=args.decorrelation_weight, non_neg=args.non_neg, gamma=args.gamma,
+        kernel_temperature=args.kernel_temperature,
+    )
+
+
+def check(options: argparse.Namespace, open_clip_argv: List[str]):
+    """The plugin for ``options.loss``, after checking every option; CommandError otherwise."""
+    from solo_tricl.clip.plugins import load_plugins
+
+    plugins = load_plugins()
+    if options.loss not in plugins:
+        raise CommandError(f"--loss {options.loss!r} is not an open_clip.losses entry point; "
+                           f"allowed: {', '.join(sorted(plugins))}")
+    plugin = plugins[options.loss]
+    try:
+        getattr(plugin, "validate", lambda options: None)(options)
+    except ValueError as error:
+        raise CommandError(str(error)) from None
+    model = _value_of("--model", open_clip_argv)
+    if options.loss != "clip" and model and "coca" in model.lower():
+        raise CommandError(f"--model {model} is a CoCa model, which needs OpenCLIP's CoCa loss; "
+                           f"--loss {options.loss} does not apply to it")
+    return plugin
+
+
+def _value_of(flag: str, argv: List[str]):
+    for i, arg in enumerate(argv):
+        if arg == flag and i + 1 < len(argv):
+            return argv[i + 1]
+        if arg.startswith(flag + "="):
+            return arg.split("=", 1)[1]
+    return None
+
+
+def patch_open_clip_train(plugin, options: argparse.Namespace):
+    """Install the model hook and the loss into ``open_clip_train.main``; return the module."""
+    import open_clip
+    import open_clip_train.main as train_main
+
+    open_clip.add_model_config(MODEL_CONFIGS)
+    create_model_and_transforms = train_main.create_model_and_transforms
+    created = []
+
+    def create_and_prepare(*args, **kwargs):
+        model, *transforms = create_model_and_transforms(*args, **kwargs)
+        prepare = getattr(plugin, "prepare_model", None)
+        if not created and prepare is not None:  # the first model is the one trained
+            prepare(model, options)
+        created.append(model)
+        return (model, *transforms)
+
+    def create_loss(args):
+        args.solo_tricl = options
+        if args.rank == 0 and args.logs and args.logs.lower() != "none":
+            run_dir = Path(args.logs) / args.name
+            run_dir.mkdir(parents=True, exist_ok=True)
+            (run_dir / RUN_OPTIONS_FILE).write_text(json.dumps(
+                {"model": args.model, **vars(options)}, indent=1))
+        return plugin(args, created[0] if created else None)
+
+    train_main.create_model_and_transforms = create_and_prepare
+    train_main.create_loss = create_loss
+    return train_main
+
+
+def cpu_ddp_without_device_ids():
+    """A context under which DDP drops ``device_ids`` for CPU modules (torch requires None)."""
+    import torch
+
+    base = torch.nn.parallel.DistributedDataParallel
+
+    class CpuFriendlyDDP(base):
+        def __init__(self, module, device_ids=None, *args, **kwargs):
+            if device_ids and all(torch.device(d).type == "cpu" for d in device_ids):
+                device_ids = None
+            super().__init__(module, device_ids, *args, **kwargs)
+
+    @contextlib.contextmanager
+    def swapped():
+        torch.nn.parallel.DistributedDataParallel = CpuFriendlyDDP
+        try:
+            yield
+        finally:
+            torch.nn.parallel.DistributedDataParallel = base
+
+    return swapped()
+
+
+def run(args: argparse.Namespace) -> int:
+    open_clip_argv = list(args.open_clip_args)
+    if open_clip_argv and open_clip_argv[0] == "--":
+        open_clip_argv = open_clip_argv[1:]
+    options = our_options(args)
+    try:
+        plugin = check(options, open_clip_argv)
+    except ModuleNotFoundError as error:
+        raise CommandError(f"{error}: install the clip extra, pip install 'solo-tricl[clip]'") from None
+    train_main = patch_open_clip_train(plugin, options)
+    multi_process_cpu = int(os.environ.get("WORLD_SIZE", "1")) > 1 and (
+        _value_of("--device", open_clip_argv) or "cuda") == "cpu"
+    with cpu_ddp_without_device_ids() if multi_process_cpu else contextlib.nullcontext():
+        result = train_main.main(open_clip_argv)
+    return 1 if result == -1 else 0
+
+
+def main(argv=None) -> int:
+    """``python -m solo_tricl.clip.launcher`` (what torchrun runs)."""
+    from solo_tricl.cli import main as cli_main
+
+    return cli_main(["clip-train", *(sys.argv[1:] if argv is None else argv)])
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    sys.exit(main())

@@ -1,0 +1,126 @@
+"""Loss plugins for ``open_clip_train``: the ``open_clip.losses`` entry-point group.
+
+An entry point names a callable ``(args, model) -> loss`` where ``args`` is OpenCLIP's parsed
+namespace (with this package's options as ``args.solo_tricl``) and the loss keeps OpenCLIP's
+``ClipLoss`` call contract. A :class:`ClipLossPlugin` is such a callable that can also validate
+its options before anything is built and prepare the model right after OpenCLIP creates it.
+"""
+
+import argparse
+import importlib.metadata
+import warnings
+from dataclasses import dataclass
+from typing import Callable, Dict, Optional
+
+import torch
+
+from solo_tricl.clip import model_hooks
+from solo_tricl.losses import NON_NEGATIVE_MAPS, KernelClipLoss, NCLClipLoss, TriCLClipLoss
+from solo_tricl.losses._checks import (
+    require_choice,
+    require_in_range,
+    require_non_negative,
+    require_positive,
+)
+from solo_tricl.losses.kernel import GAMMA_RANGE
+
+ENTRY_POINT_GROUP = "open_clip.losses"
+
+
+@dataclass(frozen=True)
+class ClipLossPlugin:
+    """A loss factory for open_clip_train, with optional up-front checks and a model hook."""
+
+    create: Callable[[argparse.Namespace, torch.nn.Module], torch.nn.Module]
+    validate: Callable[[argparse.Namespace], None] = lambda options: None
+    prepare_model: Optional[Callable[[torch.nn.Module, argparse.Namespace], None]] = None
+    help: str = ""
+
+    def __call__(self, args, model):
+        return self.create(args, model)
+
+
+def distributed_flags(args) -> Dict:
+    """OpenCLIP's ClipLoss flags, as its create_loss passes them."""
+    return dict(local_loss=args.local_loss, gather_with_grad=args.gather_with_grad,
+                cache_labels=True, rank=args.rank, world_size=args.world_size)
+
+
+class OpenCLIPTriCLLoss(TriCLClipLoss):
+    """TriCLClipLoss reading s from the model's (a, k) ``feature_importance`` output.
+
+    With ``--accum-freq a`` OpenCLIP concatenates the (1, k) row of every micro-batch: all rows
+    hold the same s, and only the current micro-batch's row carries gradient. The rows are
+    collapsed so that the value is s and every row's gradient is kept whole.
+    """
+
+    def forward(self, image_features, text_features, logit_scale, logit_bias=None,
+                feature_importance=None, output_dict=False):
+        if feature_importance is not None and feature_importance.ndim == 2:
+            rows = feature_importance
+            feature_importance = rows[0].detach() + (rows - rows.detach()).sum(dim=0)
+        return super().forward(image_features, text_features, logit_scale, logit_bias,
+                               feature_importance, output_dict)
+
+
+def _validate_tricl(options):
+    require_non_negative("--decorrelation-weight", options.decorrelation_weight)
+    require_non_negative("--importance-init-std", options.importance_init_std)
+
+
+def _validate_ncl(options):
+    require_choice("--non-neg", options.non_neg, NON_NEGATIVE_MAPS)
+
+
+def _validate_kernel(options):
+    require_in_range("--gamma", options.gamma, *GAMMA_RANGE, low_open=True)
+    if options.kernel_temperature is not None:
+        require_positive("--kernel-temperature", options.kernel_temperature)
+
+
+def _open_clip_loss(args, model):
+    from open_clip import create_loss
+
+    return create_loss(args)
+
+
+CLIP = ClipLossPlugin(_open_clip_loss, help="OpenCLIP's own loss (the default)")
+TRICL = ClipLossPlugin(
+    lambda args, model: OpenCLIPTriCLLoss(
+        decorrelation_weight=args.solo_tricl.decorrelation_weight, **distributed_flags(args)
+    ),
+    validate=_validate_tricl,
+    prepare_model=lambda model, options: model_hooks.add_feature_importance(
+        model, options.importance_init_std
+    ),
+    help="triCL: logits u^T diag(s) v with a learned s on the model",
+)
+NCL = ClipLossPlugin(
+    # the model applies phi before normalising (prepare_model), so the loss must not again
+    lambda args, model: NCLClipLoss(non_neg=None, **distributed_flags(args)),
+    validate=_validate_ncl,
+    prepare_model=lambda model, options: model_hooks.add_non_negative_map(model, options.non_neg),
+    help="NCL: a non-negative map on both towers before normalisation",
+)
+KERNEL = ClipLossPlugin(
+    lambda args, model: KernelClipLoss(
+        args.solo_tricl.gamma, args.solo_tricl.kernel_temperature, **distributed_flags(args)
+    ),
+    validate=_validate_kernel,
+    help="kernel InfoNCE: logits -D^gamma / tau (tau = 1 / logit_scale unless fixed)",
+)
+
+
+def load_plugins() -> Dict[str, Callable]:
+    """Every ``open_clip.losses`` entry point by name; a broken one warns and is skipped."""
+    plugins, seen = {}, set()
+    for entry_point in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+        if (entry_point.name, entry_point.value) in seen:
+            continue
+        seen.add((entry_point.name, entry_point.value))
+        try:
+            plugins[entry_point.name] = entry_point.load()
+        except Exception as error:
+            warnings.warn(f"solo-tricl: skipped open_clip.losses entry point {entry_point.name!r} "
+                          f"({entry_point.value}): {type(error).__name__}: {error}")
+    return plugins

@@ -1,0 +1,126 @@
+"""Zero-shot classification on any classes (OpenCLIP's built-in one only knows ImageNet).
+
+Class embeddings come from OpenCLIP's ``build_zero_shot_classifier`` (templates averaged,
+normalised). For a triCL model in eval mode every feature is already weighted by sqrt(s), so
+the scores are ``u^T diag(s) w``; ``top_k`` keeps the K most important features (by s, by
+activation mass, or random) and renormalises the class embeddings on them.
+"""
+
+import argparse
+import csv
+import json
+from pathlib import Path
+from typing import Optional, Sequence
+
+import torch
+from PIL import Image
+from tqdm import tqdm
+
+from solo_tricl.errors import CommandError
+
+
+class CsvImages(torch.utils.data.Dataset):
+    """Images and integer labels of a CSV with ``filepath`` and ``label`` columns (tab-separated)."""
+
+    def __init__(self, path: Path, transform):
+        with Path(path).open() as f:
+            rows = list(csv.DictReader(f, delimiter="\t"))
+        if not rows:
+            raise CommandError(f"{path} holds no images")
+        if not {"filepath", "label"} <= set(rows[0]):
+            raise CommandError(f"{path} needs tab-separated columns filepath and label "
+                               f"(found: {', '.join(rows[0])})")
+        self.rows, self.transform = rows, transform
+
+    def __len__(self):
+        return len(self.rows)
+
+    def __getitem__(self, index):
+        row = self.rows[index]
+        return self.transform(Image.open(row["filepath"])), int(row["label"])
+
+
+@torch.no_grad()
+def image_features(model, loader) -> tuple:
+    features, labels = [], []
+    for images, targets in tqdm(loader, desc="encoding images", unit="batch"):
+        features.append(model.encode_image(images, normalize=True))
+        labels.append(targets)
+    return torch.cat(features), torch.cat(labels)
+
+
+@torch.no_grad()
+def zero_shot_accuracy(
+    classifier: torch.Tensor,
+    features: torch.Tensor,
+    labels: torch.Tensor,
+    columns: Optional[torch.Tensor] = None,
+) -> float:
+    """Top-1 accuracy of ``features (N, d) @ classifier (d, C)``, on ``columns`` only if given."""
+    if columns is not None:
+        classifier = classifier[columns]
+        classifier = classifier / classifier.norm(dim=0, keepdim=True).clamp_min(1e-12)
+        features = features[:, columns]
+    predictions = (features @ classifier).argmax(dim=1)
+    return (predictions == labels).float().mean().item()
+
+
+def build_classifier(model, tokenizer, classes: Sequence[str], templates: Sequence[str]):
+    from open_clip import build_zero_shot_classifier
+
+    with torch.no_grad():
+        return build_zero_shot_classifier(model, tokenizer=tokenizer, classnames=list(classes),
+                                          templates=list(templates), device="cpu")
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    from solo_tricl.evaluate.order import ORDERS
+
+    parser.add_argument("checkpoint", type=Path, help="<logs>/<name>/checkpoints/epoch_N.pt")
+    parser.add_argument("--data", type=Path, required=True,
+                        help="CSV with filepath and label columns, e.g. from "
+                        "`solo-tricl data fashion-mnist-clip`")
+    parser.add_argument("--classes", type=Path, default=None,
+                        help="JSON with 'classes' and 'templates' (default: classes.json beside --data)")
+    parser.add_argument("--top-k", type=int, nargs="*", default=[], metavar="K",
+                        help="also score with only the K most important features (several K allowed)")
+    parser.add_argument("--order", choices=ORDERS, default="importance",
+                        help="importance: s for triCL, activation mass otherwise; or random")
+    parser.add_argument("--batch-size", type=int, default=256)
+    parser.add_argument("--json", type=Path, default=None, help="write the accuracies here")
+
+
+def run(args: argparse.Namespace) -> int:
+    from solo_tricl.clip.checkpoints import load_clip
+    from solo_tricl.evaluate.order import feature_order
+
+    classes_path = args.classes or args.data.parent / "classes.json"
+    if not args.data.is_file():
+        raise CommandError(f"--data {args.data} does not exist")
+    if not classes_path.is_file():
+        raise CommandError(f"no class names: {classes_path} does not exist (pass --classes)")
+    spec = json.loads(classes_path.read_text())
+    if not spec.get("classes") or not spec.get("templates"):
+        raise CommandError(f"{classes_path} needs non-empty 'classes' and 'templates' lists")
+    model, preprocess, tokenizer, options = load_clip(args.checkpoint)
+    loader = torch.utils.data.DataLoader(CsvImages(args.data, preprocess), batch_size=args.batch_size)
+    features, labels = image_features(model, loader)
+    if labels.max() >= len(spec["classes"]):
+        raise CommandError(f"labels go up to {labels.max().item()} but {classes_path} names "
+                           f"{len(spec['classes'])} classes")
+    classifier = build_classifier(model, tokenizer, spec["classes"], spec["templates"])
+    k = features.shape[1]
+    results = {"checkpoint": str(args.checkpoint), "loss": options["loss"], "images": len(labels),
+               "chance": 1 / len(spec["classes"]), "accuracy": zero_shot_accuracy(classifier, features, labels)}
+    importance = getattr(model, "feature_importance", None)
+    s = importance().detach() if importance is not None else None
+    for top_k in args.top_k:
+        if not 1 <= top_k <= k:
+            raise CommandError(f"--top-k must be in [1, {k}] (the embedding dimension), got {top_k}")
+        columns = feature_order(args.order, k, s, features)[:top_k]
+        results[f"top{top_k}_{args.order}"] = zero_shot_accuracy(classifier, features, labels, columns)
+    for key, value in results.items():
+        print(f"{key}: {value:.4f}" if isinstance(value, float) else f"{key}: {value}")
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=1))
+    return 0
