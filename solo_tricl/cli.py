@@ -23,6 +23,8 @@ SUBCOMMANDS = {
                    "train CLIP with open_clip_train and a triCL/NCL/kernel loss"),
     "clip-zeroshot": ("solo_tricl.clip.zero_shot", "configure", "run",
                       "zero-shot accuracy of an OpenCLIP checkpoint on your classes (top-k too)"),
+    "explain": ("solo_tricl.explain.cli", "configure", "run",
+                "COCOA: heatmaps and insertion/deletion AUCs for a solo-learn or OpenCLIP checkpoint"),
 }
 
 

@@ -1,0 +1,212 @@
+"""``solo-tricl explain``: COCOA heatmaps and insertion/deletion AUCs for a checkpoint."""
+
+import argparse
+import json
+import random
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, List, Optional
+
+import torch
+import torch.nn.functional as F
+
+from solo_tricl.errors import CommandError
+
+METHODS = ("rise", "ig", "gradshap")
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.description = (
+        "Explain what a representation responds to with COCOA: attribute the similarity of each\n"
+        "image to a corpus (minus its similarity to a foil) to its pixels.\n\n"
+        "  solo-tricl explain CKPT --images img1.png dir/ --corpus data/train/5_sandal --foil data/train\n"
+        "  solo-tricl explain CLIP_CKPT --images dir/ --corpus-text 'a photo of a sandal.' \\\n"
+        "      --foil-text 'a photo of a bag.' 'a photo of a coat.'   # zero-shot localization\n\n"
+        "Writes OUT/heatmaps/*.png and OUT/explanations.json."
+    )
+    parser.add_argument("checkpoint", type=Path,
+                        help="a solo-learn .ckpt (args.json beside it) or a solo-tricl clip-train .pt")
+    parser.add_argument("--images", type=Path, nargs="+", required=True, help="image files or folders to explain")
+    corpus = parser.add_mutually_exclusive_group(required=True)
+    corpus.add_argument("--corpus", type=Path, nargs="+", help="corpus image files or folders (e.g. one class)")
+    corpus.add_argument("--corpus-text", nargs="+", help="corpus prompts (OpenCLIP checkpoints)")
+    foil = parser.add_mutually_exclusive_group(required=True)
+    foil.add_argument("--foil", type=Path, nargs="+", help="foil image files or folders (a data sample)")
+    foil.add_argument("--foil-text", nargs="+", help="foil prompts (OpenCLIP checkpoints)")
+    parser.add_argument("--corpus-size", type=int, default=100, help="corpus images sampled (default 100)")
+    parser.add_argument("--foil-size", type=int, default=1500,
+                        help="foil images sampled, none of them in the corpus (default 1500)")
+    parser.add_argument("--methods", nargs="+", choices=METHODS, default=["rise"],
+                        help="attribution methods (default rise); ig and gradshap come from captum")
+    parser.add_argument("--target", choices=("cosine", "dot"), default="cosine")
+    parser.add_argument("--rise-masks", type=int, default=5000)
+    parser.add_argument("--rise-grid", type=int, default=None, help="default: 4 for <= 32 px, else 7")
+    parser.add_argument("--evaluate", action="store_true",
+                        help="insertion/deletion AUCs, and the label-free target as a baseline")
+    parser.add_argument("--sanity-check", action="store_true",
+                        help="parameter randomization: rank correlation with a randomized encoder")
+    parser.add_argument("--resize", action="store_true", help="resize images to the model's input size")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", type=Path, default=Path("explanations"))
+
+
+def _sample(paths: List[Path], size: int, seed: int, name: str) -> List[Path]:
+    if size < 1:
+        raise CommandError(f"--{name}-size must be >= 1, got {size}")
+    if not paths:
+        raise CommandError(f"the {name} is empty: no images found")
+    return sorted(random.Random(seed).sample(paths, min(size, len(paths))))
+
+
+@dataclass
+class Corpus:
+    """The corpus and foil: images (encoded by the target) or text representations (OpenCLIP)."""
+
+    corpus_images: Optional[torch.Tensor] = None
+    foil_images: Optional[torch.Tensor] = None
+    corpus_text: Optional[torch.Tensor] = None
+    foil_text: Optional[torch.Tensor] = None
+
+    def target(self, encoder, mode: str):
+        from solo_tricl.explain.target import ContrastiveCorpusSimilarity
+
+        if self.corpus_text is not None:
+            return ContrastiveCorpusSimilarity.from_representations(
+                encoder, self.corpus_text, self.foil_text, mode)
+        return ContrastiveCorpusSimilarity(encoder, self.corpus_images, self.foil_images, mode)
+
+
+def read_corpus(args, loaded) -> Corpus:
+    from solo_tricl.explain.models import image_paths, load_images
+
+    if args.corpus_text or args.foil_text:
+        if loaded.text_encoder is None:
+            raise CommandError("--corpus-text/--foil-text need an OpenCLIP checkpoint; this is "
+                               f"a {loaded.kind} checkpoint: give --corpus/--foil images")
+        if not (args.corpus_text and args.foil_text):
+            raise CommandError("give both --corpus-text and --foil-text (text corpus, text foil)")
+        return Corpus(corpus_text=loaded.text_encoder(args.corpus_text),
+                      foil_text=loaded.text_encoder(args.foil_text))
+    corpus_paths = _sample(image_paths(args.corpus), args.corpus_size, args.seed, "corpus")
+    taken = {p.resolve() for p in corpus_paths}
+    foil_paths = _sample([p for p in image_paths(args.foil) if p.resolve() not in taken],
+                         args.foil_size, args.seed + 1, "foil")
+    return Corpus(corpus_images=load_images(corpus_paths, loaded, args.resize),
+                  foil_images=load_images(foil_paths, loaded, args.resize))
+
+
+def attribute(method: str, forward, images, baselines, args, references=None) -> torch.Tensor:
+    """(N, C, H, W) attributions of ``forward`` (a scalar per image), one explicand at a time.
+
+    ``references`` (N, d): a second argument of ``forward`` per explicand (the label-free target).
+    """
+    from captum.attr import GradientShap, IntegratedGradients
+
+    from solo_tricl.explain.rise import RISE
+
+    grid = args.rise_grid or (4 if max(images.shape[-2:]) <= 32 else 7)
+    results = []
+    for i in range(len(images)):
+        x, baseline = images[i : i + 1], baselines[i : i + 1]
+        extra = () if references is None else (references[i : i + 1],)
+        if method == "rise":
+            scalar = forward if references is None else (
+                lambda batch, r=extra[0]: forward(batch, r.expand(len(batch), -1)))
+            results.append(RISE(scalar).attribute(x, baseline, n_masks=args.rise_masks, grid=grid,
+                                                  seed=args.seed))
+        elif method == "ig":
+            results.append(IntegratedGradients(forward).attribute(
+                x, baselines=baseline, n_steps=50, internal_batch_size=50,
+                additional_forward_args=extra or None))
+        else:
+            torch.manual_seed(args.seed + i)
+            results.append(GradientShap(forward).attribute(
+                x, baselines=baseline, n_samples=50, stdevs=0.2, additional_forward_args=extra or None))
+    return torch.cat(results).detach()
+
+
+@torch.no_grad()
+def evaluate(loaded, target, images, baselines, attributions, corpus: Corpus, args) -> Dict:
+    """AUCs of the mean insertion/deletion curves of each metric."""
+    from solo_tricl.explain.evaluation import curve_aucs, perturbation_curves
+
+    direction = target.direction
+    reference = F.normalize(loaded.encoder(images), dim=1)
+    head, majority = majority_head(loaded, corpus.corpus_images, args)
+    aucs = {}
+    for mode in ("insertion", "deletion"):
+        reps = perturbation_curves(images, baselines, attributions, loaded.encoder, mode)  # (N, S, d)
+        unit = F.normalize(reps, dim=-1)
+        curves = {
+            "similarity": (unit if args.target == "cosine" else reps) @ direction,
+            "representation_shift": (unit * reference[:, None, :]).sum(-1),
+        }
+        if head is not None:
+            curves["majority_probability"] = head(reps).softmax(dim=-1)[..., majority]
+        aucs[mode] = curve_aucs(curves)
+    return aucs
+
+
+def majority_head(loaded, corpus_images, args):
+    """A linear head and the class it predicts most on the corpus; (None, None) without one."""
+    if loaded.head is not None and corpus_images is not None:
+        majority = loaded.head(loaded.encoder(corpus_images)).argmax(dim=1).mode().values.item()
+        return loaded.head, majority
+    if loaded.text_encoder is not None and args.corpus_text:
+        prompts = F.normalize(loaded.text_encoder(args.corpus_text + args.foil_text), dim=1)
+        return (lambda reps: 100.0 * F.normalize(reps, dim=-1) @ prompts.T), 0
+    return None, None
+
+
+def run(args: argparse.Namespace) -> int:
+    from solo_tricl.evaluate.plots import plot_attributions
+    from solo_tricl.explain.baselines import gaussian_blur
+    from solo_tricl.explain.models import image_paths, load_encoder, load_images
+    from solo_tricl.explain.target import LabelFreeSimilarity
+
+    loaded = load_encoder(args.checkpoint)
+    for parameter in loaded.encoder.parameters():
+        parameter.requires_grad_(False)
+    paths = image_paths(args.images)
+    if not paths:
+        raise CommandError("no images to explain were found")
+    images = load_images(paths, loaded, args.resize)
+    baselines = gaussian_blur(images)
+    corpus = read_corpus(args, loaded)
+    try:
+        target = corpus.target(loaded.encoder, args.target)
+    except ValueError as error:
+        raise CommandError(str(error)) from None
+    report = {"checkpoint": str(args.checkpoint), "encoder": loaded.kind, "images": [str(p) for p in paths],
+              "target": args.target, "methods": {}}
+    attributions = {}
+    for method in args.methods:
+        attributions[method] = attribute(method, target, images, baselines, args)
+        entry = report["methods"][method] = {}
+        if args.evaluate:
+            entry["cocoa"] = evaluate(loaded, target, images, baselines, attributions[method], corpus, args)
+            label_free = LabelFreeSimilarity(loaded.encoder)
+            baseline_attr = attribute(method, label_free, images, baselines, args, label_free.reference(images))
+            entry["label_free"] = evaluate(loaded, target, images, baselines, baseline_attr, corpus, args)
+    if args.sanity_check:
+        report["sanity_check"] = sanity_check(loaded, corpus, images, baselines, attributions, args)
+    args.out.mkdir(parents=True, exist_ok=True)
+    for i, path in enumerate(paths):
+        plot_attributions(loaded.unnormalize(images[i]), {m: a[i] for m, a in attributions.items()},
+                          args.out / "heatmaps" / f"{i:03d}_{path.stem}.png", title=path.name)
+    (args.out / "explanations.json").write_text(json.dumps(report, indent=1))
+    print(json.dumps({k: v for k, v in report.items() if k != "images"}, indent=1))
+    print(f"heatmaps: {args.out / 'heatmaps'}; AUCs and settings: {args.out / 'explanations.json'}")
+    return 0
+
+
+def sanity_check(loaded, corpus: Corpus, images, baselines, attributions, args) -> Dict:
+    """Spearman correlation between each method's attributions and those of the same target on
+    a randomized image encoder (corpus images re-encoded; a text corpus is kept): values near 1
+    would fail the check (Adebayo et al., 2018)."""
+    from solo_tricl.explain.evaluation import randomized_copy, rank_correlation
+
+    random_target = corpus.target(randomized_copy(loaded.encoder, args.seed), args.target)
+    return {method: rank_correlation(attr, attribute(method, random_target, images, baselines, args))
+            for method, attr in attributions.items()}

@@ -1,0 +1,77 @@
+"""Insertion and deletion curves (Petsiuk et al., 2018) as COCOA evaluates them, their AUC, and
+the parameter-randomization sanity check (Adebayo et al., "Sanity Checks for Saliency Maps",
+NeurIPS 2018)."""
+
+import copy
+from typing import Callable, Dict
+
+import numpy as np
+import torch
+import torch.nn as nn
+
+MODES = ("insertion", "deletion")
+
+
+def pixel_order(attributions: torch.Tensor) -> torch.Tensor:
+    """(N, C, H, W) signed attributions -> (N, H*W) pixel indices, most positive first
+    (channel-averaged, as COCOA does)."""
+    return attributions.mean(dim=1).flatten(1).argsort(dim=1, descending=True)
+
+
+@torch.no_grad()
+def perturbation_curves(images: torch.Tensor, baselines: torch.Tensor, attributions: torch.Tensor,
+                        score: Callable[[torch.Tensor], torch.Tensor], mode: str = "insertion",
+                        steps: int = 50, batch_size: int = 256) -> torch.Tensor:
+    """(N, steps + 1, ...) outputs of ``score`` as the top pixels are revealed (insertion: from
+    the baseline) or removed (deletion: replaced by the baseline), in ``steps`` equal fractions.
+
+    ``score`` maps (B, C, H, W) images to (B, ...): scalars, or representations from which
+    several metrics are then computed without running the model again.
+    """
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {', '.join(MODES)}; got {mode!r}")
+    n, c, h, w = images.shape
+    order = pixel_order(attributions)
+    ranks = torch.empty_like(order)
+    ranks.scatter_(1, order, torch.arange(h * w).expand(n, -1))
+    counts = torch.round(torch.linspace(0, h * w, steps + 1)).long()
+    perturbed = []
+    for count in counts:
+        changed = (ranks < count).reshape(n, 1, h, w)
+        start, end = (baselines, images) if mode == "insertion" else (images, baselines)
+        perturbed.append(torch.where(changed, end, start))
+    stacked = torch.stack(perturbed, dim=1).reshape(n * (steps + 1), c, h, w)
+    scores = torch.cat([score(stacked[i : i + batch_size]) for i in range(0, len(stacked), batch_size)])
+    return scores.reshape(n, steps + 1, *scores.shape[1:])
+
+
+def area_under_curve(curve) -> float:
+    """Trapezoidal area under a curve sampled at equal steps over [0, 1]."""
+    curve = np.asarray(curve, dtype=float)
+    if curve.ndim != 1 or len(curve) < 2:
+        raise ValueError("a curve needs at least two points")
+    return float(np.trapezoid(curve, dx=1 / (len(curve) - 1)))
+
+
+def curve_aucs(curves: Dict[str, torch.Tensor]) -> Dict[str, float]:
+    """AUC of the mean curve (over explicands) of each named curve set."""
+    return {name: area_under_curve(c.float().mean(dim=0).cpu().numpy()) for name, c in curves.items()}
+
+
+def randomized_copy(module: nn.Module, seed: int = 0) -> nn.Module:
+    """A copy of ``module`` with every layer that can re-initialise itself re-initialised."""
+    torch.manual_seed(seed)
+    randomized = copy.deepcopy(module)
+    for layer in randomized.modules():
+        if hasattr(layer, "reset_parameters"):
+            layer.reset_parameters()
+    return randomized
+
+
+def rank_correlation(first: torch.Tensor, second: torch.Tensor) -> float:
+    """Mean over explicands of the Spearman correlation of the channel-averaged |attributions|."""
+    from scipy.stats import spearmanr
+
+    a = first.abs().mean(dim=1).flatten(1).cpu().numpy()
+    b = second.abs().mean(dim=1).flatten(1).cpu().numpy()
+    return float(np.mean([spearmanr(x, y).statistic for x, y in zip(a, b)]))
