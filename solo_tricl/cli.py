@@ -25,6 +25,10 @@ SUBCOMMANDS = {
                       "zero-shot accuracy of an OpenCLIP checkpoint on your classes (top-k too)"),
     "explain": ("solo_tricl.explain.cli", "configure", "run",
                 "COCOA: heatmaps and insertion/deletion AUCs for a solo-learn or OpenCLIP checkpoint"),
+    "evaluate": ("solo_tricl.evaluate.cli", "configure", "run",
+                 "measure importance order, sparsity, consistency, retrieval, identifiability"),
+    "bench": ("solo_tricl.evaluate.bench", "configure", "run",
+              "train the built-in baselines and our methods alike, evaluate all, write tables"),
 }
 
 

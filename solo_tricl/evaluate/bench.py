@@ -1,0 +1,186 @@
+"""``solo-tricl bench``: the built-in baselines and our methods under one budget, evaluated alike.
+
+solo-learn trains the image methods (its own ``simclr`` and our ``tricl``, ``ncl``,
+``kernel``) from the shipped Fashion-MNIST configs: same ResNet-18, projector, augmentations,
+optimizer, batch, data and epochs, for every seed. OpenCLIP trains the CLIP variants (its own
+``clip`` loss and ours) on Fashion-MNIST images with template captions. Everything is then
+evaluated by :mod:`solo_tricl.evaluate.report`, and a markdown table, a JSON of every number and
+plots are written to ``--out``.
+
+The default budget fits a 2-core CPU in about 30-60 minutes; ``--budget`` multiplies the
+epochs (and ``--accelerator gpu`` moves training to a GPU).
+"""
+
+import argparse
+import json
+import math
+import platform
+import shlex
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+from solo_tricl.errors import CommandError
+
+SOLO_METHODS = ("simclr", "tricl", "ncl", "kernel")
+CLIP_LOSSES = ("clip", "tricl", "ncl", "kernel")
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.description = __doc__.split("\n\n", 1)[1] if __doc__ else ""
+    parser.add_argument("--budget", type=float, default=1.0, help="multiplies every epoch count (default 1)")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1],
+                        help="seeds of the solo-learn runs (two give identifiability)")
+    parser.add_argument("--methods", nargs="+", default=list(SOLO_METHODS), choices=SOLO_METHODS)
+    parser.add_argument("--clip-losses", nargs="*", default=list(CLIP_LOSSES), choices=CLIP_LOSSES)
+    parser.add_argument("--epochs", type=int, default=6, help="solo-learn epochs at budget 1")
+    parser.add_argument("--fraction", type=float, default=0.25,
+                        help="share of the 60,000 training images used for pretraining")
+    parser.add_argument("--clip-epochs", type=int, default=10, help="OpenCLIP epochs at budget 1")
+    parser.add_argument("--accelerator", default="cpu", help="cpu or gpu (both hosts)")
+    parser.add_argument("--work", type=Path, default=Path("bench-work"),
+                        help="data, checkpoints and logs (reused: data is written once)")
+    parser.add_argument("--out", type=Path, default=Path("benchmarks/results"))
+
+
+class _Throughput:
+    """A Lightning callback: training images per second over the fit (both views counted)."""
+
+    def __new__(cls):
+        from lightning.pytorch.callbacks import Callback
+
+        class Throughput(Callback):
+            images = 0
+            seconds = 0.0
+
+            def on_train_batch_start(self, trainer, module, batch, batch_idx):
+                self.start = time.perf_counter()
+
+            def on_train_batch_end(self, trainer, module, outputs, batch, batch_idx):
+                self.seconds += time.perf_counter() - self.start
+                self.images += sum(len(x) for x in batch[1])
+
+        return Throughput()
+
+
+def prepare_data(work: Path) -> dict:
+    from solo_tricl.cli import main as cli
+
+    paths = {"solo": work / "data" / "fashion-mnist", "clip": work / "data" / "fashion-mnist-clip"}
+    if cli(["data", "fashion-mnist", "--out", str(paths["solo"])]) != 0:
+        raise CommandError(f"could not write Fashion-MNIST to {paths['solo']}")
+    if cli(["data", "fashion-mnist-clip", "--out", str(paths["clip"]), "--train-per-class", "500",
+            "--val-per-class", "100"]) != 0:
+        raise CommandError(f"could not write the captioned Fashion-MNIST to {paths['clip']}")
+    return paths
+
+
+def train_solo(method: str, seed: int, args, data: Path, extra_overrides=()) -> dict:
+    from solo_tricl.solo.cli import compose
+    from solo_tricl.solo.pretrain import pretrain
+
+    run_dir = args.work / "solo" / f"{method}-seed{seed}"
+    epochs = max(1, math.ceil(args.epochs * args.budget))
+    overrides = [f"++seed={seed}", f"max_epochs={epochs}", f"data.fraction={args.fraction}",
+                 f"data.train_path='{data / 'train'}'", f"checkpoint.dir='{run_dir}'",
+                 f"++default_root_dir='{run_dir}'", f"accelerator={args.accelerator}",
+                 f"name={method}-seed{seed}", "++enable_progress_bar=False", *extra_overrides]
+    throughput = _Throughput()
+    result = pretrain(compose("pretrain", None, f"fashion_mnist/{method}", overrides), [throughput])
+    return {"checkpoint": result.last_checkpoint, "images_per_s": throughput.images / throughput.seconds,
+            "overrides": overrides}
+
+
+def train_clip(loss: str, args, data: Path) -> dict:
+    import subprocess
+
+    logs = args.work / "clip"
+    epochs = max(1, math.ceil(args.clip_epochs * args.budget))
+    device = "cuda" if args.accelerator == "gpu" else "cpu"
+    open_clip_args = ["--model", "solo-tricl-tiny", "--train-data", str(data / "train.csv"),
+                      "--csv-img-key", "filepath", "--csv-caption-key", "title", "--epochs", str(epochs),
+                      "--batch-size", "64", "--lr", "1e-3", "--warmup", "20", "--device", device,
+                      "--workers", "2", "--seed", "0", "--logs", str(logs), "--name", loss]
+    run_dir = logs / loss
+    if run_dir.exists():
+        import shutil
+
+        shutil.rmtree(run_dir)
+    command = [sys.executable, "-m", "solo_tricl.cli", "clip-train", "--loss", loss, "--", *open_clip_args]
+    started = time.perf_counter()
+    result = subprocess.run(command, capture_output=True, text=True)
+    if result.returncode:
+        raise CommandError(f"clip-train --loss {loss} failed: {result.stderr.strip().splitlines()[-1]}")
+    log = (run_dir / "out.log").read_text()
+    rates = [float(r) for r in __import__("re").findall(r", ([0-9.]+)/s, ", log)]
+    return {"checkpoint": str(run_dir / "checkpoints" / f"epoch_{epochs}.pt"),
+            "samples_per_s": sum(rates) / len(rates) if rates else None,
+            "seconds": time.perf_counter() - started,
+            "command": "solo-tricl clip-train --loss " + loss + " -- " + shlex.join(open_clip_args)}
+
+
+def zero_shot(checkpoint: str, data: Path) -> dict:
+    from solo_tricl.clip.checkpoints import load_clip
+    from solo_tricl.clip.zero_shot import CsvImages, build_classifier, image_features, zero_shot_accuracy
+    from solo_tricl.evaluate.order import feature_order
+
+    model, preprocess, tokenizer, _ = load_clip(checkpoint)
+    spec = json.loads((data / "classes.json").read_text())
+    loader = torch.utils.data.DataLoader(CsvImages(data / "val.csv", preprocess), batch_size=256)
+    features, labels = image_features(model, loader)
+    classifier = build_classifier(model, tokenizer, spec["classes"], spec["templates"])
+    importance = getattr(model, "feature_importance", None)
+    order = feature_order("importance", features.shape[1],
+                          importance().detach() if importance is not None else None, features)
+    return {"zero_shot": zero_shot_accuracy(classifier, features, labels),
+            "zero_shot_top8": zero_shot_accuracy(classifier, features, labels, order[:8])}
+
+
+def run(args: argparse.Namespace) -> int:
+    from solo_tricl.evaluate.features import clip_features, solo_features
+    from solo_tricl.evaluate.report import compare_runs, correlation_for_plot, evaluate_run
+    from solo_tricl.solo.registry import SoloLearnMissing, require_solo_learn
+
+    if args.budget <= 0 or not 0 < args.fraction <= 1:
+        raise CommandError("--budget must be > 0 and --fraction in (0, 1]")
+    if args.methods and "simclr" not in args.methods:
+        raise CommandError("--methods must include the baseline simclr")
+    try:
+        require_solo_learn()
+    except SoloLearnMissing as error:
+        raise CommandError(str(error)) from None
+    started = time.time()
+    data = prepare_data(args.work)
+    report = {"settings": {**{k: str(v) if isinstance(v, Path) else v
+                              for k, v in vars(args).items() if not k.startswith("_")},
+                           "command": "solo-tricl bench " + shlex.join(sys.argv[2:]),
+                           "machine": f"{platform.machine()}, {torch.get_num_threads()} threads",
+                           "accelerator": args.accelerator},
+              "solo": {}, "clip": {}, "identifiability": {}}
+    features = {}
+    for method in args.methods:
+        for seed in args.seeds:
+            name = f"{method}-seed{seed}"
+            print(f"== training {name} with solo-learn", flush=True)
+            trained = train_solo(method, seed, args, data["solo"])
+            run = solo_features(trained["checkpoint"], data["solo"], limit_train=10000, limit_test=10000)
+            features[name] = run
+            report["solo"][name] = {**trained, **evaluate_run(run)}
+        if len(args.seeds) >= 2:
+            pair = [features[f"{method}-seed{s}"] for s in args.seeds[:2]]
+            report["identifiability"][method] = compare_runs(*pair)
+            report["identifiability"][method]["heatmap"] = correlation_for_plot(*pair).tolist()
+    for loss in args.clip_losses:
+        print(f"== training CLIP with --loss {loss}", flush=True)
+        trained = train_clip(loss, args, data["clip"])
+        run = clip_features(trained["checkpoint"], data["clip"])
+        report["clip"][loss] = {**trained, **evaluate_run(run, top_k=8, ks=(1, 2, 4, 8, 16, 32)),
+                                **zero_shot(trained["checkpoint"], data["clip"])}
+    report["minutes"] = (time.time() - started) / 60
+    from solo_tricl.evaluate.bench_report import write_report
+
+    write_report(report, args.out)
+    return 0

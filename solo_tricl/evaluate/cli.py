@@ -1,0 +1,81 @@
+"""``solo-tricl evaluate``: every measure of one checkpoint, and identifiability of two."""
+
+import argparse
+import json
+from pathlib import Path
+
+from solo_tricl.errors import CommandError
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.description = (
+        "Measure what the methods promise on your checkpoints: linear probes on all, the top-k\n"
+        "most important and k random features (accuracy vs k), retrieval (precision@10, mAP),\n"
+        "sparsity, class consistency, orthogonality; with a second checkpoint of the same\n"
+        "method (another seed), identifiability.\n\n"
+        "  solo-tricl evaluate trained_models/tricl/a/x.ckpt trained_models/tricl/b/y.ckpt --data datasets/fashion-mnist\n"
+        "  solo-tricl evaluate logs/tricl/checkpoints/epoch_10.pt --data datasets/fmnist-clip\n\n"
+        "--data: solo-learn checkpoints read DATA/train and DATA/val image folders; OpenCLIP\n"
+        "checkpoints read DATA/train.csv and DATA/val.csv (filepath and label columns)."
+    )
+    parser.add_argument("checkpoints", type=Path, nargs="+", metavar="CKPT", help="one or two checkpoints")
+    parser.add_argument("--data", type=Path, required=True)
+    parser.add_argument("--train-samples", type=int, default=10000, help="training images for the probes")
+    parser.add_argument("--test-samples", type=int, default=10000, help="held-out images for every measure")
+    parser.add_argument("--top-k", type=int, default=20)
+    parser.add_argument("--seed", type=int, default=0, help="seed of the random features and samples")
+    parser.add_argument("--out", type=Path, default=Path("evaluation"))
+
+
+def run(args: argparse.Namespace) -> int:
+    from solo_tricl.evaluate.features import load_features
+    from solo_tricl.evaluate.report import compare_runs, correlation_for_plot, evaluate_run
+
+    if len(args.checkpoints) > 2:
+        raise CommandError("give one checkpoint, or two runs of one method for identifiability")
+    for flag in ("train_samples", "test_samples", "top_k"):
+        if getattr(args, flag) < 1:
+            raise CommandError(f"--{flag.replace('_', '-')} must be >= 1, got {getattr(args, flag)}")
+    runs = [load_features(c, args.data, limit_train=args.train_samples, limit_test=args.test_samples,
+                          seed=args.seed) for c in args.checkpoints]
+    if len(runs) == 2:
+        identifiability = compare_runs(*runs)
+    report = {"runs": [evaluate_run(run, args.top_k, seed=args.seed) for run in runs]}
+    args.out.mkdir(parents=True, exist_ok=True)
+    write_plots(report["runs"], args.out)
+    if len(runs) == 2:
+        report["identifiability"] = identifiability
+        from solo_tricl.evaluate.plots import plot_heatmap
+
+        plot_heatmap(correlation_for_plot(*runs).numpy(), args.out / "identifiability.png",
+                     f"{runs[0].method}: |corr| of features across runs, each in its own order",
+                     "run 2 feature rank", "run 1 feature rank")
+    (args.out / "evaluation.json").write_text(json.dumps(report, indent=1))
+    print_summary(report)
+    print(f"measures: {args.out / 'evaluation.json'}; plots: {args.out}/*.png")
+    return 0
+
+
+def write_plots(runs, out: Path) -> None:
+    from solo_tricl.evaluate.plots import plot_curves, plot_importance
+
+    for i, run in enumerate(runs):
+        tag = f"{run['method']}-{i + 1}"
+        if "importance" in run:
+            plot_importance(run["importance"], out / f"importance-{tag}.png", f"{tag}: learned s")
+        for measure, label in (("accuracy_vs_k", "linear probe accuracy"),
+                               ("retrieval_vs_k", "precision@10")):
+            curves = {f"top k by {run['order']}": run[measure]["important"], "k random": run[measure]["random"]}
+            plot_curves({name: {int(k): v for k, v in c.items()} for name, c in curves.items()},
+                        out / f"{measure}-{tag}.png", "k features", label, f"{tag}: {label} vs k")
+
+
+def print_summary(report) -> None:
+    for run in report["runs"]:
+        accuracy = ", ".join(f"{k} {v:.3f}" for k, v in run["accuracy"].items())
+        print(f"{run['host']} {run['method']}: accuracy: {accuracy}; sparsity {run['sparsity']:.3f}; "
+              f"class consistency {run['class_consistency']:.3f}; mean |corr| {run['mean_abs_corr']:.3f}")
+    if "identifiability" in report:
+        ident = report["identifiability"]
+        print(f"identifiability: ordered {ident['ordered']:.3f}, matched {ident['matched']:.3f}")

@@ -1,0 +1,133 @@
+"""Features of a trained model on a dataset, in eval mode, with the representation each method
+defines: the projector output (post-activation for NCL; triCL's with its learned s) and the
+backbone features, for solo-learn checkpoints; the image embedding for OpenCLIP ones."""
+
+import csv
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional
+
+import torch
+from PIL import Image
+from tqdm import tqdm
+
+from solo_tricl.errors import CommandError
+
+
+@dataclass
+class Split:
+    features: torch.Tensor            # (N, k) the representation the method defines
+    labels: torch.Tensor              # (N,)
+    backbone: Optional[torch.Tensor] = None   # (N, D) backbone features (solo-learn)
+
+
+@dataclass
+class RunFeatures:
+    checkpoint: str
+    host: str                         # "solo-learn" or "OpenCLIP"
+    method: str
+    train: Split
+    test: Split
+    importance: Optional[torch.Tensor] = None   # (k,) s of triCL
+    info: dict = field(default_factory=dict)
+
+
+class _Images(torch.utils.data.Dataset):
+    def __init__(self, items, transform):
+        self.items, self.transform = items, transform
+
+    def __len__(self):
+        return len(self.items)
+
+    def __getitem__(self, index):
+        path, label = self.items[index]
+        return self.transform(Image.open(path)), label
+
+
+def _subset(items, limit: Optional[int], seed: int):
+    if not items:
+        raise CommandError("the dataset is empty: no images were found")
+    if limit is not None and limit < len(items):
+        keep = torch.randperm(len(items), generator=torch.Generator().manual_seed(seed))[:limit]
+        items = [items[i] for i in sorted(keep.tolist())]
+    return items
+
+
+def folder_items(root: Path):
+    """(path, label) of an ImageFolder tree, labels by sorted class folder."""
+    if not root.is_dir():
+        raise CommandError(f"{root} is not a directory of class folders")
+    classes = sorted(d.name for d in root.iterdir() if d.is_dir())
+    return [(p, i) for i, c in enumerate(classes) for p in sorted((root / c).iterdir()) if p.is_file()]
+
+
+def csv_items(path: Path):
+    if not path.is_file():
+        raise CommandError(f"{path} does not exist")
+    with path.open() as f:
+        return [(row["filepath"], int(row["label"])) for row in csv.DictReader(f, delimiter="\t")]
+
+
+@torch.no_grad()
+def _encode(items, transform, encode, batch_size, desc):
+    loader = torch.utils.data.DataLoader(_Images(items, transform), batch_size=batch_size)
+    outputs, labels = [], []
+    for images, targets in tqdm(loader, desc=desc, unit="batch"):
+        outputs.append(encode(images))
+        labels.append(targets)
+    labels = torch.cat(labels)
+    if isinstance(outputs[0], tuple):
+        return tuple(torch.cat(part) for part in zip(*outputs)), labels
+    return torch.cat(outputs), labels
+
+
+def solo_features(checkpoint, data: Path, limit_train=None, limit_test=None, batch_size=256,
+                  seed=0) -> RunFeatures:
+    """Projector and backbone features of a solo-learn checkpoint on ``data/{train,val}``."""
+    from solo_tricl.solo.checkpoints import load_method
+    from solo_tricl.solo.features import input_transform, learned_importance, projector_output
+
+    method, cfg = load_method(checkpoint)
+    transform = input_transform(cfg)
+
+    def encode(images):
+        feats = method.backbone(images)
+        return projector_output(method, feats), feats
+
+    splits = {}
+    for split, folder, limit in (("train", "train", limit_train), ("test", "val", limit_test)):
+        items = _subset(folder_items(Path(data) / folder), limit, seed)
+        (features, backbone), labels = _encode(items, transform, encode, batch_size, f"{split} features")
+        splits[split] = Split(features, labels, backbone)
+    return RunFeatures(str(checkpoint), "solo-learn", cfg.method, splits["train"], splits["test"],
+                       learned_importance(method), {"name": cfg.name, "seed": cfg.seed})
+
+
+def clip_features(checkpoint, data: Path, limit_train=None, limit_test=None, batch_size=256,
+                  seed=0) -> RunFeatures:
+    """Image embeddings of a solo-tricl clip-train checkpoint on ``data/{train,val}.csv``."""
+    from solo_tricl.clip.checkpoints import load_clip
+
+    model, preprocess, _, options = load_clip(checkpoint)
+    splits = {}
+    for split, name, limit in (("train", "train.csv", limit_train), ("test", "val.csv", limit_test)):
+        items = _subset(csv_items(Path(data) / name), limit, seed)
+        features, labels = _encode(items, preprocess, lambda x: model.encode_image(x, normalize=True),
+                                   batch_size, f"{split} features")
+        splits[split] = Split(features, labels)
+    importance = getattr(model, "feature_importance", None)
+    return RunFeatures(str(checkpoint), "OpenCLIP", options["loss"], splits["train"], splits["test"],
+                       importance().detach() if importance is not None else None,
+                       {"model": options["model"]})
+
+
+def load_features(checkpoint, data: Path, **kwargs) -> RunFeatures:
+    checkpoint = Path(checkpoint)
+    if not checkpoint.is_file():
+        raise CommandError(f"checkpoint {checkpoint} does not exist")
+    if (checkpoint.parent / "args.json").exists():
+        return solo_features(checkpoint, data, **kwargs)
+    if (checkpoint.resolve().parent.parent / "solo_tricl.json").exists():
+        return clip_features(checkpoint, data, **kwargs)
+    raise CommandError(f"{checkpoint} is neither a solo-learn checkpoint (args.json beside it) nor "
+                       "a solo-tricl clip-train checkpoint (solo_tricl.json two folders up)")

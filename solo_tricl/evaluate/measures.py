@@ -1,0 +1,132 @@
+"""What the methods promise, measured on (N, k) feature matrices (section 6 of the method
+specification, without the reference code's bugs).
+
+Thresholds are arguments with stated defaults; every function takes plain tensors, so the
+measures apply to any representation.
+"""
+
+from typing import Dict
+
+import torch
+import torch.nn.functional as F
+
+ZERO = 1e-5          # an entry with |zhat| below this counts as zero (sparsity)
+ACTIVE = 0.1         # a sample activates a dimension when |zhat_j| exceeds this (consistency)
+
+
+def _require_matrix(features: torch.Tensor, name: str = "features") -> torch.Tensor:
+    if features.ndim != 2 or features.shape[0] == 0 or features.shape[1] == 0:
+        raise ValueError(f"{name} must be a non-empty (N, k) matrix, got {tuple(features.shape)}")
+    return features.float()
+
+
+def sparsity(features: torch.Tensor, threshold: float = ZERO) -> float:
+    """Share of entries of the L2-normalised features with |zhat| < threshold, averaged over samples."""
+    unit = F.normalize(_require_matrix(features), dim=1)
+    return (unit.abs() < threshold).float().mean(dim=1).mean().item()
+
+
+def class_consistency(features: torch.Tensor, labels: torch.Tensor, threshold: float = ACTIVE) -> float:
+    """For each dimension some sample activates (|zhat_j| > threshold), the share of the most
+    common label among those samples; averaged over such dimensions."""
+    unit = F.normalize(_require_matrix(features), dim=1)
+    if len(labels) != len(unit):
+        raise ValueError(f"{len(labels)} labels for {len(unit)} samples")
+    active = unit.abs() > threshold                      # (N, k)
+    one_hot = F.one_hot(labels.long(), int(labels.max()) + 1).float()   # (N, C)
+    counts = active.float().T @ one_hot                   # (k, C): label counts per dimension
+    used = counts.sum(dim=1) > 0
+    if not used.any():
+        return float("nan")
+    return (counts[used].max(dim=1).values / counts[used].sum(dim=1)).mean().item()
+
+
+def correlation_matrix(first: torch.Tensor, second: torch.Tensor) -> torch.Tensor:
+    """(k1, k2) Pearson correlations between the columns of two (N, k) matrices; constant
+    columns get correlation 0."""
+    first, second = _require_matrix(first, "first"), _require_matrix(second, "second")
+    if len(first) != len(second):
+        raise ValueError(f"the feature sets describe {len(first)} and {len(second)} samples")
+    a = first - first.mean(dim=0)
+    b = second - second.mean(dim=0)
+    a = a / a.norm(dim=0).clamp_min(1e-12)
+    b = b / b.norm(dim=0).clamp_min(1e-12)
+    return a.T @ b
+
+
+def orthogonality(features: torch.Tensor) -> Dict[str, float]:
+    """Mean and median |corr| between distinct dimensions (0 is perfectly decorrelated)."""
+    corr = correlation_matrix(features, features).abs()
+    off = corr[~torch.eye(len(corr), dtype=torch.bool)]
+    return {"mean_abs_corr": off.mean().item(), "median_abs_corr": off.median().item()}
+
+
+def identifiability(first: torch.Tensor, second: torch.Tensor, order_first: torch.Tensor,
+                    order_second: torch.Tensor) -> Dict[str, float]:
+    """How well two runs' features agree, feature by feature, once each is put in its own order.
+
+    ``ordered``: mean over i of |corr(first[:, order_first[i]], second[:, order_second[i]])|,
+    with no permutation search. ``matched``: the same after the best one-to-one matching of
+    features (Hungarian algorithm on |corr|), for context: a method whose features are only
+    determined up to a permutation scores high there and low on ``ordered``.
+    """
+    from scipy.optimize import linear_sum_assignment
+
+    if first.shape[1] != second.shape[1]:
+        raise ValueError(f"the runs have {first.shape[1]} and {second.shape[1]} features: "
+                         "compare runs of one method and dimension")
+    corr = correlation_matrix(first[:, order_first], second[:, order_second]).abs()
+    rows, cols = linear_sum_assignment(-corr.numpy())
+    return {"ordered": corr.diagonal().mean().item(), "matched": corr[rows, cols].mean().item()}
+
+
+def precision_and_map(features: torch.Tensor, labels: torch.Tensor, k: int = 10) -> Dict[str, float]:
+    """Retrieval with cosine similarity, each sample a query against all others (self excluded):
+    precision@k (the share of same-label neighbours among the k nearest) and mean average
+    precision over the full ranking."""
+    unit = F.normalize(_require_matrix(features), dim=1)
+    n = len(unit)
+    if n < 2:
+        raise ValueError("retrieval needs at least two samples")
+    labels = labels.long()
+    precisions, average_precisions = [], []
+    for start in range(0, n, 512):
+        sims = unit[start : start + 512] @ unit.T
+        rows = torch.arange(sims.shape[0])
+        sims[rows, start + rows] = -float("inf")
+        ranking = sims.argsort(dim=1, descending=True)[:, : n - 1]     # self is last, dropped
+        relevant = (labels[ranking] == labels[start : start + 512, None]).float()
+        precisions.append(relevant[:, :k].mean(dim=1))
+        hits = relevant.cumsum(dim=1)
+        ranks = torch.arange(1, n, dtype=torch.float32)
+        total = relevant.sum(dim=1).clamp_min(1)
+        average_precisions.append((relevant * hits / ranks).sum(dim=1) / total)
+    return {f"precision_at_{k}": torch.cat(precisions).mean().item(),
+            "mean_average_precision": torch.cat(average_precisions).mean().item()}
+
+
+def linear_probe(train_x: torch.Tensor, train_y: torch.Tensor, test_x: torch.Tensor,
+                 test_y: torch.Tensor, seed: int = 0) -> float:
+    """Test accuracy of a multinomial logistic regression (scikit-learn, standardised features)."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    _require_matrix(train_x, "train features")
+    _require_matrix(test_x, "test features")
+    probe = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000, random_state=seed))
+    probe.fit(train_x.numpy(), train_y.numpy())
+    return float(probe.score(test_x.numpy(), test_y.numpy()))
+
+
+def topk_curve(train_x, train_y, test_x, test_y, order: torch.Tensor, ks, metric="probe") -> Dict[int, float]:
+    """Probe accuracy (or, with ``metric="retrieval"``, precision@10 on the test features alone)
+    on the first k features of ``order``, for each k."""
+    curve = {}
+    for k in ks:
+        columns = order[:k]
+        if metric == "probe":
+            curve[k] = linear_probe(train_x[:, columns], train_y, test_x[:, columns], test_y)
+        else:
+            curve[k] = precision_and_map(test_x[:, columns], test_y)["precision_at_10"]
+    return curve

@@ -1,0 +1,41 @@
+"""``solo-tricl evaluate`` end to end on two small CLIP runs of one method."""
+
+import json
+
+import pytest
+
+from solo_tricl.cli import main
+from tests.clip.helpers import clip_train, train_args
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def second_seed(fashion_mnist_clip_folder, tmp_path_factory):
+    logs = tmp_path_factory.mktemp("clip-logs-seed1")
+    args = train_args(fashion_mnist_clip_folder, logs, "tricl", epochs=2)
+    args[args.index("--seed") + 1] = "1"
+    clip_train(["--loss", "tricl"], args)
+    return logs / "tricl" / "checkpoints" / "epoch_2.pt"
+
+
+def test_evaluate_two_runs_writes_measures_and_plots(clip_tricl_checkpoint, second_seed,
+                                                     fashion_mnist_clip_folder, tmp_path):
+    code = main(["evaluate", str(clip_tricl_checkpoint), str(second_seed), "--data", str(fashion_mnist_clip_folder),
+                 "--top-k", "8", "--out", str(tmp_path)])
+    assert code == 0
+    report = json.loads((tmp_path / "evaluation.json").read_text())
+    assert len(report["runs"]) == 2 and report["runs"][0]["order"] == "s (learned)"
+    assert 0 <= report["identifiability"]["ordered"] <= report["identifiability"]["matched"] + 1e-6
+    for name in ("identifiability.png", "importance-tricl-1.png", "accuracy_vs_k-tricl-1.png",
+                 "retrieval_vs_k-tricl-2.png"):
+        assert (tmp_path / name).stat().st_size > 1000
+
+
+def test_evaluate_rejects_a_pair_of_different_methods(clip_tricl_checkpoint, fashion_mnist_clip_folder,
+                                                      tmp_path, capsys):
+    logs = tmp_path / "logs"
+    clip_train(["--loss", "clip"], train_args(fashion_mnist_clip_folder, logs, "clip", epochs=1))
+    other = logs / "clip" / "checkpoints" / "epoch_1.pt"
+    assert main(["evaluate", str(clip_tricl_checkpoint), str(other), "--data", str(fashion_mnist_clip_folder)]) == 2
+    assert "identifiability compares two runs of one method" in capsys.readouterr().err

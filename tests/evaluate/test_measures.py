@@ -1,0 +1,123 @@
+"""The measures on constructed features whose answers are known."""
+
+import pytest
+import torch
+
+from solo_tricl.errors import CommandError
+from solo_tricl.evaluate import measures
+from solo_tricl.evaluate.features import RunFeatures, Split, _subset
+from solo_tricl.evaluate.order import activation_mass, feature_order
+from solo_tricl.evaluate.report import compare_runs, evaluate_run
+
+
+def scaled_features(n=2000, k=16, seed=0):
+    """Independent columns with distinct scales, so activation mass gives one order."""
+    generator = torch.Generator().manual_seed(seed)
+    return torch.randn(n, k, generator=generator) * torch.linspace(0.5, 3.0, k)
+
+
+def mass_order(x):
+    return feature_order("activation", x.shape[1], features=x)
+
+
+def test_a_permuted_copy_is_identifiable_after_ordering():
+    first = scaled_features()
+    second = first[:, torch.randperm(16, generator=torch.Generator().manual_seed(1))]
+    score = measures.identifiability(first, second, mass_order(first), mass_order(second))
+    assert score["ordered"] == pytest.approx(1.0, abs=1e-5)
+    assert score["matched"] == pytest.approx(1.0, abs=1e-5)
+
+
+def test_independent_runs_score_near_zero_and_matching_is_only_context():
+    first, second = scaled_features(seed=0), scaled_features(seed=1)
+    score = measures.identifiability(first, second, mass_order(first), mass_order(second))
+    assert score["ordered"] < 0.05
+    # a rotation of the same features: no single feature matches, whatever the order
+    rotation, _ = torch.linalg.qr(torch.randn(16, 16, generator=torch.Generator().manual_seed(2)))
+    rotated = first @ rotation
+    assert measures.identifiability(first, rotated, mass_order(first), mass_order(rotated))["ordered"] < 0.5
+
+
+def test_identifiability_without_permutation_search_is_low_for_unordered_copies():
+    first = scaled_features()
+    second = first[:, torch.randperm(16, generator=torch.Generator().manual_seed(3))]
+    identity = torch.arange(16)
+    score = measures.identifiability(first, second, identity, identity)
+    assert score["ordered"] < 0.3 and score["matched"] == pytest.approx(1.0, abs=1e-5)
+
+
+def labelled_features(n=3000, k=4, noise_dims=60, seed=0):
+    """Only the first k dimensions carry the label; the rest are noise."""
+    generator = torch.Generator().manual_seed(seed)
+    labels = torch.randint(0, 4, (n,), generator=generator)
+    informative = torch.nn.functional.one_hot(labels, k).float() * 3 + 0.3 * torch.randn(n, k, generator=generator)
+    return torch.cat([informative, torch.randn(n, noise_dims, generator=generator)], dim=1), labels
+
+
+def test_top_k_probe_finds_the_informative_dimensions():
+    x, y = labelled_features()
+    importance = torch.cat([torch.full((4,), 5.0), torch.rand(60)])
+    order = feature_order("importance", 64, importance)
+    train, test = slice(0, 2000), slice(2000, None)
+    top = measures.linear_probe(x[train][:, order[:4]], y[train], x[test][:, order[:4]], y[test])
+    noise = measures.linear_probe(x[train][:, 10:14], y[train], x[test][:, 10:14], y[test])
+    assert top > 0.95 and noise < 0.4
+
+
+def test_sparsity_and_consistency_and_orthogonality_on_known_features():
+    features = torch.zeros(8, 4)
+    labels = torch.tensor([0, 0, 1, 1, 2, 2, 3, 3])
+    features[torch.arange(8), labels] = 1.0        # dimension j fires only for class j
+    assert measures.sparsity(features) == pytest.approx(0.75)
+    assert measures.class_consistency(features, labels) == pytest.approx(1.0)
+    mixed = torch.ones(8, 4)                       # every dimension fires for every class
+    assert measures.class_consistency(mixed, labels) == pytest.approx(0.25)
+    assert measures.sparsity(mixed) == 0.0
+    duplicated = torch.randn(100, 1).repeat(1, 3)
+    assert measures.orthogonality(duplicated)["mean_abs_corr"] == pytest.approx(1.0, abs=1e-5)
+    assert measures.orthogonality(scaled_features())["mean_abs_corr"] < 0.05
+
+
+def test_retrieval_by_hand():
+    # 1-d features: 0.0, 0.1 (class 0) and 1.0, 1.1 (class 1), as 2-d unit-ish vectors
+    features = torch.tensor([[1.0, 0.0], [1.0, 0.1], [0.0, 1.0], [0.1, 1.0]])
+    labels = torch.tensor([0, 0, 1, 1])
+    result = measures.precision_and_map(features, labels, k=1)
+    assert result["precision_at_1"] == 1.0 and result["mean_average_precision"] == 1.0
+    swapped = measures.precision_and_map(features, torch.tensor([0, 1, 0, 1]), k=1)
+    # every nearest neighbour has the other label; the one relevant item ranks 3rd for the
+    # queries 0 and 2 and 2nd for 1 and 3: mAP = (1/3 + 1/2 + 1/3 + 1/2) / 4
+    assert swapped["precision_at_1"] == 0.0
+    assert swapped["mean_average_precision"] == pytest.approx(5 / 12)
+
+
+def run(method="tricl", k=16, n=200, seed=0, host="solo-learn"):
+    x = scaled_features(n, k, seed)
+    labels = torch.arange(n) % 4
+    return RunFeatures("ckpt", host, method, Split(x, labels), Split(x, labels))
+
+
+def test_pairs_must_be_one_method_and_dimension():
+    with pytest.raises(CommandError, match="two runs of one method"):
+        compare_runs(run("tricl"), run("ncl"))
+    with pytest.raises(CommandError, match="differ in shape"):
+        compare_runs(run(k=16), run(k=8))
+
+
+def test_k_larger_than_the_dimension_is_an_error():
+    with pytest.raises(CommandError, match=r"--top-k must be in \[1, 16\]"):
+        evaluate_run(run(), top_k=17)
+
+
+def test_an_empty_dataset_is_an_error():
+    with pytest.raises(CommandError, match="the dataset is empty"):
+        _subset([], None, 0)
+    with pytest.raises(ValueError, match="non-empty"):
+        activation_mass(torch.zeros(0, 4))
+
+
+def test_evaluate_run_reports_every_measure():
+    result = evaluate_run(run(n=400), top_k=4, ks=(1, 2, 4, 8))
+    assert set(result["accuracy"]) == {"projector_all", "top4_important", "top4_random"}
+    assert sorted(result["accuracy_vs_k"]["important"]) == [1, 2, 4, 8, 16]
+    assert {"sparsity", "class_consistency", "mean_abs_corr", "median_abs_corr"} <= set(result)
