@@ -100,7 +100,8 @@ def solo_features(checkpoint, data: Path, limit_train=None, limit_test=None, bat
         (features, backbone), labels = _encode(items, transform, encode, batch_size, f"{split} features")
         splits[split] = Split(features, labels, backbone)
     return RunFeatures(str(checkpoint), "solo-learn", cfg.method, splits["train"], splits["test"],
-                       learned_importance(method), {"name": cfg.name, "seed": cfg.seed})
+                       learned_importance(method),
+                       {"name": cfg.name, "seed": cfg.seed, "method_kwargs": dict(cfg.method_kwargs)})
 
 
 def clip_features(checkpoint, data: Path, limit_train=None, limit_test=None, batch_size=256,

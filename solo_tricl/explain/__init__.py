@@ -8,12 +8,15 @@ IntegratedGradients and GradientShap, and the batched :class:`RISE` here.
 
 from solo_tricl.explain.baselines import gaussian_blur
 from solo_tricl.explain.rise import RISE, generate_masks
+from solo_tricl.explain.sampling import corpus_and_foil_indices, sample_disjoint
 from solo_tricl.explain.target import ContrastiveCorpusSimilarity, LabelFreeSimilarity
 
 __all__ = [
     "ContrastiveCorpusSimilarity",
     "LabelFreeSimilarity",
     "RISE",
+    "corpus_and_foil_indices",
     "gaussian_blur",
     "generate_masks",
+    "sample_disjoint",
 ]

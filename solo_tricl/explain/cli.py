@@ -2,10 +2,9 @@
 
 import argparse
 import json
-import random
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, Optional
 
 import torch
 import torch.nn.functional as F
@@ -51,14 +50,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, default=Path("explanations"))
 
 
-def _sample(paths: List[Path], size: int, seed: int, name: str) -> List[Path]:
-    if size < 1:
-        raise CommandError(f"--{name}-size must be >= 1, got {size}")
-    if not paths:
-        raise CommandError(f"the {name} is empty: no images found")
-    return sorted(random.Random(seed).sample(paths, min(size, len(paths))))
-
-
 @dataclass
 class Corpus:
     """The corpus and foil: images (encoded by the target) or text representations (OpenCLIP)."""
@@ -88,10 +79,14 @@ def read_corpus(args, loaded) -> Corpus:
             raise CommandError("give both --corpus-text and --foil-text (text corpus, text foil)")
         return Corpus(corpus_text=loaded.text_encoder(args.corpus_text),
                       foil_text=loaded.text_encoder(args.foil_text))
-    corpus_paths = _sample(image_paths(args.corpus), args.corpus_size, args.seed, "corpus")
-    taken = {p.resolve() for p in corpus_paths}
-    foil_paths = _sample([p for p in image_paths(args.foil) if p.resolve() not in taken],
-                         args.foil_size, args.seed + 1, "foil")
+    from solo_tricl.explain.sampling import sample_disjoint
+
+    try:
+        corpus_paths, foil_paths = sample_disjoint(
+            [p.resolve() for p in image_paths(args.corpus)], [p.resolve() for p in image_paths(args.foil)],
+            args.corpus_size, args.foil_size, args.seed)
+    except ValueError as error:
+        raise CommandError(str(error)) from None
     return Corpus(corpus_images=load_images(corpus_paths, loaded, args.resize),
                   foil_images=load_images(foil_paths, loaded, args.resize))
 

@@ -125,3 +125,16 @@ def test_blur_baseline_keeps_shape_and_smooths():
     assert blurred.shape == x.shape and blurred.std() < x.std()
     tiny = gaussian_blur(torch.rand(1, 3, 4, 4))
     assert tiny.shape == (1, 3, 4, 4)
+
+
+def test_corpus_and_foil_follow_the_paper_protocol():
+    from solo_tricl.explain.sampling import corpus_and_foil_indices
+
+    labels = torch.arange(1000) % 10
+    corpus, foil = corpus_and_foil_indices(labels, corpus_class=3, corpus_size=50, foil_size=300, seed=0)
+    assert len(corpus) == 50 and all(labels[i] == 3 for i in corpus)
+    assert len(foil) == 300 and not set(corpus) & set(foil)
+    assert any(labels[i] == 3 for i in foil), "the foil is a data sample and may hold the class"
+    assert (corpus, foil) == corpus_and_foil_indices(labels, 3, 50, 300, seed=0)
+    with pytest.raises(ValueError, match="the corpus is empty"):
+        corpus_and_foil_indices(labels, corpus_class=11)
