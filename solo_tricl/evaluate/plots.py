@@ -10,6 +10,15 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 
+def _save(fig, path: Path, dpi: int = 120) -> Path:
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=dpi)
+    plt.close(fig)
+    return path
+
+
 def plot_importance(s: Sequence[float], path: Path, title: str = "learned feature importance",
                     initial: Optional[float] = None) -> Path:
     """The importance curve: s sorted descending, with its cumulative share."""
@@ -28,12 +37,7 @@ def plot_importance(s: Sequence[float], path: Path, title: str = "learned featur
     handles = left.get_legend_handles_labels()[0] + right.get_legend_handles_labels()[0]
     left.legend(handles, [h.get_label() for h in handles], loc="center right")
     left.set_title(title)
-    fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def plot_curves(curves: Dict[str, Dict[int, float]], path: Path, xlabel: str, ylabel: str,
@@ -50,12 +54,7 @@ def plot_curves(curves: Dict[str, Dict[int, float]], path: Path, xlabel: str, yl
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     ax.legend()
-    fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def plot_heatmap(matrix: np.ndarray, path: Path, title: str, xlabel: str, ylabel: str,
@@ -66,12 +65,7 @@ def plot_heatmap(matrix: np.ndarray, path: Path, title: str, xlabel: str, ylabel
     ax.set_title(title)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
-    fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def plot_attributions(image: np.ndarray, attributions: Dict[str, "torch.Tensor"], path: Path,
@@ -89,9 +83,4 @@ def plot_attributions(image: np.ndarray, attributions: Dict[str, "torch.Tensor"]
         ax.set_title(name)
     for ax in axes:
         ax.axis("off")
-    fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(fig, path, dpi=110)

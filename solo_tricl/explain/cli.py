@@ -100,9 +100,12 @@ def attribute(method: str, forward, images, baselines, args, references=None) ->
 
     from solo_tricl.explain.rise import RISE
 
+    from tqdm import tqdm
+
     grid = args.rise_grid or (4 if max(images.shape[-2:]) <= 32 else 7)
     results = []
-    for i in range(len(images)):
+    label = f"{method} ({'label-free' if references is not None else 'COCOA'})"
+    for i in tqdm(range(len(images)), desc=label, unit="image"):
         x, baseline = images[i : i + 1], baselines[i : i + 1]
         extra = () if references is None else (references[i : i + 1],)
         if method == "rise":
