@@ -7,37 +7,14 @@ activation mass, or random) and renormalises the class embeddings on them.
 """
 
 import argparse
-import csv
 import json
 from pathlib import Path
 from typing import Optional, Sequence
 
 import torch
-from PIL import Image
 from tqdm import tqdm
 
 from solo_tricl.errors import CommandError
-
-
-class CsvImages(torch.utils.data.Dataset):
-    """Images and integer labels of a CSV with ``filepath`` and ``label`` columns (tab-separated)."""
-
-    def __init__(self, path: Path, transform):
-        with Path(path).open() as f:
-            rows = list(csv.DictReader(f, delimiter="\t"))
-        if not rows:
-            raise CommandError(f"{path} holds no images")
-        if not {"filepath", "label"} <= set(rows[0]):
-            raise CommandError(f"{path} needs tab-separated columns filepath and label "
-                               f"(found: {', '.join(rows[0])})")
-        self.rows, self.transform = rows, transform
-
-    def __len__(self):
-        return len(self.rows)
-
-    def __getitem__(self, index):
-        row = self.rows[index]
-        return self.transform(Image.open(row["filepath"])), int(row["label"])
 
 
 @torch.no_grad()
@@ -90,35 +67,44 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", type=Path, default=None, help="write the accuracies here")
 
 
-def run(args: argparse.Namespace) -> int:
+def evaluate_zero_shot(checkpoint: Path, data: Path, classes_path: Path, top_ks: Sequence[int] = (),
+                       order: str = "importance", batch_size: int = 256) -> dict:
+    """Zero-shot top-1 of a clip-train checkpoint on a labelled CSV, and on its top-k features."""
     from solo_tricl.clip.checkpoints import load_clip
+    from solo_tricl.evaluate.features import LabelledImages, csv_items
     from solo_tricl.evaluate.order import feature_order
 
-    classes_path = args.classes or args.data.parent / "classes.json"
-    if not args.data.is_file():
-        raise CommandError(f"--data {args.data} does not exist")
     if not classes_path.is_file():
         raise CommandError(f"no class names: {classes_path} does not exist (pass --classes)")
     spec = json.loads(classes_path.read_text())
     if not spec.get("classes") or not spec.get("templates"):
         raise CommandError(f"{classes_path} needs non-empty 'classes' and 'templates' lists")
-    model, preprocess, tokenizer, options = load_clip(args.checkpoint)
-    loader = torch.utils.data.DataLoader(CsvImages(args.data, preprocess), batch_size=args.batch_size)
+    items = csv_items(data)
+    if not items:
+        raise CommandError(f"{data} holds no images")
+    model, preprocess, tokenizer, options = load_clip(checkpoint)
+    loader = torch.utils.data.DataLoader(LabelledImages(items, preprocess), batch_size=batch_size)
     features, labels = image_features(model, loader)
     if labels.max() >= len(spec["classes"]):
         raise CommandError(f"labels go up to {labels.max().item()} but {classes_path} names "
                            f"{len(spec['classes'])} classes")
     classifier = build_classifier(model, tokenizer, spec["classes"], spec["templates"])
     k = features.shape[1]
-    results = {"checkpoint": str(args.checkpoint), "loss": options["loss"], "images": len(labels),
+    results = {"checkpoint": str(checkpoint), "loss": options["loss"], "images": len(labels),
                "chance": 1 / len(spec["classes"]), "accuracy": zero_shot_accuracy(classifier, features, labels)}
     importance = getattr(model, "feature_importance", None)
     s = importance().detach() if importance is not None else None
-    for top_k in args.top_k:
+    for top_k in top_ks:
         if not 1 <= top_k <= k:
             raise CommandError(f"--top-k must be in [1, {k}] (the embedding dimension), got {top_k}")
-        columns = feature_order(args.order, k, s, features)[:top_k]
-        results[f"top{top_k}_{args.order}"] = zero_shot_accuracy(classifier, features, labels, columns)
+        columns = feature_order(order, k, s, features)[:top_k]
+        results[f"top{top_k}_{order}"] = zero_shot_accuracy(classifier, features, labels, columns)
+    return results
+
+
+def run(args: argparse.Namespace) -> int:
+    results = evaluate_zero_shot(args.checkpoint, args.data, args.classes or args.data.parent / "classes.json",
+                                 args.top_k, args.order, args.batch_size)
     for key, value in results.items():
         print(f"{key}: {value:.4f}" if isinstance(value, float) else f"{key}: {value}")
     if args.json:

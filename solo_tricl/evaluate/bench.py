@@ -123,20 +123,10 @@ def train_clip(loss: str, args, data: Path) -> dict:
 
 
 def zero_shot(checkpoint: str, data: Path) -> dict:
-    from solo_tricl.clip.checkpoints import load_clip
-    from solo_tricl.clip.zero_shot import CsvImages, build_classifier, image_features, zero_shot_accuracy
-    from solo_tricl.evaluate.order import feature_order
+    from solo_tricl.clip.zero_shot import evaluate_zero_shot
 
-    model, preprocess, tokenizer, _ = load_clip(checkpoint)
-    spec = json.loads((data / "classes.json").read_text())
-    loader = torch.utils.data.DataLoader(CsvImages(data / "val.csv", preprocess), batch_size=256)
-    features, labels = image_features(model, loader)
-    classifier = build_classifier(model, tokenizer, spec["classes"], spec["templates"])
-    importance = getattr(model, "feature_importance", None)
-    order = feature_order("importance", features.shape[1],
-                          importance().detach() if importance is not None else None, features)
-    return {"zero_shot": zero_shot_accuracy(classifier, features, labels),
-            "zero_shot_top8": zero_shot_accuracy(classifier, features, labels, order[:8])}
+    result = evaluate_zero_shot(Path(checkpoint), data / "val.csv", data / "classes.json", top_ks=[8])
+    return {"zero_shot": result["accuracy"], "zero_shot_top8": result["top8_importance"]}
 
 
 def run(args: argparse.Namespace) -> int:

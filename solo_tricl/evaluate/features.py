@@ -32,7 +32,9 @@ class RunFeatures:
     info: dict = field(default_factory=dict)
 
 
-class _Images(torch.utils.data.Dataset):
+class LabelledImages(torch.utils.data.Dataset):
+    """(transformed image, label) for a list of (path, label)."""
+
     def __init__(self, items, transform):
         self.items, self.transform = items, transform
 
@@ -62,15 +64,21 @@ def folder_items(root: Path):
 
 
 def csv_items(path: Path):
+    """(path, label) of a tab-separated CSV with ``filepath`` and ``label`` columns."""
+    path = Path(path)
     if not path.is_file():
         raise CommandError(f"{path} does not exist")
     with path.open() as f:
-        return [(row["filepath"], int(row["label"])) for row in csv.DictReader(f, delimiter="\t")]
+        rows = list(csv.DictReader(f, delimiter="\t"))
+    if rows and not {"filepath", "label"} <= set(rows[0]):
+        raise CommandError(f"{path} needs tab-separated columns filepath and label "
+                           f"(found: {', '.join(rows[0])})")
+    return [(row["filepath"], int(row["label"])) for row in rows]
 
 
 @torch.no_grad()
 def _encode(items, transform, encode, batch_size, desc):
-    loader = torch.utils.data.DataLoader(_Images(items, transform), batch_size=batch_size)
+    loader = torch.utils.data.DataLoader(LabelledImages(items, transform), batch_size=batch_size)
     outputs, labels = [], []
     for images, targets in tqdm(loader, desc=desc, unit="batch"):
         outputs.append(encode(images))
@@ -123,12 +131,7 @@ def clip_features(checkpoint, data: Path, limit_train=None, limit_test=None, bat
 
 
 def load_features(checkpoint, data: Path, **kwargs) -> RunFeatures:
-    checkpoint = Path(checkpoint)
-    if not checkpoint.is_file():
-        raise CommandError(f"checkpoint {checkpoint} does not exist")
-    if (checkpoint.parent / "args.json").exists():
-        return solo_features(checkpoint, data, **kwargs)
-    if (checkpoint.resolve().parent.parent / "solo_tricl.json").exists():
-        return clip_features(checkpoint, data, **kwargs)
-    raise CommandError(f"{checkpoint} is neither a solo-learn checkpoint (args.json beside it) nor "
-                       "a solo-tricl clip-train checkpoint (solo_tricl.json two folders up)")
+    from solo_tricl.checkpoint_kind import SOLO_LEARN, checkpoint_kind
+
+    extract = solo_features if checkpoint_kind(checkpoint) == SOLO_LEARN else clip_features
+    return extract(checkpoint, data, **kwargs)

@@ -68,15 +68,10 @@ def _open_clip(checkpoint: Path) -> LoadedEncoder:
 
 def load_encoder(checkpoint) -> LoadedEncoder:
     """A solo-learn checkpoint (``args.json`` beside it) or a ``solo-tricl clip-train`` one."""
-    checkpoint = Path(checkpoint)
-    if not checkpoint.is_file():
-        raise CommandError(f"checkpoint {checkpoint} does not exist")
-    if (checkpoint.parent / "args.json").exists():
-        return _solo(checkpoint)
-    if (checkpoint.resolve().parent.parent / "solo_tricl.json").exists():
-        return _open_clip(checkpoint)
-    raise CommandError(f"{checkpoint} is neither a solo-learn checkpoint (args.json beside it) nor "
-                       "a solo-tricl clip-train checkpoint (solo_tricl.json two folders up)")
+    from solo_tricl.checkpoint_kind import SOLO_LEARN, checkpoint_kind
+
+    loader = _solo if checkpoint_kind(checkpoint) == SOLO_LEARN else _open_clip
+    return loader(Path(checkpoint))
 
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")

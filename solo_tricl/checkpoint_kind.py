@@ -1,0 +1,21 @@
+"""Telling the two kinds of checkpoint this project writes apart, from the files beside them."""
+
+from pathlib import Path
+
+from solo_tricl.errors import CommandError
+
+SOLO_LEARN, OPEN_CLIP = "solo-learn", "OpenCLIP"
+
+
+def checkpoint_kind(checkpoint) -> str:
+    """``solo-learn`` (its Checkpointer writes ``args.json`` beside every checkpoint) or
+    ``OpenCLIP`` (``solo-tricl clip-train`` writes ``solo_tricl.json`` two folders up)."""
+    checkpoint = Path(checkpoint)
+    if not checkpoint.is_file():
+        raise CommandError(f"checkpoint {checkpoint} does not exist")
+    if (checkpoint.parent / "args.json").exists():
+        return SOLO_LEARN
+    if (checkpoint.resolve().parent.parent / "solo_tricl.json").exists():
+        return OPEN_CLIP
+    raise CommandError(f"{checkpoint} is neither a solo-learn checkpoint (args.json beside it) nor "
+                       "a solo-tricl clip-train checkpoint (solo_tricl.json two folders up)")
