@@ -70,13 +70,15 @@ def plot_heatmap(matrix: np.ndarray, path: Path, title: str, xlabel: str, ylabel
 
 def plot_attributions(image: np.ndarray, attributions: Dict[str, "torch.Tensor"], path: Path,
                       title: str = "") -> Path:
-    """The image, then one heatmap overlay per method (channel-averaged signed attributions)."""
+    """The image, then one heatmap overlay per method: channel-averaged attributions minus their
+    median (RISE's saliency carries a large constant offset), red above and blue below it."""
     fig, axes = plt.subplots(1, len(attributions) + 1, figsize=(2.6 * (len(attributions) + 1), 2.8))
     axes = np.atleast_1d(axes)
     axes[0].imshow(image)
     axes[0].set_title(title[:24])
     for ax, (name, attribution) in zip(axes[1:], attributions.items()):
         heat = attribution.float().mean(dim=0).cpu().numpy()
+        heat = heat - np.median(heat)
         limit = np.abs(heat).max() or 1.0
         ax.imshow(image.mean(axis=-1), cmap="gray")
         ax.imshow(heat, cmap="bwr", vmin=-limit, vmax=limit, alpha=0.6)
