@@ -90,10 +90,11 @@ NCL = {
 KERNEL = {
     **PROJECTOR,
     "gamma": Option(1.0, gamma, "kernel exponent in (0, 2]: 1 Laplacian, 0.5 exponential"),
-    "tau1": Option(0.5, positive, "temperature of the gamma kernel"),
-    "tau2": Option(0.4, positive, "temperature of the Gaussian kernel (mixtures only)"),
-    "lam": Option(0.5, unit_interval, "weight of the gamma-kernel term (mixtures only)"),
-    "mixture": Option("none", choice(("none",) + MIXTURES), "none, sum or concat"),
+    # defaults: the best of benchmarks/kernel_sweep.py
+    "tau1": Option(0.1, positive, "temperature of the gamma kernel"),
+    "tau2": Option(0.3, positive, "temperature of the Gaussian kernel (mixtures only)"),
+    "lam": Option(0.2, unit_interval, "weight of the gamma-kernel term (mixtures only)"),
+    "mixture": Option("sum", choice(("none",) + MIXTURES), "none, sum or concat"),
 }
 
 

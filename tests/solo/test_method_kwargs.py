@@ -28,7 +28,7 @@ def test_defaults_are_filled_in():
     assert tricl.importance_lr is None
     assert validate_method_kwargs(cfg("ncl"), NCL).method_kwargs.non_neg == "rep_relu"
     kernel = validate_method_kwargs(cfg("kernel"), KERNEL).method_kwargs
-    assert (kernel.gamma, kernel.mixture) == (1.0, "none")
+    assert (kernel.gamma, kernel.mixture, kernel.lam, kernel.tau1, kernel.tau2) == (1.0, "sum", 0.2, 0.1, 0.3)
 
 
 @pytest.mark.parametrize(
