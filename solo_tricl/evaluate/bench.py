@@ -15,10 +15,14 @@ import argparse
 import json
 import math
 import platform
+import re
 import shlex
+import shutil
+import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Optional
 
 import torch
 
@@ -44,6 +48,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--work", type=Path, default=Path("bench-work"),
                         help="data, checkpoints and logs (reused: data is written once)")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results"))
+    parser.add_argument("--retrain", action="store_true",
+                        help="train every run again, even one already finished in --work with the "
+                             "same settings (by default such runs are reused, so an interrupted "
+                             "bench resumes where it stopped)")
 
 
 class _Throughput:
@@ -78,6 +86,29 @@ def prepare_data(work: Path) -> dict:
     return paths
 
 
+RUN_RECORD = "bench-run.json"
+
+
+def finished_run(run_dir: Path, settings: dict) -> Optional[dict]:
+    """The record of a run in ``run_dir`` that finished with exactly ``settings``, else None."""
+    try:
+        record = json.loads((run_dir / RUN_RECORD).read_text())
+    except (OSError, ValueError):
+        return None
+    if record.get("settings") != settings or not Path(record.get("checkpoint") or "").is_file():
+        return None
+    return record
+
+
+def save_run(run_dir: Path, record: dict) -> dict:
+    (run_dir / RUN_RECORD).write_text(json.dumps(record, indent=1))
+    return record
+
+
+def _without_settings(record: dict) -> dict:
+    return {key: value for key, value in record.items() if key != "settings"}
+
+
 def train_solo(method: str, seed: int, args, data: Path, extra_overrides=()) -> dict:
     from solo_tricl.solo.cli import compose
     from solo_tricl.solo.pretrain import pretrain
@@ -88,15 +119,20 @@ def train_solo(method: str, seed: int, args, data: Path, extra_overrides=()) -> 
                  f"data.train_path='{data / 'train'}'", f"checkpoint.dir='{run_dir}'",
                  f"++default_root_dir='{run_dir}'", f"accelerator={args.accelerator}",
                  f"name={method}-seed{seed}", "++enable_progress_bar=False", *extra_overrides]
+    settings = {"method": method, "overrides": overrides}
+    if not args.retrain and (record := finished_run(run_dir, settings)):
+        print(f"   reusing the finished run in {run_dir} (--retrain trains it again)", flush=True)
+        return {**record, "reused": True}
+    if run_dir.exists():
+        shutil.rmtree(run_dir)
     throughput = _Throughput()
     result = pretrain(compose("pretrain", None, f"fashion_mnist/{method}", overrides), [throughput])
-    return {"checkpoint": result.last_checkpoint, "images_per_s": throughput.images / throughput.seconds,
-            "overrides": overrides}
+    return save_run(run_dir, {"settings": settings, "checkpoint": result.last_checkpoint,
+                              "images_per_s": throughput.images / throughput.seconds,
+                              "overrides": overrides})
 
 
 def train_clip(loss: str, args, data: Path) -> dict:
-    import subprocess
-
     logs = args.work / "clip"
     epochs = max(1, math.ceil(args.clip_epochs * args.budget))
     device = "cuda" if args.accelerator == "gpu" else "cpu"
@@ -105,9 +141,11 @@ def train_clip(loss: str, args, data: Path) -> dict:
                       "--batch-size", "64", "--lr", "1e-3", "--warmup", "20", "--device", device,
                       "--workers", "2", "--seed", "0", "--logs", str(logs), "--name", loss]
     run_dir = logs / loss
+    settings = {"loss": loss, "open_clip_args": open_clip_args}
+    if not args.retrain and (record := finished_run(run_dir, settings)):
+        print(f"   reusing the finished run in {run_dir} (--retrain trains it again)", flush=True)
+        return {**record, "reused": True}
     if run_dir.exists():
-        import shutil
-
         shutil.rmtree(run_dir)
     command = [sys.executable, "-m", "solo_tricl.cli", "clip-train", "--loss", loss, "--", *open_clip_args]
     started = time.perf_counter()
@@ -115,11 +153,12 @@ def train_clip(loss: str, args, data: Path) -> dict:
     if result.returncode:
         raise CommandError(f"clip-train --loss {loss} failed: {result.stderr.strip().splitlines()[-1]}")
     log = (run_dir / "out.log").read_text()
-    rates = [float(r) for r in __import__("re").findall(r", ([0-9.]+)/s, ", log)]
-    return {"checkpoint": str(run_dir / "checkpoints" / f"epoch_{epochs}.pt"),
-            "samples_per_s": sum(rates) / len(rates) if rates else None,
-            "seconds": time.perf_counter() - started,
-            "command": "solo-tricl clip-train --loss " + loss + " -- " + shlex.join(open_clip_args)}
+    rates = [float(r) for r in re.findall(r", ([0-9.]+)/s, ", log)]
+    return save_run(run_dir, {
+        "settings": settings, "checkpoint": str(run_dir / "checkpoints" / f"epoch_{epochs}.pt"),
+        "samples_per_s": sum(rates) / len(rates) if rates else None,
+        "seconds": time.perf_counter() - started,
+        "command": "solo-tricl clip-train --loss " + loss + " -- " + shlex.join(open_clip_args)})
 
 
 def zero_shot(checkpoint: str, data: Path) -> dict:
@@ -158,7 +197,7 @@ def run(args: argparse.Namespace) -> int:
             trained = train_solo(method, seed, args, data["solo"])
             run = solo_features(trained["checkpoint"], data["solo"], limit_train=10000, limit_test=10000)
             features[name] = run
-            report["solo"][name] = {**trained, **evaluate_run(run)}
+            report["solo"][name] = {**_without_settings(trained), **evaluate_run(run)}
         if len(args.seeds) >= 2:
             pair = [features[f"{method}-seed{s}"] for s in args.seeds[:2]]
             report["identifiability"][method] = compare_runs(*pair)
@@ -167,7 +206,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"== training CLIP with --loss {loss}", flush=True)
         trained = train_clip(loss, args, data["clip"])
         run = clip_features(trained["checkpoint"], data["clip"])
-        report["clip"][loss] = {**trained, **evaluate_run(run, top_k=8, ks=(1, 2, 4, 8, 16, 32)),
+        report["clip"][loss] = {**_without_settings(trained), **evaluate_run(run, top_k=8, ks=(1, 2, 4, 8, 16, 32)),
                                 **zero_shot(trained["checkpoint"], data["clip"])}
     report["minutes"] = (time.time() - started) / 60
     from solo_tricl.evaluate.bench_report import write_report

@@ -114,6 +114,11 @@ def write_plots(report: Dict, out: Path) -> List[str]:
     return written
 
 
+def _reused_note(report: Dict) -> str:
+    reused = [name for group in ("solo", "clip") for name, run in report[group].items() if run.get("reused")]
+    return f"; reused the finished training of {', '.join(reused)} from an earlier invocation" if reused else ""
+
+
 def write_report(report: Dict, out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     settings = report["settings"]
@@ -121,7 +126,7 @@ def write_report(report: Dict, out: Path) -> None:
     text = "\n".join([
         "# Benchmark: solo-learn and OpenCLIP baselines against triCL, NCL and kernel methods", "",
         f"Command: `{settings['command']}` ({report['minutes']:.0f} minutes on {settings['machine']}, "
-        f"accelerator {settings['accelerator']}).", "",
+        f"accelerator {settings['accelerator']}){_reused_note(report)}.", "",
         "Fashion-MNIST. solo-learn: the shipped `fashion_mnist/*.yaml` configs (ResNet-18, projector "
         "512-128, LARS, batch 128), identical for every method but `method` and `method_kwargs`; "
         f"{settings['epochs']} epochs x budget {settings['budget']} on a stratified {settings['fraction']} of the "
