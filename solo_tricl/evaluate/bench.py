@@ -100,6 +100,16 @@ def finished_run(run_dir: Path, settings: dict) -> Optional[dict]:
     return record
 
 
+def reuse_or_clear(run_dir: Path, settings: dict, retrain: bool) -> Optional[dict]:
+    """The finished run's record to reuse; otherwise ``run_dir`` is emptied for a fresh run."""
+    if not retrain and (record := finished_run(run_dir, settings)):
+        print(f"   reusing the finished run in {run_dir} (--retrain trains it again)", flush=True)
+        return {**record, "reused": True}
+    if run_dir.exists():
+        shutil.rmtree(run_dir)
+    return None
+
+
 def save_run(run_dir: Path, record: dict) -> dict:
     (run_dir / RUN_RECORD).write_text(json.dumps(record, indent=1))
     return record
@@ -120,11 +130,8 @@ def train_solo(method: str, seed: int, args, data: Path, extra_overrides=()) -> 
                  f"++default_root_dir='{run_dir}'", f"accelerator={args.accelerator}",
                  f"name={method}-seed{seed}", "++enable_progress_bar=False", *extra_overrides]
     settings = {"method": method, "overrides": overrides}
-    if not args.retrain and (record := finished_run(run_dir, settings)):
-        print(f"   reusing the finished run in {run_dir} (--retrain trains it again)", flush=True)
-        return {**record, "reused": True}
-    if run_dir.exists():
-        shutil.rmtree(run_dir)
+    if reused := reuse_or_clear(run_dir, settings, args.retrain):
+        return reused
     throughput = _Throughput()
     result = pretrain(compose("pretrain", None, f"fashion_mnist/{method}", overrides), [throughput])
     return save_run(run_dir, {"settings": settings, "checkpoint": result.last_checkpoint,
@@ -142,11 +149,8 @@ def train_clip(loss: str, args, data: Path) -> dict:
                       "--workers", "2", "--seed", "0", "--logs", str(logs), "--name", loss]
     run_dir = logs / loss
     settings = {"loss": loss, "open_clip_args": open_clip_args}
-    if not args.retrain and (record := finished_run(run_dir, settings)):
-        print(f"   reusing the finished run in {run_dir} (--retrain trains it again)", flush=True)
-        return {**record, "reused": True}
-    if run_dir.exists():
-        shutil.rmtree(run_dir)
+    if reused := reuse_or_clear(run_dir, settings, args.retrain):
+        return reused
     command = [sys.executable, "-m", "solo_tricl.cli", "clip-train", "--loss", loss, "--", *open_clip_args]
     started = time.perf_counter()
     result = subprocess.run(command, capture_output=True, text=True)
