@@ -63,7 +63,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="also score with only the K most important features (several K allowed)")
     parser.add_argument("--order", choices=ORDERS, default="importance",
                         help="importance: s for triCL, activation mass otherwise; or random")
-    parser.add_argument("--batch-size", type=int, default=256)
+    parser.add_argument("--batch-size", type=int, default=256, help="images per forward pass")
     parser.add_argument("--json", type=Path, default=None, help="write the accuracies here")
 
 

@@ -47,7 +47,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--accelerator", default="cpu", help="cpu or gpu (both hosts)")
     parser.add_argument("--work", type=Path, default=Path("bench-work"),
                         help="data, checkpoints and logs (reused: data is written once)")
-    parser.add_argument("--out", type=Path, default=Path("benchmarks/results"))
+    parser.add_argument("--out", type=Path, default=Path("benchmarks/results"),
+                        help="folder for bench.md, bench.json and the plots")
     parser.add_argument("--retrain", action="store_true",
                         help="train every run again, even one already finished in --work with the "
                              "same settings (by default such runs are reused, so an interrupted "

@@ -20,12 +20,15 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "checkpoints read DATA/train.csv and DATA/val.csv (filepath and label columns)."
     )
     parser.add_argument("checkpoints", type=Path, nargs="+", metavar="CKPT", help="one or two checkpoints")
-    parser.add_argument("--data", type=Path, required=True)
+    parser.add_argument("--data", type=Path, required=True,
+                        help="the labelled images the measures read (layout: see above)")
     parser.add_argument("--train-samples", type=int, default=10000, help="training images for the probes")
     parser.add_argument("--test-samples", type=int, default=10000, help="held-out images for every measure")
-    parser.add_argument("--top-k", type=int, default=20)
+    parser.add_argument("--top-k", type=int, default=20,
+                        help="k of the headline top-k probe and retrieval (default 20)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the random features and samples")
-    parser.add_argument("--out", type=Path, default=Path("evaluation"))
+    parser.add_argument("--out", type=Path, default=Path("evaluation"),
+                        help="folder for evaluation.json and the plots (default: evaluation)")
 
 
 def run(args: argparse.Namespace) -> int:

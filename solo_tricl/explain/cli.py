@@ -39,15 +39,18 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--methods", nargs="+", choices=METHODS, default=["rise"],
                         help="attribution methods (default rise); ig and gradshap come from captum")
     parser.add_argument("--target", choices=("cosine", "dot"), default="cosine")
-    parser.add_argument("--rise-masks", type=int, default=5000)
+    parser.add_argument("--rise-masks", type=int, default=5000,
+                        help="random masks per image for RISE (default 5000)")
     parser.add_argument("--rise-grid", type=int, default=None, help="default: 4 for <= 32 px, else 7")
     parser.add_argument("--evaluate", action="store_true",
                         help="insertion/deletion AUCs, and the label-free target as a baseline")
     parser.add_argument("--sanity-check", action="store_true",
                         help="parameter randomization: rank correlation with a randomized encoder")
     parser.add_argument("--resize", action="store_true", help="resize images to the model's input size")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", type=Path, default=Path("explanations"))
+    parser.add_argument("--seed", type=int, default=0,
+                        help="seed of the corpus/foil sampling, the RISE masks and GradientShap's noise")
+    parser.add_argument("--out", type=Path, default=Path("explanations"),
+                        help="folder for heatmaps/*.png and explanations.json (default: explanations)")
 
 
 @dataclass
