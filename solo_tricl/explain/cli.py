@@ -4,7 +4,7 @@ import argparse
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, Optional
+from typing import Callable, Dict, Optional
 
 import torch
 import torch.nn.functional as F
@@ -100,10 +100,9 @@ def attribute(method: str, forward, images, baselines, args, references=None) ->
     ``references`` (N, d): a second argument of ``forward`` per explicand (the label-free target).
     """
     from captum.attr import GradientShap, IntegratedGradients
+    from tqdm import tqdm
 
     from solo_tricl.explain.rise import RISE
-
-    from tqdm import tqdm
 
     grid = args.rise_grid or (4 if max(images.shape[-2:]) <= 32 else 7)
     results = []
@@ -127,37 +126,46 @@ def attribute(method: str, forward, images, baselines, args, references=None) ->
     return torch.cat(results).detach()
 
 
+@dataclass
+class Scoring:
+    """What every insertion/deletion curve is scored against, computed once per run."""
+
+    direction: torch.Tensor                # (d,) the COCOA target's mu_C - mu_F
+    reference: torch.Tensor                # (N, d) the explicands' own unit representations
+    head: Optional[Callable] = None        # representations -> class logits
+    majority: Optional[int] = None         # the class the head predicts most on the corpus
+
+
 @torch.no_grad()
-def evaluate(loaded, target, images, baselines, attributions, corpus: Corpus, args) -> Dict:
+def scoring(loaded, target, images, corpus: Corpus, args) -> Scoring:
+    reference = F.normalize(loaded.encoder(images), dim=1)
+    if loaded.head is not None and corpus.corpus_images is not None:
+        majority = loaded.head(loaded.encoder(corpus.corpus_images)).argmax(dim=1).mode().values.item()
+        return Scoring(target.direction, reference, loaded.head, majority)
+    if corpus.corpus_text is not None:
+        prompts = F.normalize(torch.cat([corpus.corpus_text, corpus.foil_text]), dim=1)
+        return Scoring(target.direction, reference,
+                       lambda reps: 100.0 * F.normalize(reps, dim=-1) @ prompts.T, 0)
+    return Scoring(target.direction, reference)
+
+
+@torch.no_grad()
+def evaluate(loaded, scores: Scoring, images, baselines, attributions, args) -> Dict:
     """AUCs of the mean insertion/deletion curves of each metric."""
     from solo_tricl.explain.evaluation import curve_aucs, perturbation_curves
 
-    direction = target.direction
-    reference = F.normalize(loaded.encoder(images), dim=1)
-    head, majority = majority_head(loaded, corpus.corpus_images, args)
     aucs = {}
     for mode in ("insertion", "deletion"):
         reps = perturbation_curves(images, baselines, attributions, loaded.encoder, mode)  # (N, S, d)
         unit = F.normalize(reps, dim=-1)
         curves = {
-            "similarity": (unit if args.target == "cosine" else reps) @ direction,
-            "representation_shift": (unit * reference[:, None, :]).sum(-1),
+            "similarity": (unit if args.target == "cosine" else reps) @ scores.direction,
+            "representation_shift": (unit * scores.reference[:, None, :]).sum(-1),
         }
-        if head is not None:
-            curves["majority_probability"] = head(reps).softmax(dim=-1)[..., majority]
+        if scores.head is not None:
+            curves["majority_probability"] = scores.head(reps).softmax(dim=-1)[..., scores.majority]
         aucs[mode] = curve_aucs(curves)
     return aucs
-
-
-def majority_head(loaded, corpus_images, args):
-    """A linear head and the class it predicts most on the corpus; (None, None) without one."""
-    if loaded.head is not None and corpus_images is not None:
-        majority = loaded.head(loaded.encoder(corpus_images)).argmax(dim=1).mode().values.item()
-        return loaded.head, majority
-    if loaded.text_encoder is not None and args.corpus_text:
-        prompts = F.normalize(loaded.text_encoder(args.corpus_text + args.foil_text), dim=1)
-        return (lambda reps: 100.0 * F.normalize(reps, dim=-1) @ prompts.T), 0
-    return None, None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -181,15 +189,17 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError(str(error)) from None
     report = {"checkpoint": str(args.checkpoint), "encoder": loaded.kind, "images": [str(p) for p in paths],
               "target": args.target, "methods": {}}
+    if args.evaluate:
+        scores = scoring(loaded, target, images, corpus, args)
+        label_free = LabelFreeSimilarity(loaded.encoder)
     attributions = {}
     for method in args.methods:
         attributions[method] = attribute(method, target, images, baselines, args)
         entry = report["methods"][method] = {}
         if args.evaluate:
-            entry["cocoa"] = evaluate(loaded, target, images, baselines, attributions[method], corpus, args)
-            label_free = LabelFreeSimilarity(loaded.encoder)
-            baseline_attr = attribute(method, label_free, images, baselines, args, label_free.reference(images))
-            entry["label_free"] = evaluate(loaded, target, images, baselines, baseline_attr, corpus, args)
+            entry["cocoa"] = evaluate(loaded, scores, images, baselines, attributions[method], args)
+            baseline_attr = attribute(method, label_free, images, baselines, args, scores.reference)
+            entry["label_free"] = evaluate(loaded, scores, images, baselines, baseline_attr, args)
     if args.sanity_check:
         report["sanity_check"] = sanity_check(loaded, corpus, images, baselines, attributions, args)
     args.out.mkdir(parents=True, exist_ok=True)

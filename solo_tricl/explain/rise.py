@@ -8,6 +8,8 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
+from solo_tricl.explain.baselines import gaussian_blur
+
 
 def generate_masks(n_masks: int, size, grid: int = 7, p_keep: float = 0.5,
                    generator: Optional[torch.Generator] = None) -> torch.Tensor:
@@ -52,8 +54,6 @@ class RISE:
         if inputs.ndim != 4:
             raise ValueError(f"inputs must be (N, C, H, W), got {tuple(inputs.shape)}")
         if baselines is None:
-            from solo_tricl.explain.baselines import gaussian_blur
-
             baselines = gaussian_blur(inputs)
         baselines = baselines.expand_as(inputs)
         if masks is None:
