@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+from solo_tricl.clip.checkpoints import run_options_path
 from solo_tricl.errors import CommandError
 
 SOLO_LEARN, OPEN_CLIP = "solo-learn", "OpenCLIP"
@@ -15,7 +16,7 @@ def checkpoint_kind(checkpoint) -> str:
         raise CommandError(f"checkpoint {checkpoint} does not exist")
     if (checkpoint.parent / "args.json").exists():
         return SOLO_LEARN
-    if (checkpoint.resolve().parent.parent / "solo_tricl.json").exists():
+    if run_options_path(checkpoint).exists():
         return OPEN_CLIP
     raise CommandError(f"{checkpoint} is neither a solo-learn checkpoint (args.json beside it) nor "
                        "a solo-tricl clip-train checkpoint (solo_tricl.json two folders up)")

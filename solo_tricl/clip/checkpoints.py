@@ -10,9 +10,15 @@ from solo_tricl.clip.launcher import MODEL_CONFIGS, RUN_OPTIONS_FILE
 from solo_tricl.errors import CommandError
 
 
+def run_options_path(checkpoint) -> Path:
+    """Where the launcher saved a run's options: ``<logs>/<name>/solo_tricl.json``, beside the
+    ``checkpoints/`` folder that holds ``checkpoint``."""
+    return Path(checkpoint).resolve().parent.parent / RUN_OPTIONS_FILE
+
+
 def run_options(checkpoint: Path) -> dict:
-    """The launcher's options, saved as ``<logs>/<name>/solo_tricl.json`` beside ``checkpoints/``."""
-    path = checkpoint.resolve().parent.parent / RUN_OPTIONS_FILE
+    """The launcher's options for the run that wrote ``checkpoint``."""
+    path = run_options_path(checkpoint)
     if not path.exists():
         raise CommandError(f"no {RUN_OPTIONS_FILE} two folders above {checkpoint}: pass a "
                            "checkpoint written by solo-tricl clip-train (<logs>/<name>/checkpoints/*.pt)")
