@@ -119,14 +119,15 @@ def linear_probe(train_x: torch.Tensor, train_y: torch.Tensor, test_x: torch.Ten
     return float(probe.score(test_x.numpy(), test_y.numpy()))
 
 
-def topk_curve(train_x, train_y, test_x, test_y, order: torch.Tensor, ks, metric="probe") -> Dict[int, float]:
+def topk_curve(train_x, train_y, test_x, test_y, order: torch.Tensor, ks, metric="probe",
+               seed: int = 0) -> Dict[int, float]:
     """Probe accuracy (or, with ``metric="retrieval"``, precision@10 on the test features alone)
     on the first k features of ``order``, for each k."""
     curve = {}
     for k in ks:
         columns = order[:k]
         if metric == "probe":
-            curve[k] = linear_probe(train_x[:, columns], train_y, test_x[:, columns], test_y)
+            curve[k] = linear_probe(train_x[:, columns], train_y, test_x[:, columns], test_y, seed)
         else:
             curve[k] = precision_and_map(test_x[:, columns], test_y)["precision_at_10"]
     return curve

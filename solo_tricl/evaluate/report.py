@@ -28,21 +28,20 @@ def evaluate_run(run: RunFeatures, top_k: int = 20, ks: Sequence[int] = DEFAULT_
     ks = sorted({x for x in ks if x <= k} | {top_k, k})
     ordered = importance_order(run)
     shuffled = feature_order("random", k, seed=seed)
-    probe = lambda columns: measures.linear_probe(  # noqa: E731
-        train.features[:, columns], train.labels, test.features[:, columns], test.labels, seed)
+    # top_k and k are points of both curves: the headline probes are read off them
+    important_curve, random_curve = (
+        measures.topk_curve(train.features, train.labels, test.features, test.labels, order, ks, seed=seed)
+        for order in (ordered, shuffled))
     result = {
         "checkpoint": run.checkpoint, "host": run.host, "method": run.method, **run.info,
         "features": k, "train_samples": len(train.labels), "test_samples": len(test.labels),
         "order": "s (learned)" if run.importance is not None else "activation mass",
         "accuracy": {
-            "projector_all": probe(ordered),
-            f"top{top_k}_important": probe(ordered[:top_k]),
-            f"top{top_k}_random": probe(shuffled[:top_k]),
+            "projector_all": important_curve[k],
+            f"top{top_k}_important": important_curve[top_k],
+            f"top{top_k}_random": random_curve[top_k],
         },
-        "accuracy_vs_k": {
-            "important": measures.topk_curve(train.features, train.labels, test.features, test.labels, ordered, ks),
-            "random": measures.topk_curve(train.features, train.labels, test.features, test.labels, shuffled, ks),
-        },
+        "accuracy_vs_k": {"important": important_curve, "random": random_curve},
         "retrieval": {
             f"top{top_k}_important": measures.precision_and_map(test.features[:, ordered[:top_k]], test.labels),
             f"top{top_k}_random": measures.precision_and_map(test.features[:, shuffled[:top_k]], test.labels),
