@@ -12,18 +12,7 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 import torch
-from tqdm import tqdm
-
 from solo_tricl.errors import CommandError
-
-
-@torch.no_grad()
-def image_features(model, loader) -> tuple:
-    features, labels = [], []
-    for images, targets in tqdm(loader, desc="encoding images", unit="batch"):
-        features.append(model.encode_image(images, normalize=True))
-        labels.append(targets)
-    return torch.cat(features), torch.cat(labels)
 
 
 @torch.no_grad()
@@ -71,7 +60,7 @@ def evaluate_zero_shot(checkpoint: Path, data: Path, classes_path: Path, top_ks:
                        order: str = "importance", batch_size: int = 256) -> dict:
     """Zero-shot top-1 of a clip-train checkpoint on a labelled CSV, and on its top-k features."""
     from solo_tricl.clip.checkpoints import load_clip
-    from solo_tricl.evaluate.features import LabelledImages, csv_items
+    from solo_tricl.evaluate.features import csv_items, encode_items
     from solo_tricl.evaluate.order import feature_order
 
     if not classes_path.is_file():
@@ -83,8 +72,8 @@ def evaluate_zero_shot(checkpoint: Path, data: Path, classes_path: Path, top_ks:
     if not items:
         raise CommandError(f"{data} holds no images")
     model, preprocess, tokenizer, options = load_clip(checkpoint)
-    loader = torch.utils.data.DataLoader(LabelledImages(items, preprocess), batch_size=batch_size)
-    features, labels = image_features(model, loader)
+    features, labels = encode_items(items, preprocess, lambda x: model.encode_image(x, normalize=True),
+                                    batch_size, "encoding images")
     if labels.max() >= len(spec["classes"]):
         raise CommandError(f"labels go up to {labels.max().item()} but {classes_path} names "
                            f"{len(spec['classes'])} classes")

@@ -77,7 +77,9 @@ def csv_items(path: Path):
 
 
 @torch.no_grad()
-def _encode(items, transform, encode, batch_size, desc):
+def encode_items(items, transform, encode, batch_size, desc):
+    """``encode`` applied to the transformed images of (path, label) items in batches, with a
+    progress bar: ((N, ...) outputs, or a tuple of them when ``encode`` returns a tuple; (N,) labels)."""
     loader = torch.utils.data.DataLoader(LabelledImages(items, transform), batch_size=batch_size)
     outputs, labels = [], []
     for images, targets in tqdm(loader, desc=desc, unit="batch"):
@@ -105,7 +107,7 @@ def solo_features(checkpoint, data: Path, limit_train=None, limit_test=None, bat
     splits = {}
     for split, folder, limit in (("train", "train", limit_train), ("test", "val", limit_test)):
         items = _subset(folder_items(Path(data) / folder), limit, seed)
-        (features, backbone), labels = _encode(items, transform, encode, batch_size, f"{split} features")
+        (features, backbone), labels = encode_items(items, transform, encode, batch_size, f"{split} features")
         splits[split] = Split(features, labels, backbone)
     return RunFeatures(str(checkpoint), "solo-learn", cfg.method, splits["train"], splits["test"],
                        learned_importance(method),
@@ -121,7 +123,7 @@ def clip_features(checkpoint, data: Path, limit_train=None, limit_test=None, bat
     splits = {}
     for split, name, limit in (("train", "train.csv", limit_train), ("test", "val.csv", limit_test)):
         items = _subset(csv_items(Path(data) / name), limit, seed)
-        features, labels = _encode(items, preprocess, lambda x: model.encode_image(x, normalize=True),
+        features, labels = encode_items(items, preprocess, lambda x: model.encode_image(x, normalize=True),
                                    batch_size, f"{split} features")
         splits[split] = Split(features, labels)
     importance = getattr(model, "feature_importance", None)
