@@ -20,8 +20,8 @@ def _mean(runs: List[Dict], *keys) -> float:
 
 def _by_method(report: Dict) -> Dict[str, List[Dict]]:
     grouped = {}
-    for name, run in report["solo"].items():
-        grouped.setdefault(name.rsplit("-seed", 1)[0], []).append(run)
+    for run in report["solo"].values():
+        grouped.setdefault(run["method"], []).append(run)
     return grouped
 
 
@@ -95,8 +95,8 @@ def write_plots(report: Dict, out: Path) -> List[str]:
     written = []
     curves = {}
     for name, run in report["solo"].items():
-        if name.endswith(f"-seed{report['settings']['seeds'][0]}"):
-            method = name.rsplit("-seed", 1)[0]
+        if run["seed"] == report["settings"]["seeds"][0]:
+            method = run["method"]
             curves[f"{method}: top k by {run['order'].split(' ')[0]}"] = run["accuracy_vs_k"]["important"]
             curves[f"{method}: k random"] = run["accuracy_vs_k"]["random"]
             if "importance" in run:
