@@ -42,7 +42,7 @@ def main() -> None:
     for label, (method, kwargs) in SETTINGS.items():
         extra = [f"method_kwargs.{k}={v}" for k, v in kwargs.items()]
         options = SimpleNamespace(work=args.work / "sweep" / str(len(raw)), epochs=args.epochs, budget=1.0,
-                                  fraction=args.fraction, accelerator="cpu")
+                                  fraction=args.fraction, accelerator="cpu", retrain=True)
         trained = train_solo(method, 0, options, data, extra)
         run = solo_features(trained["checkpoint"], data, limit_train=10000, limit_test=10000)
         accuracy = linear_probe(run.train.backbone, run.train.labels, run.test.backbone, run.test.labels)
