@@ -47,8 +47,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("triCL")
     group.add_argument("--importance-init-std", type=float, default=0.1,
                        help="theta ~ std * N(0, 1) at initialisation (default 0.1)")
-    group.add_argument("--decorrelation-weight", type=float, default=1.0,
-                       help="weight of mean((C - I)^2) per modality (default 1.0; 0 turns it off)")
+    group.add_argument("--decorrelation", default="isotropic",
+                       help="C of mean((C - I)^2) per modality: isotropic (default, C = (k/N) Z^T Z, "
+                       "which decorrelates) or reference (the authors' C = Z^T Z / N, which is inert)")
+    group.add_argument("--decorrelation-weight", type=float, default=None,
+                       help="weight of mean((C - I)^2) per modality (default: 10 for isotropic, 1 for "
+                       "reference; 0 turns it off)")
     group = parser.add_argument_group("NCL")
     group.add_argument("--non-neg", default="rep_relu",
                        help="non-negative map: relu, rep_relu (default), gelu, softplus, sigmoid, "
@@ -65,7 +69,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def our_options(args: argparse.Namespace) -> argparse.Namespace:
     return argparse.Namespace(
         loss=args.loss, importance_init_std=args.importance_init_std,
-        decorrelation_weight=args.decorrelation_weight, non_neg=args.non_neg, gamma=args.gamma,
+        decorrelation=args.decorrelation, decorrelation_weight=args.decorrelation_weight, non_neg=args.non_neg, gamma=args.gamma,
         kernel_temperature=args.kernel_temperature,
     )
 

@@ -22,6 +22,7 @@ from solo_tricl.losses._checks import (
     require_non_negative,
     require_positive,
 )
+from solo_tricl.losses.decorrelation import DECORRELATION_FORMS
 from solo_tricl.losses.kernel import GAMMA_RANGE
 
 ENTRY_POINT_GROUP = "open_clip.losses"
@@ -64,7 +65,9 @@ class OpenCLIPTriCLLoss(TriCLClipLoss):
 
 
 def _validate_tricl(options):
-    require_non_negative("--decorrelation-weight", options.decorrelation_weight)
+    require_choice("--decorrelation", options.decorrelation, DECORRELATION_FORMS)
+    if options.decorrelation_weight is not None:
+        require_non_negative("--decorrelation-weight", options.decorrelation_weight)
     require_non_negative("--importance-init-std", options.importance_init_std)
 
 
@@ -87,7 +90,8 @@ def _open_clip_loss(args, model):
 CLIP = ClipLossPlugin(_open_clip_loss, help="OpenCLIP's own loss (the default)")
 TRICL = ClipLossPlugin(
     lambda args, model: OpenCLIPTriCLLoss(
-        decorrelation_weight=args.solo_tricl.decorrelation_weight, **distributed_flags(args)
+        decorrelation_weight=args.solo_tricl.decorrelation_weight,
+        decorrelation=args.solo_tricl.decorrelation, **distributed_flags(args)
     ),
     validate=_validate_tricl,
     prepare_model=lambda model, options: model_hooks.add_feature_importance(

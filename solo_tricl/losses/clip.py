@@ -14,7 +14,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from solo_tricl.losses._checks import require_non_negative, require_positive
-from solo_tricl.losses.decorrelation import decorrelation_loss
+from solo_tricl.losses.decorrelation import decorrelation_loss, decorrelation_weight_or_default
 from solo_tricl.losses.distributed import (
     gather_with_grad,
     gather_without_grad,
@@ -24,7 +24,7 @@ from solo_tricl.losses.importance import FeatureImportance
 from solo_tricl.losses.infonce import contrastive_cross_entropy
 from solo_tricl.losses.kernel import kernel_logits, require_gamma, squared_distances
 from solo_tricl.losses.nonneg import NonNegative
-from solo_tricl.losses.tricl import require_importance_size
+from solo_tricl.losses.tricl import TRICL_DECORRELATION_WEIGHTS, require_importance_size
 
 Score = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 LossOutput = Union[torch.Tensor, Dict[str, torch.Tensor]]
@@ -134,9 +134,9 @@ def _require_pairs(image: torch.Tensor, text: torch.Tensor):
 class TriCLClipLoss(_ClipFrame):
     """triCL for image-text pairs: ``logits_ij = logit_scale * u_i^T diag(s) v_j``.
 
-    Symmetric cross-entropy over both directions as in CLIP, plus an optional decorrelation
-    term per modality, ``decorrelation_weight * (L_dec(u) + L_dec(v)) / 2``, over the gathered
-    batch.
+    Symmetric cross-entropy over both directions as in CLIP, plus a decorrelation term per
+    modality, ``decorrelation_weight * (L_dec(u) + L_dec(v)) / 2``, over the gathered batch, in
+    the form ``decorrelation`` (see :mod:`solo_tricl.losses.decorrelation`).
 
     s comes from ``feature_importance`` at call time (OpenCLIP: the model returns it next to
     ``logit_scale``, so the model's optimizer and checkpoints own theta), or else from the
@@ -156,13 +156,15 @@ class TriCLClipLoss(_ClipFrame):
     def __init__(
         self,
         importance: Optional[FeatureImportance] = None,
-        decorrelation_weight: float = 1.0,
+        decorrelation_weight: Optional[float] = None,
+        decorrelation: str = "isotropic",
         **clip_flags,
     ):
         super().__init__(**clip_flags)
         self.importance = importance
-        self.decorrelation_weight = require_non_negative(
-            "decorrelation_weight", decorrelation_weight
+        self.decorrelation = decorrelation
+        self.decorrelation_weight = decorrelation_weight_or_default(
+            decorrelation_weight, decorrelation, TRICL_DECORRELATION_WEIGHTS
         )
 
     def forward(
@@ -195,7 +197,9 @@ class TriCLClipLoss(_ClipFrame):
             )
         }
         if self.decorrelation_weight > 0:
-            decorrelation = (decorrelation_loss(all_image) + decorrelation_loss(all_text)) / 2
+            decorrelation = sum(
+                decorrelation_loss(rows, self.decorrelation) for rows in (all_image, all_text)
+            ) / 2
             losses["decorrelation_loss"] = self.decorrelation_weight * decorrelation
         return losses if output_dict else sum(losses.values())
 

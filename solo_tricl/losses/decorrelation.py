@@ -1,14 +1,43 @@
-"""The decorrelation regulariser that triCL adds to its contrastive term."""
+"""The decorrelation regulariser that triCL adds to its contrastive term.
+
+Two forms of ``L_dec = mean((C - I)^2)`` over the k x k entries of an uncentred C:
+
+- ``"isotropic"`` (default): ``C = (k / N) zhat^T zhat``. On unit rows trace(C) = k, so C = I,
+  decorrelated features of equal variance, is reachable, and an off-diagonal entry of C is
+  about the correlation of two features: the term actually decorrelates.
+- ``"reference"``: the authors' code. triCL uses ``C = zhat^T zhat / N``, whose trace is 1 on
+  unit rows: the loss sits at its floor ``(1 - 1/k)^2 / k`` from the first step and an
+  off-diagonal correlation rho costs only about ``rho^2 / k^4``, so it is inert. tri-SCL uses
+  ``C = zhat^T zhat`` (trace N), which dominates the spectral loss. Kept for comparison.
+"""
+
+from typing import Dict, Optional
 
 import torch
 
+from solo_tricl.losses._checks import require_choice, require_non_negative
 from solo_tricl.losses.infonce import at_least_fp32, without_autocast
+
+DECORRELATION_FORMS = ("isotropic", "reference")
+
+
+
+def decorrelation_weight_or_default(
+    weight: Optional[float], form: str, defaults: Dict[str, float]
+) -> float:
+    """``weight`` checked (>= 0), or ``defaults[form]`` (a loss's own lambda per form) if None."""
+    require_choice("decorrelation", form, DECORRELATION_FORMS)
+    if weight is None:
+        return defaults[form]
+    return require_non_negative("decorrelation_weight", weight)
 
 
 class _Decorrelation(torch.autograd.Function):
     """mean((C - I)^2), C = scale * Z^T Z, with the closed-form gradient (4 scale / k^2) Z (C - I).
 
     Autograd through ``Z.T @ Z`` costs two k x k x N matmuls in the backward; this costs one.
+    A backward that builds a graph (double backward) recomputes C - I from Z, so that second
+    derivatives see its dependence on Z.
     """
 
     @staticmethod
@@ -18,27 +47,43 @@ class _Decorrelation(torch.autograd.Function):
             residual = zhat.T @ zhat
         residual.mul_(scale).diagonal().sub_(1)
         ctx.save_for_backward(zhat, residual)
+        ctx.scale = scale
         ctx.factor = 4 * scale / k**2
         return residual.pow(2).mean()
 
     @staticmethod
     def backward(ctx, grad_out):
         zhat, residual = ctx.saved_tensors
+        if torch.is_grad_enabled():
+            identity = torch.eye(zhat.shape[1], dtype=zhat.dtype, device=zhat.device)
+            residual = ctx.scale * (zhat.T @ zhat) - identity
+            return zhat @ residual * (grad_out * ctx.factor), None
         return (zhat @ residual).mul_(grad_out * ctx.factor), None
 
 
-def decorrelation_loss(zhat: torch.Tensor, average_rows: bool = True) -> torch.Tensor:
-    """mean over the k x k entries of (C - I)^2, with C = zhat^T zhat (/ N if ``average_rows``).
-
-    C is uncentred and taken over every row given (both views, before any importance scaling).
-    With unit rows and ``average_rows``, trace(C) = 1, so the loss cannot fall below about 1/k.
+def decorrelation_loss(
+    zhat: torch.Tensor, form: str = "isotropic", average_rows: bool = True
+) -> torch.Tensor:
+    """mean over the k x k entries of (C - I)^2 for uncentred C over every row given.
 
     Args:
-        zhat: (N, k) L2-normalised embeddings.
-        average_rows: divide C by N (triCL) or not (tri-SCL, as in the authors' code).
+        zhat: (N, k) L2-normalised embeddings: both views, all crops, gathered under DDP, before
+            any importance scaling.
+        form: ``"isotropic"`` (C = (k/N) zhat^T zhat) or ``"reference"`` (the authors' C).
+        average_rows: reference form only: C = zhat^T zhat / N (triCL) or zhat^T zhat (tri-SCL).
 
     Returns:
         Scalar.
+
+    Examples:
+        >>> z = torch.nn.functional.normalize(torch.randn(512, 16), dim=1)
+        >>> decorrelation_loss(z)            # small: random directions are nearly isotropic
     """
+    require_choice("decorrelation", form, DECORRELATION_FORMS)
     zhat = at_least_fp32(zhat)
-    return _Decorrelation.apply(zhat, 1 / zhat.shape[0] if average_rows else 1.0)
+    n, k = zhat.shape
+    if form == "isotropic":
+        scale = k / n
+    else:
+        scale = 1 / n if average_rows else 1.0
+    return _Decorrelation.apply(zhat, scale)

@@ -1,34 +1,43 @@
 """tri-SCL: the spectral (no exponential) variant of triCL."""
 
-from typing import Dict
+from typing import Dict, Optional
 
 import torch
 import torch.nn as nn
 
-from solo_tricl.losses._checks import require_choice, require_non_negative
-from solo_tricl.losses.decorrelation import decorrelation_loss
+from solo_tricl.losses._checks import require_choice
+from solo_tricl.losses.decorrelation import decorrelation_loss, decorrelation_weight_or_default
 from solo_tricl.losses.importance import FeatureImportance
 from solo_tricl.losses.infonce import at_least_fp32, pair_views
 from solo_tricl.losses.tricl import ANCHOR_SCALING, require_importance_size, scaled_anchors
+
+# lambda per decorrelation form when none is given. isotropic: chosen by our sweep
+# (benchmarks/results/tricl_decorrelation_sweep.md); reference: the authors' value.
+SPECTRAL_DECORRELATION_WEIGHTS = {"isotropic": 1.0, "reference": 1.0}
 
 
 def spectral_tricl_terms(
     z0: torch.Tensor,
     z1: torch.Tensor,
     s: torch.Tensor,
-    decorrelation_weight: float = 1.0,
+    decorrelation_weight: Optional[float] = None,
     anchors: str = "all",
+    decorrelation: str = "isotropic",
 ) -> Dict[str, torch.Tensor]:
     """tri-SCL loss and its parts for two (B, k) views and importance s (k,).
 
     With ``sim_nj = zhat_n^T diag(s) zhat_j`` over N = 2B (global) columns:
     ``contrastive = -mean_n sim_{n,p(n)} + mean_n (1/N) sum_{j not in {n, p(n)}} sim_nj^2``;
-    decorrelation uses C = zhat^T zhat without dividing by N, as the authors' code does.
+    decorrelation ``isotropic`` uses C = (k/N) zhat^T zhat, ``reference`` C = zhat^T zhat without
+    dividing by N, as the authors' code does (it then dominates the loss).
+    ``decorrelation_weight=None`` takes the form's default (:data:`SPECTRAL_DECORRELATION_WEIGHTS`).
 
     Returns:
         ``{"loss", "contrastive", "decorrelation"}``, scalars.
     """
-    require_non_negative("decorrelation_weight", decorrelation_weight)
+    weight = decorrelation_weight_or_default(
+        decorrelation_weight, decorrelation, SPECTRAL_DECORRELATION_WEIGHTS
+    )
     require_choice("anchors", anchors, ANCHOR_SCALING)
     require_importance_size(s, z0.shape[-1])
     batch = pair_views(z0, z1)
@@ -40,11 +49,11 @@ def spectral_tricl_terms(
     negatives[rows, batch.positive_cols] = False
     repulsion = (sim.pow(2) * negatives).sum(dim=1) / sim.shape[1]
     contrastive = -positive.mean() + repulsion.mean()
-    decorrelation = decorrelation_loss(batch.all, average_rows=False)
+    decorrelation_term = decorrelation_loss(batch.all, decorrelation, average_rows=False)
     return {
-        "loss": contrastive + decorrelation_weight * decorrelation,
+        "loss": contrastive + weight * decorrelation_term,
         "contrastive": contrastive,
-        "decorrelation": decorrelation,
+        "decorrelation": decorrelation_term,
     }
 
 
@@ -57,8 +66,9 @@ class SpectralTriCLLoss(nn.Module):
 
     Args:
         importance: the :class:`FeatureImportance` holding theta (a child module).
-        decorrelation_weight: lambda >= 0.
+        decorrelation_weight: lambda >= 0, or None for the form's default.
         anchors: ``"all"`` or ``"view1"``, as in :class:`TriCLLoss`.
+        decorrelation: ``"isotropic"`` (default) or ``"reference"``, as in :class:`TriCLLoss`.
 
     Shapes:
         z0, z1: (B, k). Output: scalar.
@@ -71,17 +81,21 @@ class SpectralTriCLLoss(nn.Module):
     def __init__(
         self,
         importance: FeatureImportance,
-        decorrelation_weight: float = 1.0,
+        decorrelation_weight: Optional[float] = None,
         anchors: str = "all",
+        decorrelation: str = "isotropic",
     ):
         super().__init__()
         self.importance = importance
-        self.decorrelation_weight = require_non_negative("decorrelation_weight", decorrelation_weight)
+        self.decorrelation = decorrelation
+        self.decorrelation_weight = decorrelation_weight_or_default(
+            decorrelation_weight, decorrelation, SPECTRAL_DECORRELATION_WEIGHTS
+        )
         self.anchors = require_choice("anchors", anchors, ANCHOR_SCALING)
 
     def terms(self, z0: torch.Tensor, z1: torch.Tensor) -> Dict[str, torch.Tensor]:
         return spectral_tricl_terms(
-            z0, z1, self.importance(), self.decorrelation_weight, self.anchors
+            z0, z1, self.importance(), self.decorrelation_weight, self.anchors, self.decorrelation
         )
 
     def forward(self, z0: torch.Tensor, z1: torch.Tensor) -> torch.Tensor:

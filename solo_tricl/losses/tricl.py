@@ -1,16 +1,20 @@
 """Tri-factor contrastive learning (triCL): InfoNCE over zhat_n^T diag(s) zhat_j."""
 
-from typing import Dict
+from typing import Dict, Optional
 
 import torch
 import torch.nn as nn
 
-from solo_tricl.losses._checks import require_choice, require_non_negative, require_positive
-from solo_tricl.losses.decorrelation import decorrelation_loss
+from solo_tricl.losses._checks import require_choice, require_positive
+from solo_tricl.losses.decorrelation import decorrelation_loss, decorrelation_weight_or_default
 from solo_tricl.losses.importance import FeatureImportance
 from solo_tricl.losses.infonce import TwoViewBatch, contrastive_cross_entropy, pair_views
 
 ANCHOR_SCALING = ("all", "view1")
+
+# lambda per decorrelation form when none is given. isotropic: the best weight of our sweep
+# (benchmarks/results/tricl_decorrelation_sweep.md); reference: the authors' value.
+TRICL_DECORRELATION_WEIGHTS = {"isotropic": 10.0, "reference": 1.0}
 
 
 def require_importance_size(s: torch.Tensor, k: int) -> None:
@@ -40,27 +44,33 @@ def tricl_terms(
     z1: torch.Tensor,
     s: torch.Tensor,
     temperature: float = 0.2,
-    decorrelation_weight: float = 1.0,
+    decorrelation_weight: Optional[float] = None,
     anchors: str = "all",
+    decorrelation: str = "isotropic",
 ) -> Dict[str, torch.Tensor]:
     """triCL loss and its parts for two (B, k) views and importance s (k,).
+
+    ``decorrelation_weight=None`` takes the default lambda of the ``decorrelation`` form
+    (:data:`TRICL_DECORRELATION_WEIGHTS`).
 
     Returns:
         ``{"loss", "contrastive", "decorrelation"}``, scalars; ``loss = contrastive +
         decorrelation_weight * decorrelation``.
     """
     require_positive("temperature", temperature)
-    require_non_negative("decorrelation_weight", decorrelation_weight)
+    weight = decorrelation_weight_or_default(
+        decorrelation_weight, decorrelation, TRICL_DECORRELATION_WEIGHTS
+    )
     require_choice("anchors", anchors, ANCHOR_SCALING)
     require_importance_size(s, z0.shape[-1])
     batch = pair_views(z0, z1)
     logits = scaled_anchors(batch, s, anchors, 1 / temperature) @ batch.all.T
     contrastive = contrastive_cross_entropy(logits, batch.positive_cols, batch.self_cols)
-    decorrelation = decorrelation_loss(batch.all)
+    decorrelation_term = decorrelation_loss(batch.all, decorrelation)
     return {
-        "loss": contrastive + decorrelation_weight * decorrelation,
+        "loss": contrastive + weight * decorrelation_term,
         "contrastive": contrastive,
-        "decorrelation": decorrelation,
+        "decorrelation": decorrelation_term,
     }
 
 
@@ -69,7 +79,9 @@ class TriCLLoss(nn.Module):
 
     For anchor n with positive p(n), ``sim_nj = zhat_n^T diag(s) zhat_j / tau`` and the loss is
     ``-log exp(sim_{n,p(n)}) / sum_{j != n} exp(sim_nj)`` averaged over all 2B anchors, plus
-    ``decorrelation_weight * mean((C - I)^2)`` with ``C = zhat^T zhat / 2B``.
+    ``decorrelation_weight * mean((C - I)^2)`` with, by default, ``C = (k / 2B) zhat^T zhat``
+    (see :mod:`solo_tricl.losses.decorrelation`). Without that decorrelation s rewards redundant
+    copies of one feature, and the top features by s are no better than random ones.
 
     Reference: Zhang et al., "Tri-factor Contrastive Learning", 2023.
 
@@ -77,9 +89,12 @@ class TriCLLoss(nn.Module):
         importance: the :class:`FeatureImportance` holding theta. It is registered as a
             child, so ``loss.parameters()`` yields theta: optimize it without weight decay.
         temperature: tau > 0.
-        decorrelation_weight: lambda >= 0.
+        decorrelation_weight: lambda >= 0; None (default) takes the form's default, 10 for
+            ``isotropic`` and 1 (the authors') for ``reference``.
         anchors: ``"all"`` (default; the symmetric bilinear form of the paper) or ``"view1"``
             (the authors' code: diag(s) on view-1 anchors only).
+        decorrelation: ``"isotropic"`` (default, C of trace k) or ``"reference"`` (the authors'
+            C = zhat^T zhat / 2B, which is inert).
 
     Shapes:
         z0, z1: (B, k) projector outputs of the two views, k = ``importance.num_features``.
@@ -96,19 +111,24 @@ class TriCLLoss(nn.Module):
         self,
         importance: FeatureImportance,
         temperature: float = 0.2,
-        decorrelation_weight: float = 1.0,
+        decorrelation_weight: Optional[float] = None,
         anchors: str = "all",
+        decorrelation: str = "isotropic",
     ):
         super().__init__()
         self.importance = importance
         self.temperature = require_positive("temperature", temperature)
-        self.decorrelation_weight = require_non_negative("decorrelation_weight", decorrelation_weight)
+        self.decorrelation = decorrelation
+        self.decorrelation_weight = decorrelation_weight_or_default(
+            decorrelation_weight, decorrelation, TRICL_DECORRELATION_WEIGHTS
+        )
         self.anchors = require_choice("anchors", anchors, ANCHOR_SCALING)
 
     def terms(self, z0: torch.Tensor, z1: torch.Tensor) -> Dict[str, torch.Tensor]:
         """The loss and its parts, see :func:`tricl_terms`."""
         return tricl_terms(
-            z0, z1, self.importance(), self.temperature, self.decorrelation_weight, self.anchors
+            z0, z1, self.importance(), self.temperature, self.decorrelation_weight, self.anchors,
+            self.decorrelation,
         )
 
     def forward(self, z0: torch.Tensor, z1: torch.Tensor) -> torch.Tensor:

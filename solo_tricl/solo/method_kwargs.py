@@ -15,6 +15,7 @@ from solo_tricl.losses._checks import (
     require_non_negative,
     require_positive,
 )
+from solo_tricl.losses.decorrelation import DECORRELATION_FORMS
 from solo_tricl.losses.kernel import GAMMA_RANGE
 from solo_tricl.losses.kernel_mixture import MIXTURES
 from solo_tricl.losses.nonneg import NON_NEGATIVE_MAPS
@@ -74,7 +75,10 @@ PROJECTOR = {
 TRICL = {
     **PROJECTOR,
     "temperature": Option(0.2, positive, "tau of the InfoNCE variant"),
-    "decorrelation_weight": Option(1.0, non_negative, "lambda of mean((C - I)^2)"),
+    "decorrelation": Option("isotropic", choice(DECORRELATION_FORMS),
+                            "C of mean((C - I)^2): isotropic (k/N Z^T Z) or reference (the authors')"),
+    "decorrelation_weight": Option(None, optional(non_negative),
+                                   "lambda of mean((C - I)^2) (default: the form's, see the losses)"),
     "anchors": Option("all", choice(ANCHOR_SCALING), "diag(s) on every anchor or view 1 only"),
     "variant": Option("infonce", choice(("infonce", "spectral")), "triCL or tri-SCL"),
     "importance_init_std": Option(0.1, non_negative, "theta ~ init_std * N(0, 1)"),

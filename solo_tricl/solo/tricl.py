@@ -14,7 +14,7 @@ class TriCL(ProjectedMethod):
     """Tri-factor contrastive learning (Zhang et al., 2023) with a trained importance vector.
 
     Extra cfg settings (``method_kwargs``): proj_hidden_dim, proj_output_dim, temperature,
-    decorrelation_weight, anchors (all | view1), variant (infonce | spectral),
+    decorrelation (isotropic | reference), decorrelation_weight, anchors (all | view1), variant (infonce | spectral),
     importance_init_std, importance_lr. See :data:`solo_tricl.solo.method_kwargs.TRICL`.
 
     theta (``s = softplus(theta)``) is in :attr:`learnable_params` without weight decay and
@@ -28,10 +28,13 @@ class TriCL(ProjectedMethod):
         importance = FeatureImportance(kwargs.proj_output_dim, kwargs.importance_init_std)
         if kwargs.variant == "infonce":
             self.loss = TriCLLoss(
-                importance, kwargs.temperature, kwargs.decorrelation_weight, kwargs.anchors
+                importance, kwargs.temperature, kwargs.decorrelation_weight, kwargs.anchors,
+                kwargs.decorrelation,
             )
         else:
-            self.loss = SpectralTriCLLoss(importance, kwargs.decorrelation_weight, kwargs.anchors)
+            self.loss = SpectralTriCLLoss(
+                importance, kwargs.decorrelation_weight, kwargs.anchors, kwargs.decorrelation
+            )
 
     @staticmethod
     def add_and_assert_specific_cfg(cfg: omegaconf.DictConfig) -> omegaconf.DictConfig:

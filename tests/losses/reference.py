@@ -55,14 +55,16 @@ def tricl_contrastive(z0, z1, s, tau, anchors="all") -> float:
     return nce_over_pairs(similarity, len(z))
 
 
-def decorrelation(z0, z1, average_rows=True) -> float:
+def decorrelation(z0, z1, form="isotropic", average_rows=True) -> float:
     z = two_view_rows(z0, z1)
     k, n = len(z[0]), len(z)
     total = 0.0
     for a in range(k):
         for c in range(k):
             corr = sum(row[a] * row[c] for row in z)
-            if average_rows:
+            if form == "isotropic":
+                corr *= k / n
+            elif average_rows:
                 corr /= n
             total += (corr - (1.0 if a == c else 0.0)) ** 2
     return total / (k * k)

@@ -43,6 +43,17 @@ def test_tricl_clip_takes_importance_from_constructor_and_reports_terms():
     assert importance.theta.grad.abs().sum() > 0
 
 
+@pytest.mark.parametrize("form,default_weight", [("isotropic", 10.0), ("reference", 1.0)])
+def test_tricl_clip_decorrelates_each_modality_in_the_chosen_form(form, default_weight):
+    image, text = pairs()
+    s = torch.rand(8, dtype=torch.float64) + 0.2
+    loss_fn = TriCLClipLoss(decorrelation=form)
+    out = loss_fn(image, text, torch.tensor(3.0), feature_importance=s, output_dict=True)
+    expected = sum(reference.decorrelation(x[:3], x[3:], form) for x in (image, text)) / 2
+    assert loss_fn.decorrelation_weight == default_weight
+    assert out["decorrelation_loss"].item() == pytest.approx(default_weight * expected, rel=1e-9)
+
+
 def test_ncl_clip_matches_loops():
     image, text = pairs()
     loss = NCLClipLoss("relu")(image, text, torch.tensor(4.0))

@@ -67,12 +67,13 @@ def test_perfectly_separated_views_approach_zero_loss():
 @pytest.mark.parametrize("b,k", SHAPES)
 @pytest.mark.parametrize("tau", TEMPERATURES)
 @pytest.mark.parametrize("anchors", ["all", "view1"])
-def test_tricl_matches_loops(b, k, tau, anchors):
+@pytest.mark.parametrize("form", ["isotropic", "reference"])
+def test_tricl_matches_loops(b, k, tau, anchors, form):
     z0, z1 = views(b, k)
     s = torch.rand(k, dtype=torch.float64) + 0.1
-    terms = tricl_terms(z0, z1, s, tau, decorrelation_weight=0.5, anchors=anchors)
+    terms = tricl_terms(z0, z1, s, tau, decorrelation_weight=0.5, anchors=anchors, decorrelation=form)
     contrastive = reference.tricl_contrastive(z0, z1, s, tau, anchors)
-    dec = reference.decorrelation(z0, z1)
+    dec = reference.decorrelation(z0, z1, form)
     assert terms["contrastive"].item() == pytest.approx(contrastive, rel=1e-9)
     assert terms["decorrelation"].item() == pytest.approx(dec, rel=1e-9)
     assert terms["loss"].item() == pytest.approx(contrastive + 0.5 * dec, rel=1e-9)
@@ -112,27 +113,69 @@ def test_tricl_module_exposes_theta_as_its_parameter():
 
 @pytest.mark.parametrize("k", [1, 4, 32])
 def test_decorrelation_analytic(k):
-    # orthonormal rows spanning the space: C = I / k... for 2B = k rows e_1..e_k
+    # the k rows e_1..e_k: isotropic C = (k/k) I = I; the authors' C = I / k (or I unaveraged)
     zhat = torch.eye(k, dtype=torch.float64)
-    # C = I / k, so (C - I)^2 = (1/k - 1)^2 on the diagonal, 0 elsewhere
-    expected = k * (1 / k - 1) ** 2 / k**2
-    assert decorrelation_loss(zhat).item() == pytest.approx(expected, rel=1e-12)
-    assert decorrelation_loss(zhat, average_rows=False).item() == pytest.approx(0.0, abs=1e-15)
+    expected_reference = k * (1 / k - 1) ** 2 / k**2
+    assert decorrelation_loss(zhat).item() == pytest.approx(0.0, abs=1e-15)
+    assert decorrelation_loss(zhat, "reference").item() == pytest.approx(expected_reference, rel=1e-12)
+    assert decorrelation_loss(zhat, "reference", average_rows=False).item() == pytest.approx(0.0, abs=1e-15)
 
 
-def test_decorrelation_cannot_fall_below_about_one_over_k():
+@pytest.mark.parametrize("k", [2, 8, 64])
+def test_isotropic_decorrelation_of_collapsed_rows(k):
+    # every row e_1: C = k e_1 e_1^T, so (C - I)^2 sums to (k - 1)^2 + (k - 1) over k^2 entries
+    zhat = torch.zeros(10, k, dtype=torch.float64)
+    zhat[:, 0] = 1
+    assert decorrelation_loss(zhat).item() == pytest.approx((k - 1) / k, rel=1e-12)
+
+
+def test_reference_decorrelation_cannot_fall_below_about_one_over_k():
     zhat = torch.nn.functional.normalize(torch.randn(512, 16, dtype=torch.float64), dim=1)
-    assert decorrelation_loss(zhat).item() >= (1 - 1 / 16) ** 2 / 16 - 1e-12
+    assert decorrelation_loss(zhat, "reference").item() >= (1 - 1 / 16) ** 2 / 16 - 1e-12
+    assert decorrelation_loss(zhat).item() < (1 - 1 / 16) ** 2 / 16
+
+
+def _mean_abs_corr(z):
+    corr = torch.corrcoef(z.T).abs()
+    return corr[~torch.eye(len(corr), dtype=torch.bool)].mean().item()
+
+
+def test_isotropic_decorrelation_decorrelates_and_the_reference_form_does_not():
+    # strongly correlated features; 200 plain gradient steps on each form alone
+    generator = torch.Generator().manual_seed(0)
+    shared = torch.randn(256, 1, generator=generator, dtype=torch.float64)
+    start = shared + 0.3 * torch.randn(256, 8, generator=generator, dtype=torch.float64)
+    before = _mean_abs_corr(start)
+    after = {}
+    for form in ("isotropic", "reference"):
+        z = start.clone().requires_grad_()
+        optimizer = torch.optim.SGD([z], lr=100.0)
+        for _ in range(200):
+            optimizer.zero_grad()
+            decorrelation_loss(torch.nn.functional.normalize(z, dim=1), form).backward()
+            optimizer.step()
+        after[form] = _mean_abs_corr(z.detach())
+    assert before > 0.8
+    assert after["isotropic"] < 0.5 * before
+    assert after["reference"] > 0.9 * before
+
+
+def test_default_weight_depends_on_the_form():
+    assert TriCLLoss(FeatureImportance(4)).decorrelation_weight == 10.0
+    assert TriCLLoss(FeatureImportance(4), decorrelation="reference").decorrelation_weight == 1.0
+    assert TriCLLoss(FeatureImportance(4), decorrelation_weight=0.5).decorrelation_weight == 0.5
+    assert SpectralTriCLLoss(FeatureImportance(4), decorrelation="reference").decorrelation_weight == 1.0
 
 
 @pytest.mark.parametrize("b,k", SHAPES)
 @pytest.mark.parametrize("anchors", ["all", "view1"])
-def test_spectral_tricl_matches_loops(b, k, anchors):
+@pytest.mark.parametrize("form", ["isotropic", "reference"])
+def test_spectral_tricl_matches_loops(b, k, anchors, form):
     z0, z1 = views(b, k)
     s = torch.rand(k, dtype=torch.float64) + 0.1
-    terms = spectral_tricl_terms(z0, z1, s, decorrelation_weight=2.0, anchors=anchors)
+    terms = spectral_tricl_terms(z0, z1, s, decorrelation_weight=2.0, anchors=anchors, decorrelation=form)
     contrastive = reference.spectral_tricl_contrastive(z0, z1, s, anchors)
-    dec = reference.decorrelation(z0, z1, average_rows=False)
+    dec = reference.decorrelation(z0, z1, form, average_rows=False)
     assert terms["contrastive"].item() == pytest.approx(contrastive, rel=1e-9, abs=1e-12)
     assert terms["loss"].item() == pytest.approx(contrastive + 2.0 * dec, rel=1e-9)
 

@@ -22,9 +22,8 @@ def cfg(method="tricl", **kwargs):
 
 def test_defaults_are_filled_in():
     tricl = validate_method_kwargs(cfg(), TRICL).method_kwargs
-    assert (tricl.temperature, tricl.decorrelation_weight, tricl.anchors, tricl.variant) == (
-        0.2, 1.0, "all", "infonce"
-    )
+    assert (tricl.temperature, tricl.decorrelation, tricl.decorrelation_weight, tricl.anchors,
+            tricl.variant) == (0.2, "isotropic", None, "all", "infonce")
     assert tricl.importance_lr is None
     assert validate_method_kwargs(cfg("ncl"), NCL).method_kwargs.non_neg == "rep_relu"
     kernel = validate_method_kwargs(cfg("kernel"), KERNEL).method_kwargs
@@ -39,6 +38,7 @@ def test_defaults_are_filled_in():
         (TRICL, "anchors", "view2", r"method_kwargs.anchors must be one of all, view1"),
         (TRICL, "variant", "x", r"method_kwargs.variant must be one of infonce, spectral"),
         (TRICL, "decorrelation_weight", -1, r"method_kwargs.decorrelation_weight must be >= 0"),
+        (TRICL, "decorrelation", "pca", r"method_kwargs.decorrelation must be one of isotropic, reference"),
         (TRICL, "proj_output_dim", 0, r"method_kwargs.proj_output_dim must be an integer >= 1"),
         (TRICL, "proj_output_dim", 12.5, r"method_kwargs.proj_output_dim must be an integer"),
         (NCL, "non_neg", "tanh", r"method_kwargs.non_neg must be one of relu, rep_relu"),
