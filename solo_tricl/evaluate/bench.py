@@ -28,8 +28,17 @@ import torch
 
 from solo_tricl.errors import CommandError
 
-SOLO_METHODS = ("simclr", "tricl", "ncl", "kernel")
+# bench name -> (solo-learn method, overrides of its shipped fashion_mnist config)
+SOLO_VARIANTS = {
+    "simclr": ("simclr", ()),
+    "tricl": ("tricl", ()),
+    "tricl-reference": ("tricl", ("method_kwargs.decorrelation=reference",)),
+    "tri-scl": ("tricl", ("method_kwargs.variant=spectral",)),
+    "ncl": ("ncl", ()),
+    "kernel": ("kernel", ()),
+}
 CLIP_LOSSES = ("clip", "tricl", "ncl", "kernel")
+GALLERY_VARIANTS = ("tricl", "ncl", "simclr")
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -38,11 +47,17 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--budget", type=float, default=1.0, help="multiplies every epoch count (default 1)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1],
                         help="seeds of the solo-learn runs (two give identifiability)")
-    parser.add_argument("--methods", nargs="+", default=list(SOLO_METHODS), choices=SOLO_METHODS)
+    parser.add_argument("--methods", nargs="+", default=list(SOLO_VARIANTS), choices=list(SOLO_VARIANTS),
+                        help="solo-learn runs; must include the baseline simclr. tricl-reference: triCL "
+                             "with the authors' decorrelation; tri-scl: the spectral variant (default: all)")
     parser.add_argument("--clip-losses", nargs="*", default=list(CLIP_LOSSES), choices=CLIP_LOSSES)
     parser.add_argument("--epochs", type=int, default=6, help="solo-learn epochs at budget 1")
-    parser.add_argument("--fraction", type=float, default=0.25,
-                        help="share of the 60,000 training images used for pretraining")
+    parser.add_argument("--fraction", type=float, default=0.1,
+                        help="share of the 60,000 training images used for pretraining (default 0.1)")
+    parser.add_argument("--eval-train", type=int, default=10000,
+                        help="training images the probes are fitted on (default 10,000)")
+    parser.add_argument("--eval-test", type=int, default=5000,
+                        help="held-out images every measure reads (default 5,000)")
     parser.add_argument("--clip-epochs", type=int, default=10, help="OpenCLIP epochs at budget 1")
     parser.add_argument("--accelerator", default="cpu", help="cpu or gpu (both hosts)")
     parser.add_argument("--work", type=Path, default=Path("bench-work"),
@@ -120,22 +135,25 @@ def _without_settings(record: dict) -> dict:
     return {key: value for key, value in record.items() if key != "settings"}
 
 
-def train_solo(method: str, seed: int, args, data: Path, extra_overrides=()) -> dict:
+def train_solo(method: str, seed: int, args, data: Path, extra_overrides=(), variant: Optional[str] = None) -> dict:
+    """Pretrain ``method`` from its shipped Fashion-MNIST config, or reuse the finished run.
+    ``variant`` names the run (default: the method) when ``extra_overrides`` make it another one."""
     from solo_tricl.solo.cli import compose
     from solo_tricl.solo.pretrain import pretrain
 
-    run_dir = args.work / "solo" / f"{method}-seed{seed}"
+    variant = variant or method
+    run_dir = args.work / "solo" / f"{variant}-seed{seed}"
     epochs = max(1, math.ceil(args.epochs * args.budget))
     overrides = [f"++seed={seed}", f"max_epochs={epochs}", f"data.fraction={args.fraction}",
                  f"data.train_path='{data / 'train'}'", f"checkpoint.dir='{run_dir}'",
                  f"++default_root_dir='{run_dir}'", f"accelerator={args.accelerator}",
-                 f"name={method}-seed{seed}", "++enable_progress_bar=False", *extra_overrides]
+                 f"name={variant}-seed{seed}", "++enable_progress_bar=False", *extra_overrides]
     settings = {"method": method, "overrides": overrides}
     if reused := reuse_or_clear(run_dir, settings, args.retrain):
         return reused
     throughput = _Throughput()
     result = pretrain(compose("pretrain", None, f"fashion_mnist/{method}", overrides), [throughput])
-    return save_run(run_dir, {"settings": settings, "checkpoint": result.last_checkpoint,
+    return save_run(run_dir, {"settings": settings, "checkpoint": result.last_checkpoint, "variant": variant,
                               "images_per_s": throughput.images / throughput.seconds,
                               "overrides": overrides})
 
@@ -173,13 +191,20 @@ def zero_shot(checkpoint: str, data: Path) -> dict:
     return {"zero_shot": result["accuracy"], "zero_shot_top8": result["top8_importance"]}
 
 
+BENCH_KS = (1, 2, 4, 8, 16, 20, 32)
+GALLERY_FEATURES, GALLERY_IMAGES = 8, 10
+
+
 def run(args: argparse.Namespace) -> int:
+    from solo_tricl.evaluate.gallery import draw_run_gallery, run_gallery
     from solo_tricl.evaluate.features import clip_features, solo_features
     from solo_tricl.evaluate.report import compare_runs, correlation_for_plot, evaluate_run
     from solo_tricl.solo.registry import SoloLearnMissing, require_solo_learn
 
     if args.budget <= 0 or not 0 < args.fraction <= 1:
         raise CommandError("--budget must be > 0 and --fraction in (0, 1]")
+    if args.eval_train < 1 or args.eval_test < 1:
+        raise CommandError(f"--eval-train and --eval-test must be >= 1, got {args.eval_train} and {args.eval_test}")
     if args.methods and "simclr" not in args.methods:
         raise CommandError("--methods must include the baseline simclr")
     try:
@@ -187,6 +212,7 @@ def run(args: argparse.Namespace) -> int:
     except SoloLearnMissing as error:
         raise CommandError(str(error)) from None
     started = time.time()
+    args.out.mkdir(parents=True, exist_ok=True)
     data = prepare_data(args.work)
     report = {"settings": {**{k: str(v) if isinstance(v, Path) else v
                               for k, v in vars(args).items() if not k.startswith("_")},
@@ -194,23 +220,30 @@ def run(args: argparse.Namespace) -> int:
                            "machine": f"{platform.machine()}, {torch.get_num_threads()} threads",
                            "accelerator": args.accelerator},
               "solo": {}, "clip": {}, "identifiability": {}}
-    features = {}
-    for method in args.methods:
+    report["galleries"] = {}
+    for variant in args.methods:
+        method, overrides = SOLO_VARIANTS[variant]
+        pair = []
         for seed in args.seeds:
-            name = f"{method}-seed{seed}"
+            name = f"{variant}-seed{seed}"
             print(f"== training {name} with solo-learn", flush=True)
-            trained = train_solo(method, seed, args, data["solo"])
-            run = solo_features(trained["checkpoint"], data["solo"], limit_train=10000, limit_test=10000)
-            features[name] = run
-            report["solo"][name] = {**_without_settings(trained), **evaluate_run(run)}
-        if len(args.seeds) >= 2:
-            pair = [features[f"{method}-seed{s}"] for s in args.seeds[:2]]
-            report["identifiability"][method] = compare_runs(*pair)
-            report["identifiability"][method]["heatmap"] = correlation_for_plot(*pair).tolist()
+            trained = train_solo(method, seed, args, data["solo"], overrides, variant)
+            run = solo_features(trained["checkpoint"], data["solo"], limit_train=args.eval_train,
+                                limit_test=args.eval_test)
+            report["solo"][name] = {**_without_settings(trained), "variant": variant,
+                                    **evaluate_run(run, ks=BENCH_KS)}
+            if seed == args.seeds[0] and variant in GALLERY_VARIANTS:
+                rows = run_gallery(run, GALLERY_FEATURES, GALLERY_IMAGES)
+                report["galleries"][variant] = draw_run_gallery(run, rows, args.out / f"bench_gallery_{variant}.png")
+            pair.append(run)
+        if len(pair) >= 2:
+            report["identifiability"][variant] = compare_runs(*pair[:2])
+            report["identifiability"][variant]["heatmap"] = correlation_for_plot(*pair[:2]).tolist()
     for loss in args.clip_losses:
         print(f"== training CLIP with --loss {loss}", flush=True)
         trained = train_clip(loss, args, data["clip"])
-        run = clip_features(trained["checkpoint"], data["clip"])
+        run = clip_features(trained["checkpoint"], data["clip"], limit_train=args.eval_train,
+                            limit_test=args.eval_test)
         report["clip"][loss] = {**_without_settings(trained), **evaluate_run(run, top_k=8, ks=(1, 2, 4, 8, 16, 32)),
                                 **zero_shot(trained["checkpoint"], data["clip"])}
     report["minutes"] = (time.time() - started) / 60

@@ -17,7 +17,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "  solo-tricl evaluate trained_models/tricl/a/x.ckpt trained_models/tricl/b/y.ckpt --data datasets/fashion-mnist\n"
         "  solo-tricl evaluate logs/tricl/checkpoints/epoch_10.pt --data datasets/fmnist-clip\n\n"
         "--data: solo-learn checkpoints read DATA/train and DATA/val image folders; OpenCLIP\n"
-        "checkpoints read DATA/train.csv and DATA/val.csv (filepath and label columns)."
+        "checkpoints read DATA/train.csv and DATA/val.csv (filepath and label columns).\n\n"
+        "Importance: triCL's learned s, activation mass (mean |z_j|) for other methods. Accuracy vs k\n"
+        "compares the k most important, the k least important and k random features (mean of 3\n"
+        "draws). Identifiability: |corr| of feature i of run 1 and feature i of run 2, each in its\n"
+        "own order, for the top 8, top 16 and all features, with each top feature's best match in\n"
+        "the other run beside it. Runs whose features are collapsed (mean |corr| > 0.8) get a\n"
+        "warning instead of an identifiability headline."
     )
     parser.add_argument("checkpoints", type=Path, nargs="+", metavar="CKPT", help="one or two checkpoints")
     parser.add_argument("--data", type=Path, required=True,
@@ -27,16 +33,26 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--top-k", type=int, default=20,
                         help="k of the headline top-k probe and retrieval (default 20)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the random features and samples")
+    parser.add_argument("--gallery", type=int, default=0, metavar="N",
+                        help="also draw a feature gallery per run: the N most and N least important "
+                             "features, each with the held-out images that activate it most and their "
+                             "class purity (default 0: none)")
+    parser.add_argument("--gallery-images", type=int, default=8, metavar="M",
+                        help="images per gallery row (default 8)")
     parser.add_argument("--out", type=Path, default=Path("evaluation"),
                         help="folder for evaluation.json and the plots (default: evaluation)")
 
 
 def run(args: argparse.Namespace) -> int:
     from solo_tricl.evaluate.features import load_features
+    from solo_tricl.evaluate.gallery import draw_run_gallery
     from solo_tricl.evaluate.report import compare_runs, correlation_for_plot, evaluate_run
 
     if len(args.checkpoints) > 2:
         raise CommandError("give one checkpoint, or two runs of one method for identifiability")
+    if args.gallery < 0 or args.gallery_images < 1:
+        raise CommandError(f"--gallery must be >= 0 and --gallery-images >= 1, got {args.gallery} and "
+                           f"{args.gallery_images}")
     for flag in ("train_samples", "test_samples", "top_k"):
         if getattr(args, flag) < 1:
             raise CommandError(f"--{flag.replace('_', '-')} must be >= 1, got {getattr(args, flag)}")
@@ -44,9 +60,12 @@ def run(args: argparse.Namespace) -> int:
                           seed=args.seed) for c in args.checkpoints]
     if len(runs) == 2:
         identifiability = compare_runs(*runs)
+    galleries = [gallery_of(run, args.gallery, args.gallery_images) for run in runs] if args.gallery else []
     report = {"runs": [evaluate_run(run, args.top_k, seed=args.seed) for run in runs]}
     args.out.mkdir(parents=True, exist_ok=True)
     write_plots(report["runs"], args.out)
+    for i, (run, rows, result) in enumerate(zip(runs, galleries, report["runs"])):
+        result["gallery"] = draw_run_gallery(run, rows, args.out / f"gallery-{run.method}-{i + 1}.png")
     if len(runs) == 2:
         report["identifiability"] = identifiability
         from solo_tricl.evaluate.plots import plot_heatmap
@@ -60,9 +79,22 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def write_plots(runs, out: Path) -> None:
-    from solo_tricl.evaluate.plots import plot_curves, plot_importance
+def gallery_of(run, features_per_end: int, images_per_feature: int):
+    """The gallery rows of ``run`` (checked before anything is written)."""
+    from solo_tricl.evaluate.gallery import run_gallery
 
+    try:
+        return run_gallery(run, features_per_end, images_per_feature)
+    except ValueError as error:
+        raise CommandError(f"--gallery: {error}") from None
+
+
+def write_plots(runs, out: Path) -> None:
+    from solo_tricl.evaluate.plots import plot_curves, plot_importance, plot_importance_curves
+
+    learned = {f"{run['method']}-{i + 1}": run["importance"] for i, run in enumerate(runs) if "importance" in run}
+    if len(learned) == 2:
+        plot_importance_curves(learned, out / "importance-both-runs.png", "learned s of both runs, sorted")
     for i, run in enumerate(runs):
         tag = f"{run['method']}-{i + 1}"
         if "importance" in run:
@@ -70,6 +102,8 @@ def write_plots(runs, out: Path) -> None:
         for measure, label in (("accuracy_vs_k", "linear probe accuracy"),
                                ("retrieval_vs_k", "precision@10")):
             curves = {f"top k by {run['order']}": run[measure]["important"], "k random": run[measure]["random"]}
+            if "least" in run[measure]:
+                curves[f"bottom k by {run['order']}"] = run[measure]["least"]
             plot_curves({name: {int(k): v for k, v in c.items()} for name, c in curves.items()},
                         out / f"{measure}-{tag}.png", "k features", label, f"{tag}: {label} vs k")
 
@@ -78,7 +112,20 @@ def print_summary(report) -> None:
     for run in report["runs"]:
         accuracy = ", ".join(f"{k} {v:.3f}" for k, v in run["accuracy"].items())
         print(f"{run['host']} {run['method']}: accuracy: {accuracy}; sparsity {run['sparsity']:.3f}; "
-              f"class consistency {run['class_consistency']:.3f}; mean |corr| {run['mean_abs_corr']:.3f}")
+              f"class consistency {run['class_consistency']:.3f}; mean |corr| {run['mean_abs_corr']:.3f}; "
+              f"effective rank {run['effective_rank']:.1f}")
+        if "gallery" in run:
+            print(f"gallery: mean class purity {run['gallery']['most']['mean_purity']:.2f} (most important) vs "
+                  f"{run['gallery']['least']['mean_purity']:.2f} (least): {run['gallery']['png']}")
     if "identifiability" in report:
+        from solo_tricl.evaluate.report import collapse_warning
+
         ident = report["identifiability"]
-        print(f"identifiability: ordered {ident['ordered']:.3f}, matched {ident['matched']:.3f}")
+        warning = collapse_warning(ident)
+        if warning:
+            print(warning)
+        else:
+            heads = "".join(f"top-{n} {ident[f'ordered_top{n}']:.3f} (best match {ident[f'best_match_top{n}']:.3f}), "
+                            for n in (8, 16) if f"ordered_top{n}" in ident)
+            print(f"identifiability, same rank in each run's own order: {heads}all {ident['ordered']:.3f} "
+                  f"(matched {ident['matched']:.3f})")

@@ -5,7 +5,7 @@ backbone features, for solo-learn checkpoints; the image embedding for OpenCLIP 
 import csv
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
+from typing import List, Optional
 
 import torch
 from PIL import Image
@@ -19,6 +19,8 @@ class Split:
     features: torch.Tensor            # (N, k) the representation the method defines
     labels: torch.Tensor              # (N,)
     backbone: Optional[torch.Tensor] = None   # (N, D) backbone features (solo-learn)
+    paths: Optional[List[str]] = None          # (N,) the image files, in row order
+    class_names: Optional[List[str]] = None    # name of each label
 
 
 @dataclass
@@ -55,11 +57,16 @@ def _subset(items, limit: Optional[int], seed: int):
     return items
 
 
-def folder_items(root: Path):
-    """(path, label) of an ImageFolder tree, labels by sorted class folder."""
+def folder_classes(root: Path) -> List[str]:
+    """The class folders of an ImageFolder tree, sorted: label i is the i-th."""
     if not root.is_dir():
         raise CommandError(f"{root} is not a directory of class folders")
-    classes = sorted(d.name for d in root.iterdir() if d.is_dir())
+    return sorted(d.name for d in root.iterdir() if d.is_dir())
+
+
+def folder_items(root: Path):
+    """(path, label) of an ImageFolder tree, labels by sorted class folder."""
+    classes = folder_classes(root)
     return [(p, i) for i, c in enumerate(classes) for p in sorted((root / c).iterdir()) if p.is_file()]
 
 
@@ -108,7 +115,8 @@ def solo_features(checkpoint, data: Path, limit_train=None, limit_test=None, bat
     for split, folder, limit in (("train", "train", limit_train), ("test", "val", limit_test)):
         items = _subset(folder_items(Path(data) / folder), limit, seed)
         (features, backbone), labels = encode_items(items, transform, encode, batch_size, f"{split} features")
-        splits[split] = Split(features, labels, backbone)
+        splits[split] = Split(features, labels, backbone, [str(path) for path, _ in items],
+                              folder_classes(Path(data) / folder))
     return RunFeatures(str(checkpoint), "solo-learn", cfg.method, splits["train"], splits["test"],
                        learned_importance(method),
                        {"name": cfg.name, "seed": cfg.seed, "method_kwargs": dict(cfg.method_kwargs)})
@@ -125,7 +133,7 @@ def clip_features(checkpoint, data: Path, limit_train=None, limit_test=None, bat
         items = _subset(csv_items(Path(data) / name), limit, seed)
         features, labels = encode_items(items, preprocess, lambda x: model.encode_image(x, normalize=True),
                                    batch_size, f"{split} features")
-        splits[split] = Split(features, labels)
+        splits[split] = Split(features, labels, paths=[str(path) for path, _ in items])
     importance = getattr(model, "feature_importance", None)
     return RunFeatures(str(checkpoint), "OpenCLIP", options["loss"], splits["train"], splits["test"],
                        importance().detach() if importance is not None else None,

@@ -5,7 +5,7 @@ Thresholds are arguments with stated defaults; every function takes plain tensor
 measures apply to any representation.
 """
 
-from typing import Dict
+from typing import Dict, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -61,14 +61,43 @@ def orthogonality(features: torch.Tensor) -> Dict[str, float]:
     return {"mean_abs_corr": off.mean().item(), "median_abs_corr": off.median().item()}
 
 
+def effective_rank(features: torch.Tensor) -> float:
+    """exp of the entropy of the normalised eigenvalues of the features' covariance (Roy and
+    Vetterli, 2007): k for k equally used independent directions, 1 for a collapse to a line."""
+    centred = _require_matrix(features).double()
+    centred = centred - centred.mean(dim=0)
+    eigenvalues = torch.linalg.eigvalsh(centred.T @ centred / max(len(centred) - 1, 1)).clamp_min(0)
+    if eigenvalues.sum() <= 0:
+        return 0.0
+    p = eigenvalues / eigenvalues.sum()
+    return torch.exp(-(p * p.clamp_min(1e-300).log()).sum()).item()
+
+
+# Features count as collapsed when most pairs of dimensions move together: a mean |corr| above
+# this (seen at 0.94 after one epoch) makes identifiability scores meaningless.
+COLLAPSED_MEAN_ABS_CORR = 0.8
+
+
+def collapse(features: torch.Tensor, threshold: float = COLLAPSED_MEAN_ABS_CORR) -> Dict:
+    """Effective rank, mean |corr| and whether the features are collapsed (mean |corr| > threshold)."""
+    mean_abs_corr = orthogonality(features)["mean_abs_corr"]
+    return {"effective_rank": effective_rank(features), "mean_abs_corr": mean_abs_corr,
+            "collapsed": mean_abs_corr > threshold, "collapse_threshold": threshold}
+
+
+IDENTIFIABILITY_PREFIXES = (8, 16)
+
+
 def identifiability(first: torch.Tensor, second: torch.Tensor, order_first: torch.Tensor,
-                    order_second: torch.Tensor) -> Dict[str, float]:
+                    order_second: torch.Tensor, prefixes: Sequence[int] = IDENTIFIABILITY_PREFIXES) -> Dict:
     """How well two runs' features agree, feature by feature, once each is put in its own order.
 
-    ``ordered``: mean over i of |corr(first[:, order_first[i]], second[:, order_second[i]])|,
-    with no permutation search. ``matched``: the same after the best one-to-one matching of
-    features (Hungarian algorithm on |corr|), for context: a method whose features are only
-    determined up to a permutation scores high there and low on ``ordered``.
+    ``per_rank[i]``: |corr(first[:, order_first[i]], second[:, order_second[i]])|, with no
+    permutation search. ``ordered``: its mean over all features; ``ordered_top{n}``: over the
+    first n ranks. ``best_match_top{n}``: for each of the first run's n most important features,
+    its largest |corr| with any feature of the second run, averaged: how far the order, rather
+    than the features, is what differs. ``matched``: the mean |corr| after the best one-to-one
+    matching of all features (Hungarian algorithm on |corr|).
     """
     from scipy.optimize import linear_sum_assignment
 
@@ -76,8 +105,16 @@ def identifiability(first: torch.Tensor, second: torch.Tensor, order_first: torc
         raise ValueError(f"the runs have {first.shape[1]} and {second.shape[1]} features: "
                          "compare runs of one method and dimension")
     corr = correlation_matrix(first[:, order_first], second[:, order_second]).abs()
+    per_rank = corr.diagonal()
+    best_match = corr.max(dim=1).values
     rows, cols = linear_sum_assignment(-corr.numpy())
-    return {"ordered": corr.diagonal().mean().item(), "matched": corr[rows, cols].mean().item()}
+    result = {"ordered": per_rank.mean().item(), "matched": corr[rows, cols].mean().item(),
+              "best_match": best_match.mean().item(), "per_rank": per_rank.tolist()}
+    for n in prefixes:
+        if n < len(per_rank):
+            result[f"ordered_top{n}"] = per_rank[:n].mean().item()
+            result[f"best_match_top{n}"] = best_match[:n].mean().item()
+    return result
 
 
 def precision_and_map(features: torch.Tensor, labels: torch.Tensor, k: int = 10) -> Dict[str, float]:

@@ -86,3 +86,53 @@ def plot_attributions(image: np.ndarray, attributions: Dict[str, "torch.Tensor"]
     for ax in axes:
         ax.axis("off")
     return _save(fig, path, dpi=110)
+
+
+def plot_gallery(rows: Dict[str, Sequence], paths: Sequence[str], path: Path, title: str,
+                 scores: Optional[Sequence[float]] = None, score_name: str = "s",
+                 class_names: Optional[Sequence[str]] = None) -> Path:
+    """A feature gallery: one row per feature (the most important block, then the least
+    important one), its top-activating images left to right, and the class purity of those
+    images at the row's start. ``rows`` is :func:`solo_tricl.evaluate.gallery.gallery_rows`'s."""
+    from PIL import Image
+
+    ordered = [("most important", r) for r in rows["most"]] + [("least important", r) for r in rows["least"]]
+    columns = len(ordered[0][1].images)
+    fig, axes = plt.subplots(len(ordered), columns + 1, squeeze=False,
+                             figsize=(0.75 * columns + 2.6, 0.78 * len(ordered) + 0.7),
+                             gridspec_kw={"width_ratios": [3.2] + [1] * columns})
+    previous_block = None
+    for axes_row, (block, row) in zip(axes, ordered):
+        label = axes_row[0]
+        label.axis("off")
+        majority = class_names[row.majority] if class_names else str(row.majority)
+        score = f", {score_name} {scores[row.feature]:.2f}" if scores is not None else ""
+        purity = f"purity {row.purity:.2f}: {majority}" if row.images else "dead: constant on every image"
+        label.text(1.0, 0.5, f"rank {row.rank + 1} (feature {row.feature}{score})\n{purity}",
+                   ha="right", va="center", fontsize=7, transform=label.transAxes)
+        if block != previous_block:
+            label.set_title(block, fontsize=8, loc="right", fontweight="bold")
+            previous_block = block
+        for column, ax in enumerate(axes_row[1:]):
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if column < len(row.images):
+                ax.imshow(np.asarray(Image.open(paths[row.images[column]]).convert("RGB")))
+            else:
+                ax.axis("off")
+    fig.suptitle(title, fontsize=9)
+    return _save(fig, path, dpi=100)
+
+
+def plot_importance_curves(curves: Dict[str, Sequence[float]], path: Path,
+                           title: str = "learned importance s, sorted") -> Path:
+    """Several runs' s, each sorted descending, on one axis (e.g. two seeds of one method)."""
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for label, s in curves.items():
+        s = np.sort(np.asarray(s, dtype=float))[::-1]
+        ax.plot(np.arange(1, len(s) + 1), s, label=label)
+    ax.set_xlabel("feature rank")
+    ax.set_ylabel("s = softplus(theta)")
+    ax.set_title(title)
+    ax.legend(fontsize=8)
+    return _save(fig, path)

@@ -22,14 +22,30 @@ def second_seed(fashion_mnist_clip_folder, tmp_path_factory):
 def test_evaluate_two_runs_writes_measures_and_plots(clip_tricl_checkpoint, second_seed,
                                                      fashion_mnist_clip_folder, tmp_path):
     code = main(["evaluate", str(clip_tricl_checkpoint), str(second_seed), "--data", str(fashion_mnist_clip_folder),
-                 "--top-k", "8", "--out", str(tmp_path)])
+                 "--top-k", "8", "--gallery", "3", "--gallery-images", "5", "--out", str(tmp_path)])
     assert code == 0
     report = json.loads((tmp_path / "evaluation.json").read_text())
     assert len(report["runs"]) == 2 and report["runs"][0]["order"] == "s (learned)"
-    assert 0 <= report["identifiability"]["ordered"] <= report["identifiability"]["matched"] + 1e-6
+    ident = report["identifiability"]
+    assert 0 <= ident["ordered"] <= ident["matched"] + 1e-6
+    assert len(ident["per_rank"]) == report["runs"][0]["features"]
+    assert {"ordered_top8", "best_match_top8", "ordered_top16", "collapsed"} <= set(ident)
+    gallery = report["runs"][0]["gallery"]
+    assert len(gallery["most"]["rows"]) == 3 and len(gallery["least"]["rows"]) == 3
     for name in ("identifiability.png", "importance-tricl-1.png", "accuracy_vs_k-tricl-1.png",
-                 "retrieval_vs_k-tricl-2.png"):
+                 "retrieval_vs_k-tricl-2.png", "importance-both-runs.png", "gallery-tricl-1.png",
+                 "gallery-tricl-2.png"):
         assert (tmp_path / name).stat().st_size > 1000
+
+
+def test_evaluate_rejects_a_gallery_larger_than_the_features(clip_tricl_checkpoint, fashion_mnist_clip_folder,
+                                                             tmp_path, capsys):
+    out = tmp_path / "out"
+    code = main(["evaluate", str(clip_tricl_checkpoint), "--data", str(fashion_mnist_clip_folder),
+                 "--top-k", "8", "--gallery", "100000", "--out", str(out)])
+    assert code == 2
+    assert "--gallery: the gallery size must be in [1," in capsys.readouterr().err
+    assert not out.exists()
 
 
 def test_evaluate_rejects_a_pair_of_different_methods(clip_tricl_checkpoint, fashion_mnist_clip_folder,

@@ -118,6 +118,6 @@ def test_an_empty_dataset_is_an_error():
 
 def test_evaluate_run_reports_every_measure():
     result = evaluate_run(run(n=400), top_k=4, ks=(1, 2, 4, 8))
-    assert set(result["accuracy"]) == {"projector_all", "top4_important", "top4_random"}
+    assert set(result["accuracy"]) == {"projector_all", "top4_important", "top4_random", "top4_least"}
     assert sorted(result["accuracy_vs_k"]["important"]) == [1, 2, 4, 8, 16]
     assert {"sparsity", "class_consistency", "mean_abs_corr", "median_abs_corr"} <= set(result)

@@ -1,0 +1,69 @@
+"""Feature galleries: the images that activate a feature most, and their class purity."""
+
+import math
+
+import pytest
+import torch
+
+from solo_tricl.evaluate.features import RunFeatures, Split
+from solo_tricl.evaluate.gallery import class_purity, draw_run_gallery, gallery_rows, gallery_summary, run_gallery
+
+
+def planted(n_per_class=20, classes=4, k=6):
+    """Feature c fires only on class c (c < classes); the last feature is dead (all zero)."""
+    labels = torch.arange(classes).repeat_interleave(n_per_class)
+    features = torch.zeros(len(labels), k)
+    features[:, :classes] = torch.nn.functional.one_hot(labels, classes).float() * torch.rand(len(labels), 1)
+    features[:, classes] = torch.rand(len(labels))       # fires on every class alike
+    return features, labels
+
+
+def test_class_purity():
+    assert class_purity(torch.tensor([2, 2, 2, 1])) == (0.75, 2)
+
+
+def test_a_class_feature_gives_a_pure_row_and_a_dead_feature_no_row():
+    features, labels = planted()
+    order = torch.arange(6)
+    rows = gallery_rows(features, labels, order, features_per_end=2, images_per_feature=10)
+    assert [r.feature for r in rows["most"]] == [0, 1] and [r.feature for r in rows["least"]] == [4, 5]
+    assert all(r.purity == 1.0 and len(r.images) == 10 for r in rows["most"])
+    assert all(labels[i] == 1 for i in rows["most"][1].images)
+    mixed, dead = rows["least"]
+    assert mixed.purity < 1.0
+    assert dead.images == [] and math.isnan(dead.purity) and dead.majority == -1
+    summary = gallery_summary(rows)
+    assert summary["most"]["mean_purity"] == 1.0
+    assert summary["least"]["dead_features"] == 1 and summary["least"]["mean_purity"] == mixed.purity
+
+
+def test_images_are_ordered_by_activation():
+    features, labels = planted()
+    row = gallery_rows(features, labels, torch.arange(6), 1, 5)["most"][0]
+    values = features[row.images, 0]
+    assert torch.all(values[:-1] >= values[1:])
+
+
+@pytest.mark.parametrize("n,m,message", [(0, 4, "gallery size must be in"), (7, 4, "gallery size must be in"),
+                                          (1, 0, "images per feature"), (1, 1000, "images per feature")])
+def test_bad_sizes_are_errors(n, m, message):
+    features, labels = planted()
+    with pytest.raises(ValueError, match=message):
+        gallery_rows(features, labels, torch.arange(6), n, m)
+
+
+def test_a_run_gallery_is_drawn_with_its_images(tmp_path):
+    from PIL import Image
+
+    features, labels = planted(n_per_class=5)
+    paths = []
+    for i in range(len(labels)):
+        path = tmp_path / f"{i}.png"
+        Image.new("L", (28, 28), color=int(labels[i]) * 60).save(path)
+        paths.append(str(path))
+    split = Split(features, labels, paths=paths, class_names=["a", "b", "c", "d"])
+    run = RunFeatures("ckpt", "solo-learn", "tricl", split, split, torch.linspace(2, 1, 6))
+    rows = run_gallery(run, 2, 4)
+    summary = draw_run_gallery(run, rows, tmp_path / "gallery.png")
+    assert (tmp_path / "gallery.png").stat().st_size > 5000
+    assert summary["most"]["mean_purity"] == 1.0 and summary["png"].endswith("gallery.png")
