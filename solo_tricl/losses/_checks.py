@@ -35,12 +35,13 @@ def require_choice(name: str, value: str, choices: Iterable[str]) -> str:
     return value
 
 
-def require_view_pair(z0: torch.Tensor, z1: torch.Tensor) -> None:
-    """Two views must be (B, k) batches of the same shape."""
-    if z0.ndim != 2 or z0.shape != z1.shape:
-        raise ValueError(
-            f"z0 and z1 must both have shape (B, k) and match; got {tuple(z0.shape)} "
-            f"and {tuple(z1.shape)}"
-        )
-    if z0.shape[0] < 1:
-        raise ValueError("z0 and z1 must hold at least one sample (B >= 1)")
+def require_views(views) -> None:
+    """At least two views, all (B, k) batches of the same shape."""
+    if len(views) < 2:
+        raise ValueError(f"contrastive losses need at least two views, got {len(views)}")
+    first = views[0]
+    if first.ndim != 2 or any(v.shape != first.shape for v in views):
+        shapes = " and ".join(str(tuple(v.shape)) for v in views)
+        raise ValueError(f"every view must have shape (B, k) and all must match; got {shapes}")
+    if first.shape[0] < 1:
+        raise ValueError("the views must hold at least one sample (B >= 1)")

@@ -1,8 +1,8 @@
 """The InfoNCE core that every loss in this package shares.
 
 A loss computes its own logits between local anchor rows and the gathered candidate rows; this
-module gives it the two-view layout, the positive and self columns as *global* indices (right
-under DDP), and the masked cross-entropy in log space.
+module gives it the multi-view layout, the self columns and the positive mask from *global*
+indices (right under DDP), and the masked cross-entropy in log space.
 """
 
 from dataclasses import dataclass
@@ -11,50 +11,65 @@ from typing import Optional
 import torch
 import torch.nn.functional as F
 
-from solo_tricl.losses._checks import require_view_pair
+from solo_tricl.losses._checks import require_views
 from solo_tricl.losses.distributed import gather_with_grad, rank_and_world_size
 
 
 @dataclass(frozen=True)
-class TwoViewBatch:
-    """Rows of two views stacked as ``[view 0; view 1]``.
+class ViewBatch:
+    """Rows of V views stacked as ``[view 0; view 1; ...; view V-1]``, B samples per view.
+
+    Every view of a sample is a positive for every other view of it (SimCLR's rule in
+    solo-learn, with indexes repeated once per crop): for V = 2, row ``n`` and row ``n + B``.
 
     Attributes:
-        local: (2B, k) this process's L2-normalised rows; row ``n`` and row ``n + B`` are the two views of
-            sample ``n``.
-        all: (W * 2B, k) the rows of every process, gathered with gradient (``all is local``
+        local: (V * B, k) this process's L2-normalised rows.
+        all: (W * V * B, k) the rows of every process, gathered with gradient (``all is local``
             on one process).
-        self_cols: (2B,) column of ``all`` that holds each local row itself.
-        positive_cols: (2B,) column of ``all`` that holds each local row's other view.
+        self_cols: (V * B,) column of ``all`` that holds each local row itself.
+        positive_mask: (V * B, W * V * B) True where a column holds another view of the row's
+            sample, built from global indices.
+        num_views: V.
+        positive_cols: (2B,) the column of each row's one positive when V = 2, else None.
     """
 
     local: torch.Tensor
     all: torch.Tensor
     self_cols: torch.Tensor
-    positive_cols: torch.Tensor
+    positive_mask: torch.Tensor
+    num_views: int
+    positive_cols: Optional[torch.Tensor] = None
 
     @property
     def batch_size(self) -> int:
-        return self.local.shape[0] // 2
+        return self.local.shape[0] // self.num_views
 
 
-def pair_views(z0: torch.Tensor, z1: torch.Tensor) -> TwoViewBatch:
-    """L2-normalise two (B, k) views, stack and gather them, and index the pairs globally.
+def stack_views(*views: torch.Tensor) -> ViewBatch:
+    """L2-normalise V >= 2 views of shape (B, k), stack and gather them, index pairs globally.
 
-    Rows are divided by ``max(||z||, 1e-12)``: an all-zero row stays zero.
+    Rows are divided by ``max(||z||, 1e-12)``: an all-zero row stays zero. Sample ids are global:
+    process ``r``'s rows hold samples ``r * B ... r * B + B - 1``, so masks are right under DDP.
     """
-    require_view_pair(z0, z1)
-    local = F.normalize(torch.cat([z0, z1], dim=0), dim=1)
-    rows = local.shape[0]
-    rank, _ = rank_and_world_size()
-    local_rows = torch.arange(rows, device=local.device)
-    offset = rank * rows
-    return TwoViewBatch(
-        local=local,
-        all=gather_with_grad(local),
-        self_cols=offset + local_rows,
-        positive_cols=offset + (local_rows + z0.shape[0]) % rows,
-    )
+    require_views(views)
+    local = F.normalize(torch.cat(views, dim=0), dim=1)
+    rows, num_views = local.shape[0], len(views)
+    batch = rows // num_views
+    rank, world_size = rank_and_world_size()
+    device = local.device
+    local_sample = torch.arange(rows, device=device) % batch + rank * batch
+    global_rows = torch.arange(world_size * rows, device=device)
+    global_sample = (global_rows // rows) * batch + global_rows % rows % batch
+    self_cols = rank * rows + torch.arange(rows, device=device)
+    positive_mask = local_sample.unsqueeze(1) == global_sample.unsqueeze(0)
+    positive_mask[torch.arange(rows, device=device), self_cols] = False
+    positive_cols = (self_cols + batch) % rows + rank * rows if num_views == 2 else None
+    return ViewBatch(local, gather_with_grad(local), self_cols, positive_mask, num_views, positive_cols)
+
+
+def pair_views(z0: torch.Tensor, z1: torch.Tensor) -> ViewBatch:
+    """:func:`stack_views` of two views."""
+    return stack_views(z0, z1)
 
 
 def at_least_fp32(x: torch.Tensor) -> torch.Tensor:
@@ -89,3 +104,22 @@ def contrastive_cross_entropy(
     if self_cols is not None:
         logits = logits.scatter(1, self_cols.unsqueeze(1), float("-inf"))
     return F.cross_entropy(logits, positive_cols)
+
+
+def multi_positive_cross_entropy(
+    logits: torch.Tensor, batch: ViewBatch
+) -> torch.Tensor:
+    """Mean over anchors of ``-log sum_{p positive} exp(l_p) / sum_{j != self} exp(l_j)``.
+
+    SimCLR's multi-crop rule (solo-learn's ``simclr_loss_func`` with repeated indexes), in log
+    space. For two views there is one positive per anchor and this is plain cross-entropy.
+
+    Args:
+        logits: (V * B, W * V * B) scores of the local rows against every gathered row.
+        batch: the :class:`ViewBatch` the logits were computed from.
+    """
+    if batch.num_views == 2:
+        return contrastive_cross_entropy(logits, batch.positive_cols, batch.self_cols)
+    logits = at_least_fp32(logits).scatter(1, batch.self_cols.unsqueeze(1), float("-inf"))
+    positives = logits.masked_fill(~batch.positive_mask, float("-inf"))
+    return (torch.logsumexp(logits, dim=1) - torch.logsumexp(positives, dim=1)).mean()

@@ -8,8 +8,8 @@ import torch.nn as nn
 from solo_tricl.losses._checks import require_in_range, require_positive
 from solo_tricl.losses.infonce import (
     at_least_fp32,
-    contrastive_cross_entropy,
-    pair_views,
+    multi_positive_cross_entropy,
+    stack_views,
     without_autocast,
 )
 
@@ -108,19 +108,17 @@ def kernel_logits(sq_distances: torch.Tensor, gamma: float, temperature) -> torc
 
 
 def kernel_info_nce_loss(
-    z0: torch.Tensor,
-    z1: torch.Tensor,
+    *views: torch.Tensor,
     gamma: float = 1.0,
     temperature: float = 0.5,
     eps: float = 1e-6,
 ) -> torch.Tensor:
-    """Kernel InfoNCE of two (B, k) views; see :class:`KernelInfoNCELoss`."""
+    """Kernel InfoNCE of V >= 2 views of shape (B, k); see :class:`KernelInfoNCELoss`."""
     require_gamma(gamma)
     require_positive("temperature", temperature)
-    batch = pair_views(z0, z1)
+    batch = stack_views(*views)
     sq = squared_distances(batch.local, batch.all, batch.self_cols, eps)
-    logits = kernel_logits(sq, gamma, temperature)
-    return contrastive_cross_entropy(logits, batch.positive_cols, batch.self_cols)
+    return multi_positive_cross_entropy(kernel_logits(sq, gamma, temperature), batch)
 
 
 class KernelInfoNCELoss(nn.Module):
@@ -152,5 +150,5 @@ class KernelInfoNCELoss(nn.Module):
         self.temperature = require_positive("temperature", temperature)
         self.eps = require_positive("eps", eps)
 
-    def forward(self, z0: torch.Tensor, z1: torch.Tensor) -> torch.Tensor:
-        return kernel_info_nce_loss(z0, z1, self.gamma, self.temperature, self.eps)
+    def forward(self, *views: torch.Tensor) -> torch.Tensor:
+        return kernel_info_nce_loss(*views, gamma=self.gamma, temperature=self.temperature, eps=self.eps)

@@ -4,7 +4,7 @@ import torch
 import torch.nn as nn
 
 from solo_tricl.losses._checks import require_choice, require_in_range, require_positive
-from solo_tricl.losses.infonce import contrastive_cross_entropy, pair_views
+from solo_tricl.losses.infonce import multi_positive_cross_entropy, stack_views
 from solo_tricl.losses.kernel import kernel_logits, require_gamma, squared_distances
 
 MIXTURES = ("sum", "concat")
@@ -31,7 +31,8 @@ class KernelMixtureLoss(nn.Module):
         eps: added to D^2 before fractional powers.
 
     Shapes:
-        z0, z1: (B, k), k even for ``"concat"``. Output: scalar.
+        views: V >= 2 tensors of shape (B, k), k even for ``"concat"`` (every view of a sample is a
+        positive for the others, as in :class:`~solo_tricl.losses.InfoNCELoss`). Output: scalar.
 
     Examples:
         >>> loss_fn = KernelMixtureLoss(gamma=1.0, lam=0.2, tau1=0.1, tau2=0.3)
@@ -55,14 +56,14 @@ class KernelMixtureLoss(nn.Module):
         self.mixture = require_choice("mixture", mixture, MIXTURES)
         self.eps = require_positive("eps", eps)
 
-    def forward(self, z0: torch.Tensor, z1: torch.Tensor) -> torch.Tensor:
-        batch = pair_views(z0, z1)
+    def forward(self, *views: torch.Tensor) -> torch.Tensor:
+        batch = stack_views(*views)
         if self.mixture == "sum":
             sq_gamma = sq_gauss = squared_distances(
                 batch.local, batch.all, batch.self_cols, self.eps
             )
         else:
-            k = z0.shape[1]
+            k = batch.local.shape[1]
             if k % 2:
                 raise ValueError(f"mixture='concat' needs an even embedding dimension, got k={k}")
             d = k // 2
@@ -73,12 +74,6 @@ class KernelMixtureLoss(nn.Module):
             sq_gauss = squared_distances(
                 batch.local[:, second], batch.all[:, second], batch.self_cols, self.eps
             )
-        gamma_term = contrastive_cross_entropy(
-            kernel_logits(sq_gamma, self.gamma, self.tau1),
-            batch.positive_cols,
-            batch.self_cols,
-        )
-        gauss_term = contrastive_cross_entropy(
-            kernel_logits(sq_gauss, 2.0, self.tau2), batch.positive_cols, batch.self_cols
-        )
+        gamma_term = multi_positive_cross_entropy(kernel_logits(sq_gamma, self.gamma, self.tau1), batch)
+        gauss_term = multi_positive_cross_entropy(kernel_logits(sq_gauss, 2.0, self.tau2), batch)
         return self.lam * gamma_term + (1 - self.lam) * gauss_term

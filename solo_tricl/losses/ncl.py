@@ -21,7 +21,7 @@ class NCLLoss(nn.Module):
         non_neg: name of the map, see :data:`solo_tricl.losses.nonneg.NON_NEGATIVE_MAPS`.
 
     Shapes:
-        z0, z1: (B, k) projector outputs *before* the map. Output: scalar.
+        views: V >= 2 tensors (B, k), projector outputs *before* the map. Output: scalar.
 
     Examples:
         >>> loss_fn = NCLLoss(temperature=0.2, non_neg="rep_relu")
@@ -33,5 +33,5 @@ class NCLLoss(nn.Module):
         self.temperature = require_positive("temperature", temperature)
         self.non_negative = NonNegative(non_neg)
 
-    def forward(self, z0: torch.Tensor, z1: torch.Tensor) -> torch.Tensor:
-        return info_nce_loss(self.non_negative(z0), self.non_negative(z1), self.temperature)
+    def forward(self, *views: torch.Tensor) -> torch.Tensor:
+        return info_nce_loss(*map(self.non_negative, views), temperature=self.temperature)

@@ -4,22 +4,25 @@ import torch
 import torch.nn as nn
 
 from solo_tricl.losses._checks import require_positive
-from solo_tricl.losses.infonce import contrastive_cross_entropy, pair_views
+from solo_tricl.losses.infonce import multi_positive_cross_entropy, stack_views
 
 
-def info_nce_loss(z0: torch.Tensor, z1: torch.Tensor, temperature: float = 0.2) -> torch.Tensor:
-    """SimCLR loss of two (B, k) views, averaged over all 2B anchors (gathered under DDP)."""
+def info_nce_loss(*views: torch.Tensor, temperature: float = 0.2) -> torch.Tensor:
+    """SimCLR loss of V >= 2 views of shape (B, k), averaged over all V * B anchors (gathered
+    under DDP); every view of a sample is a positive for every other view of it."""
     require_positive("temperature", temperature)
-    batch = pair_views(z0, z1)
+    batch = stack_views(*views)
     logits = (batch.local / temperature) @ batch.all.T
-    return contrastive_cross_entropy(logits, batch.positive_cols, batch.self_cols)
+    return multi_positive_cross_entropy(logits, batch)
 
 
 class InfoNCELoss(nn.Module):
     """SimCLR's normalized-temperature cross-entropy.
 
     For anchor n with positive p(n): ``-log exp(zhat_n.zhat_p / tau) / sum_{j != n}
-    exp(zhat_n.zhat_j / tau)``, averaged over the 2B anchors of both views.
+    exp(zhat_n.zhat_j / tau)``, averaged over the 2B anchors of both views. With V > 2 views
+    (multi-crop) the numerator sums over every other view of the anchor's sample, as
+    solo-learn's SimCLR does.
 
     Reference: Chen et al., "A Simple Framework for Contrastive Learning of Visual
     Representations", ICML 2020.
@@ -28,7 +31,8 @@ class InfoNCELoss(nn.Module):
         temperature: tau > 0.
 
     Shapes:
-        z0, z1: (B, k) projector outputs of the two views. Output: scalar.
+        views: V >= 2 tensors (B, k), projector outputs of each view (``loss(z0, z1)``, or
+        ``loss(*crops)``). Output: scalar.
 
     Examples:
         >>> loss_fn = InfoNCELoss(temperature=0.2)
@@ -39,5 +43,5 @@ class InfoNCELoss(nn.Module):
         super().__init__()
         self.temperature = require_positive("temperature", temperature)
 
-    def forward(self, z0: torch.Tensor, z1: torch.Tensor) -> torch.Tensor:
-        return info_nce_loss(z0, z1, self.temperature)
+    def forward(self, *views: torch.Tensor) -> torch.Tensor:
+        return info_nce_loss(*views, temperature=self.temperature)

@@ -1,6 +1,6 @@
 """tri-SCL: the spectral (no exponential) variant of triCL."""
 
-from typing import Dict, Optional
+from typing import Dict, Optional, Sequence
 
 import torch
 import torch.nn as nn
@@ -8,7 +8,7 @@ import torch.nn as nn
 from solo_tricl.losses._checks import require_choice
 from solo_tricl.losses.decorrelation import decorrelation_loss, decorrelation_weight_or_default
 from solo_tricl.losses.importance import FeatureImportance
-from solo_tricl.losses.infonce import at_least_fp32, pair_views
+from solo_tricl.losses.infonce import at_least_fp32, stack_views
 from solo_tricl.losses.tricl import ANCHOR_SCALING, require_importance_size, scaled_anchors
 
 # lambda per decorrelation form when none is given. isotropic: chosen by our sweep
@@ -17,17 +17,17 @@ SPECTRAL_DECORRELATION_WEIGHTS = {"isotropic": 1.0, "reference": 1.0}
 
 
 def spectral_tricl_terms(
-    z0: torch.Tensor,
-    z1: torch.Tensor,
+    views: Sequence[torch.Tensor],
     s: torch.Tensor,
     decorrelation_weight: Optional[float] = None,
     anchors: str = "all",
     decorrelation: str = "isotropic",
 ) -> Dict[str, torch.Tensor]:
-    """tri-SCL loss and its parts for two (B, k) views and importance s (k,).
+    """tri-SCL loss and its parts for V >= 2 views of shape (B, k) and importance s (k,).
 
-    With ``sim_nj = zhat_n^T diag(s) zhat_j`` over N = 2B (global) columns:
-    ``contrastive = -mean_n sim_{n,p(n)} + mean_n (1/N) sum_{j not in {n, p(n)}} sim_nj^2``;
+    With ``sim_nj = zhat_n^T diag(s) zhat_j`` over N = V * B (global) columns:
+    ``contrastive = -mean over positive pairs (n, p) of sim_np + mean_n (1/N) sum_{j negative}
+    sim_nj^2``, where every other view of n's sample is a positive and the rest negatives;
     decorrelation ``isotropic`` uses C = (k/N) zhat^T zhat, ``reference`` C = zhat^T zhat without
     dividing by N, as the authors' code does (it then dominates the loss).
     ``decorrelation_weight=None`` takes the form's default (:data:`SPECTRAL_DECORRELATION_WEIGHTS`).
@@ -39,16 +39,15 @@ def spectral_tricl_terms(
         decorrelation_weight, decorrelation, SPECTRAL_DECORRELATION_WEIGHTS
     )
     require_choice("anchors", anchors, ANCHOR_SCALING)
-    require_importance_size(s, z0.shape[-1])
-    batch = pair_views(z0, z1)
+    batch = stack_views(*views)
+    require_importance_size(s, batch.local.shape[-1])
     sim = at_least_fp32(scaled_anchors(batch, s, anchors) @ batch.all.T)
     rows = torch.arange(sim.shape[0], device=sim.device)
-    positive = sim[rows, batch.positive_cols]
-    negatives = torch.ones_like(sim, dtype=torch.bool)
+    negatives = ~batch.positive_mask
     negatives[rows, batch.self_cols] = False
-    negatives[rows, batch.positive_cols] = False
+    attraction = sim.masked_select(batch.positive_mask).mean()
     repulsion = (sim.pow(2) * negatives).sum(dim=1) / sim.shape[1]
-    contrastive = -positive.mean() + repulsion.mean()
+    contrastive = -attraction + repulsion.mean()
     decorrelation_term = decorrelation_loss(batch.all, decorrelation, average_rows=False)
     return {
         "loss": contrastive + weight * decorrelation_term,
@@ -71,7 +70,7 @@ class SpectralTriCLLoss(nn.Module):
         decorrelation: ``"isotropic"`` (default) or ``"reference"``, as in :class:`TriCLLoss`.
 
     Shapes:
-        z0, z1: (B, k). Output: scalar.
+        views: V >= 2 tensors (B, k). Output: scalar.
 
     Examples:
         >>> loss_fn = SpectralTriCLLoss(FeatureImportance(64))
@@ -93,10 +92,10 @@ class SpectralTriCLLoss(nn.Module):
         )
         self.anchors = require_choice("anchors", anchors, ANCHOR_SCALING)
 
-    def terms(self, z0: torch.Tensor, z1: torch.Tensor) -> Dict[str, torch.Tensor]:
+    def terms(self, *views: torch.Tensor) -> Dict[str, torch.Tensor]:
         return spectral_tricl_terms(
-            z0, z1, self.importance(), self.decorrelation_weight, self.anchors, self.decorrelation
+            views, self.importance(), self.decorrelation_weight, self.anchors, self.decorrelation
         )
 
-    def forward(self, z0: torch.Tensor, z1: torch.Tensor) -> torch.Tensor:
-        return self.terms(z0, z1)["loss"]
+    def forward(self, *views: torch.Tensor) -> torch.Tensor:
+        return self.terms(*views)["loss"]

@@ -1,6 +1,6 @@
 """Tri-factor contrastive learning (triCL): InfoNCE over zhat_n^T diag(s) zhat_j."""
 
-from typing import Dict, Optional
+from typing import Dict, Optional, Sequence
 
 import torch
 import torch.nn as nn
@@ -8,7 +8,7 @@ import torch.nn as nn
 from solo_tricl.losses._checks import require_choice, require_positive
 from solo_tricl.losses.decorrelation import decorrelation_loss, decorrelation_weight_or_default
 from solo_tricl.losses.importance import FeatureImportance
-from solo_tricl.losses.infonce import TwoViewBatch, contrastive_cross_entropy, pair_views
+from solo_tricl.losses.infonce import ViewBatch, multi_positive_cross_entropy, stack_views
 
 ANCHOR_SCALING = ("all", "view1")
 
@@ -26,9 +26,9 @@ def require_importance_size(s: torch.Tensor, k: int) -> None:
 
 
 def scaled_anchors(
-    batch: TwoViewBatch, s: torch.Tensor, anchors: str, scale: float = 1.0
+    batch: ViewBatch, s: torch.Tensor, anchors: str, scale: float = 1.0
 ) -> torch.Tensor:
-    """(2B, k) anchor rows times ``scale * diag(s)``: every row (``all``) or view-1 rows only.
+    """(V * B, k) anchor rows times ``scale * diag(s)``: every row (``all``) or view-1 rows only.
 
     ``view1`` is the authors' code, where view-2 anchors use the plain dot product (times
     ``scale``). ``scale`` folds 1 / tau into the (2B, k) anchors instead of the (2B, N) logits.
@@ -40,15 +40,17 @@ def scaled_anchors(
 
 
 def tricl_terms(
-    z0: torch.Tensor,
-    z1: torch.Tensor,
+    views: Sequence[torch.Tensor],
     s: torch.Tensor,
     temperature: float = 0.2,
     decorrelation_weight: Optional[float] = None,
     anchors: str = "all",
     decorrelation: str = "isotropic",
 ) -> Dict[str, torch.Tensor]:
-    """triCL loss and its parts for two (B, k) views and importance s (k,).
+    """triCL loss and its parts for V >= 2 views of shape (B, k) and importance s (k,).
+
+    Every view of a sample is a positive for its other views (multi-crop: 2 large crops and any
+    number of small ones); the decorrelation takes every row of every view.
 
     ``decorrelation_weight=None`` takes the default lambda of the ``decorrelation`` form
     (:data:`TRICL_DECORRELATION_WEIGHTS`).
@@ -62,10 +64,10 @@ def tricl_terms(
         decorrelation_weight, decorrelation, TRICL_DECORRELATION_WEIGHTS
     )
     require_choice("anchors", anchors, ANCHOR_SCALING)
-    require_importance_size(s, z0.shape[-1])
-    batch = pair_views(z0, z1)
+    batch = stack_views(*views)
+    require_importance_size(s, batch.local.shape[-1])
     logits = scaled_anchors(batch, s, anchors, 1 / temperature) @ batch.all.T
-    contrastive = contrastive_cross_entropy(logits, batch.positive_cols, batch.self_cols)
+    contrastive = multi_positive_cross_entropy(logits, batch)
     decorrelation_term = decorrelation_loss(batch.all, decorrelation)
     return {
         "loss": contrastive + weight * decorrelation_term,
@@ -97,8 +99,8 @@ class TriCLLoss(nn.Module):
             C = zhat^T zhat / 2B, which is inert).
 
     Shapes:
-        z0, z1: (B, k) projector outputs of the two views, k = ``importance.num_features``.
-        Output: scalar.
+        views: V >= 2 tensors (B, k), the projector outputs of each view, k =
+        ``importance.num_features``: ``loss(z0, z1)`` or ``loss(*crops)``. Output: scalar.
 
     Examples:
         >>> importance = FeatureImportance(128)
@@ -124,12 +126,12 @@ class TriCLLoss(nn.Module):
         )
         self.anchors = require_choice("anchors", anchors, ANCHOR_SCALING)
 
-    def terms(self, z0: torch.Tensor, z1: torch.Tensor) -> Dict[str, torch.Tensor]:
+    def terms(self, *views: torch.Tensor) -> Dict[str, torch.Tensor]:
         """The loss and its parts, see :func:`tricl_terms`."""
         return tricl_terms(
-            z0, z1, self.importance(), self.temperature, self.decorrelation_weight, self.anchors,
+            views, self.importance(), self.temperature, self.decorrelation_weight, self.anchors,
             self.decorrelation,
         )
 
-    def forward(self, z0: torch.Tensor, z1: torch.Tensor) -> torch.Tensor:
-        return self.terms(z0, z1)["loss"]
+    def forward(self, *views: torch.Tensor) -> torch.Tensor:
+        return self.terms(*views)["loss"]

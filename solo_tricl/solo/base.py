@@ -1,4 +1,4 @@
-"""The shared shape of the plugin methods: backbone -> projector -> a two-view loss."""
+"""The shared shape of the plugin methods: backbone -> projector -> a multi-view loss."""
 
 from typing import Any, Dict, List, Sequence
 
@@ -7,12 +7,14 @@ import torch
 import torch.nn as nn
 from solo.methods.base import BaseMethod
 
-from solo_tricl.solo.method_kwargs import require_two_views
+from solo_tricl.solo.method_kwargs import require_two_large_crops
 
 
 class ProjectedMethod(BaseMethod):
-    """A solo-learn method with SimCLR's projector (Linear-ReLU-Linear) and a two-view loss.
+    """A solo-learn method with SimCLR's projector (Linear-ReLU-Linear) and a multi-view loss.
 
+    Like solo-learn's SimCLR it takes 2 large crops and any number of small ones
+    (``data.num_small_crops``); every crop of an image is a positive for every other crop of it.
     Subclasses build their loss in ``__init__``, validate their ``method_kwargs`` in
     ``add_and_assert_specific_cfg`` and implement :meth:`contrastive_terms`; they may override
     :meth:`project` to change what ``forward`` returns as ``"z"``.
@@ -30,7 +32,7 @@ class ProjectedMethod(BaseMethod):
     @staticmethod
     def add_and_assert_specific_cfg(cfg: omegaconf.DictConfig) -> omegaconf.DictConfig:
         cfg = super(ProjectedMethod, ProjectedMethod).add_and_assert_specific_cfg(cfg)
-        require_two_views(cfg)
+        require_two_large_crops(cfg)
         return cfg
 
     @property
@@ -53,14 +55,13 @@ class ProjectedMethod(BaseMethod):
         out["z"] = self.project(out["feats"])
         return out
 
-    def contrastive_terms(self, z0: torch.Tensor, z1: torch.Tensor) -> Dict[str, torch.Tensor]:
-        """The loss of two (B, k) views as ``{"loss": total, <part>: value, ...}``."""
+    def contrastive_terms(self, *views: torch.Tensor) -> Dict[str, torch.Tensor]:
+        """The loss of V (B, k) views (large crops first) as ``{"loss": total, <part>: value, ...}``."""
         raise NotImplementedError
 
     def training_step(self, batch: Sequence[Any], batch_idx: int) -> torch.Tensor:
         out = super().training_step(batch, batch_idx)
-        z0, z1 = out["z"]
-        terms = self.contrastive_terms(z0, z1)
+        terms = self.contrastive_terms(*out["z"])
         self.log_dict(
             {f"train_{self.cfg.method}_{name}": value for name, value in terms.items()},
             on_epoch=True,

@@ -39,5 +39,5 @@ class KernelContrastive(ProjectedMethod):
         require_even_output_for_concat(cfg)
         return cfg
 
-    def contrastive_terms(self, z0: torch.Tensor, z1: torch.Tensor) -> Dict[str, torch.Tensor]:
-        return {"loss": self.loss(z0, z1)}
+    def contrastive_terms(self, *views: torch.Tensor) -> Dict[str, torch.Tensor]:
+        return {"loss": self.loss(*views)}

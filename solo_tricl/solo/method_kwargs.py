@@ -129,14 +129,13 @@ def validate_method_kwargs(cfg: DictConfig, options: Dict[str, Option]) -> DictC
     return cfg
 
 
-def require_two_views(cfg: DictConfig) -> None:
-    """The plugin losses contrast exactly two large crops and no small ones."""
-    data = cfg.get("data", {})
-    large, small = data.get("num_large_crops", 2), data.get("num_small_crops", 0)
-    if large != 2 or small != 0:
+def require_two_large_crops(cfg: DictConfig) -> None:
+    """The plugin methods take 2 large crops, as solo-learn's SimCLR, and any number of small ones."""
+    large = cfg.get("data", {}).get("num_large_crops", 2)
+    if large != 2:
         raise ConfigError(
-            f"augmentations must give exactly 2 crops of one size for method {cfg.method!r} "
-            f"(got data.num_large_crops={large}, data.num_small_crops={small})"
+            f"data.num_large_crops must be 2 for method {cfg.method!r} (small crops are set by "
+            f"data.num_small_crops); got {large}"
         )
 
 
@@ -165,6 +164,6 @@ __all__ = [
     "TRICL",
     "describe",
     "require_even_output_for_concat",
-    "require_two_views",
+    "require_two_large_crops",
     "validate_method_kwargs",
 ]

@@ -35,5 +35,5 @@ class NCL(ProjectedMethod):
     def project(self, feats: torch.Tensor) -> torch.Tensor:
         return self.non_negative(self.projector(feats))
 
-    def contrastive_terms(self, z0: torch.Tensor, z1: torch.Tensor) -> Dict[str, torch.Tensor]:
-        return {"loss": self.loss(z0, z1)}
+    def contrastive_terms(self, *views: torch.Tensor) -> Dict[str, torch.Tensor]:
+        return {"loss": self.loss(*views)}

@@ -58,8 +58,8 @@ class TriCL(ProjectedMethod):
             group["lr"] = self.cfg.method_kwargs.importance_lr
         return super().learnable_params + [group]
 
-    def contrastive_terms(self, z0: torch.Tensor, z1: torch.Tensor) -> Dict[str, torch.Tensor]:
-        return self.loss.terms(z0, z1)
+    def contrastive_terms(self, *views: torch.Tensor) -> Dict[str, torch.Tensor]:
+        return self.loss.terms(*views)
 
     def on_train_epoch_end(self) -> None:
         s = self.importance().detach()

@@ -114,3 +114,53 @@ def clip(image, text, similarity: Callable[[Vector, Vector], float]) -> float:
         return total / n
 
     return (direction(u, v) + direction(v, u)) / 2
+
+
+def multi_view_rows(views) -> List[Vector]:
+    return [unit(v) for view in views for v in rows(view)]
+
+
+def multi_positive_nce(similarity: Callable[[int, int], float], n: int, batch: int) -> float:
+    """mean_i -log sum_{p: same sample, p != i} exp(sim(i, p)) / sum_{j != i} exp(sim(i, j)),
+    with row i holding sample i % batch (views stacked one after the other)."""
+    total = 0.0
+    for i in range(n):
+        numerator = sum(math.exp(similarity(i, p)) for p in range(n) if p != i and p % batch == i % batch)
+        denominator = sum(math.exp(similarity(i, j)) for j in range(n) if j != i)
+        total += -math.log(numerator / denominator)
+    return total / n
+
+
+def multi_view_simclr(views, tau) -> float:
+    z = multi_view_rows(views)
+    return multi_positive_nce(lambda i, j: dot(z[i], z[j]) / tau, len(z), len(views[0]))
+
+
+def multi_view_tricl_contrastive(views, s, tau) -> float:
+    z, s = multi_view_rows(views), [float(v) for v in s]
+    return multi_positive_nce(lambda i, j: dot(z[i], z[j], s) / tau, len(z), len(views[0]))
+
+
+def multi_view_kernel(views, gamma, tau) -> float:
+    z = multi_view_rows(views)
+    return multi_positive_nce(lambda i, j: -distance(z[i], z[j]) ** gamma / tau, len(z), len(views[0]))
+
+
+def multi_view_spectral_tricl_contrastive(views, s) -> float:
+    z, s, b = multi_view_rows(views), [float(v) for v in s], len(views[0])
+    n = len(z)
+    pairs = [(i, p) for i in range(n) for p in range(n) if p != i and p % b == i % b]
+    attraction = sum(dot(z[i], z[p], s) for i, p in pairs) / len(pairs)
+    repulsion = sum(dot(z[i], z[j], s) ** 2 for i in range(n) for j in range(n) if j % b != i % b) / n / n
+    return -attraction + repulsion
+
+
+def multi_view_decorrelation(views) -> float:
+    z = multi_view_rows(views)
+    k, n = len(z[0]), len(z)
+    total = 0.0
+    for a in range(k):
+        for c in range(k):
+            corr = sum(row[a] * row[c] for row in z) * k / n
+            total += (corr - (1.0 if a == c else 0.0)) ** 2
+    return total / (k * k)

@@ -80,7 +80,7 @@ def test_unknown_mixture_and_anchor_and_map_names():
 )
 @pytest.mark.parametrize("shapes", [((4, 8), (5, 8)), ((4, 8), (4, 6)), ((8,), (8,))])
 def test_mismatched_view_shapes(loss, shapes):
-    with pytest.raises(ValueError, match=r"z0 and z1 must both have shape \(B, k\)"):
+    with pytest.raises(ValueError, match=r"every view must have shape \(B, k\)"):
         loss(torch.randn(*shapes[0]), torch.randn(*shapes[1]))
 
 

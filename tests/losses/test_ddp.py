@@ -54,6 +54,11 @@ def make_loss(name):
         "mixture_concat": lambda z0, z1, s: KernelMixtureLoss(1.0, 0.3, 0.2, 0.4, "concat")(
             z0, z1
         ),
+        # multi-crop: a third view of each sample, made from the local rows of the other two
+        "simclr_3views": lambda z0, z1, s: InfoNCELoss(0.2)(z0, z1, z0 + 0.3 * z1),
+        "tricl_3views": lambda z0, z1, s: _with_s(TriCLLoss, s)(z0, z1, z0 + 0.3 * z1),
+        "spectral_tricl_3views": lambda z0, z1, s: _with_s(SpectralTriCLLoss, s)(z0, z1, z0 + 0.3 * z1),
+        "mixture_sum_3views": lambda z0, z1, s: KernelMixtureLoss()(z0, z1, z0 + 0.3 * z1),
         "tricl_clip": lambda u, v, s, **f: TriCLClipLoss(**f)(
             u, v, torch.tensor(5.0, dtype=u.dtype), feature_importance=s
         ),
@@ -77,7 +82,7 @@ def _with_s(cls, s, **kwargs):
 
 VIEW_LOSSES = [
     "simclr", "tricl", "tricl_view1", "spectral_tricl", "ncl", "kernel", "mixture_sum",
-    "mixture_concat",
+    "mixture_concat", "simclr_3views", "tricl_3views", "spectral_tricl_3views", "mixture_sum_3views",
 ]
 # OpenCLIP's gradients equal the single-process ones only with --gather-with-grad
 CLIP_CASES = [

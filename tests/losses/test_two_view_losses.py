@@ -71,7 +71,7 @@ def test_perfectly_separated_views_approach_zero_loss():
 def test_tricl_matches_loops(b, k, tau, anchors, form):
     z0, z1 = views(b, k)
     s = torch.rand(k, dtype=torch.float64) + 0.1
-    terms = tricl_terms(z0, z1, s, tau, decorrelation_weight=0.5, anchors=anchors, decorrelation=form)
+    terms = tricl_terms((z0, z1), s, tau, decorrelation_weight=0.5, anchors=anchors, decorrelation=form)
     contrastive = reference.tricl_contrastive(z0, z1, s, tau, anchors)
     dec = reference.decorrelation(z0, z1, form)
     assert terms["contrastive"].item() == pytest.approx(contrastive, rel=1e-9)
@@ -90,8 +90,8 @@ def test_tricl_with_unit_importance_is_simclr(b, k, anchors):
 def test_view1_scaling_differs_from_all_when_s_is_not_one():
     z0, z1 = views(4, 6)
     s = torch.linspace(0.2, 3.0, 6, dtype=torch.float64)
-    all_rows = tricl_terms(z0, z1, s, anchors="all")["contrastive"]
-    view1 = tricl_terms(z0, z1, s, anchors="view1")["contrastive"]
+    all_rows = tricl_terms((z0, z1), s, anchors="all")["contrastive"]
+    view1 = tricl_terms((z0, z1), s, anchors="view1")["contrastive"]
     assert abs(all_rows.item() - view1.item()) > 1e-3
 
 
@@ -173,7 +173,7 @@ def test_default_weight_depends_on_the_form():
 def test_spectral_tricl_matches_loops(b, k, anchors, form):
     z0, z1 = views(b, k)
     s = torch.rand(k, dtype=torch.float64) + 0.1
-    terms = spectral_tricl_terms(z0, z1, s, decorrelation_weight=2.0, anchors=anchors, decorrelation=form)
+    terms = spectral_tricl_terms((z0, z1), s, decorrelation_weight=2.0, anchors=anchors, decorrelation=form)
     contrastive = reference.spectral_tricl_contrastive(z0, z1, s, anchors)
     dec = reference.decorrelation(z0, z1, form, average_rows=False)
     assert terms["contrastive"].item() == pytest.approx(contrastive, rel=1e-9, abs=1e-12)
@@ -183,7 +183,7 @@ def test_spectral_tricl_matches_loops(b, k, anchors, form):
 def test_spectral_tricl_analytic_value():
     # two samples, views equal, orthogonal: positive sim 1 each, negatives 0 -> -1 + 0
     z = torch.eye(2, dtype=torch.float64)
-    terms = spectral_tricl_terms(z, z, torch.ones(2, dtype=torch.float64))
+    terms = spectral_tricl_terms((z, z), torch.ones(2, dtype=torch.float64))
     assert terms["contrastive"].item() == pytest.approx(-1.0)
 
 

@@ -10,7 +10,7 @@ from solo_tricl.solo.method_kwargs import (
     ConfigError,
     describe,
     require_even_output_for_concat,
-    require_two_views,
+    require_two_large_crops,
     validate_method_kwargs,
 )
 
@@ -72,11 +72,13 @@ def test_concat_needs_an_even_output_dimension():
         require_even_output_for_concat(config)
 
 
-def test_two_large_crops_and_no_small_ones():
+def test_two_large_crops_and_any_number_of_small_ones():
     config = cfg()
     config.data = {"num_large_crops": 2, "num_small_crops": 6}
-    with pytest.raises(ConfigError, match=r"exactly 2 crops .*num_small_crops=6"):
-        require_two_views(config)
+    require_two_large_crops(config)
+    config.data = {"num_large_crops": 3, "num_small_crops": 0}
+    with pytest.raises(ConfigError, match=r"data.num_large_crops must be 2 for method 'tricl'.*got 3"):
+        require_two_large_crops(config)
 
 
 def test_describe_lists_every_option():
