@@ -5,7 +5,7 @@ error names the offending key (``method_kwargs.<key>``) and the values it allows
 """
 
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, Sequence
+from typing import Any, Callable, Dict, Iterable, Optional, Sequence
 
 from omegaconf import DictConfig, OmegaConf
 
@@ -99,7 +99,31 @@ KERNEL = {
     "tau2": Option(0.3, positive, "temperature of the Gaussian kernel (mixtures only)"),
     "lam": Option(0.2, unit_interval, "weight of the gamma-kernel term (mixtures only)"),
     "mixture": Option("sum", choice(("none",) + MIXTURES), "none, sum or concat"),
+    "temperature": Option(None, optional(positive),
+                          "SimCLR's temperature t, as in a SimCLR config: sets the Gaussian kernel's tau2 = 2t "
+                          "(tau1 = 2t with mixture none), where the kernel equals SimCLR at t"),
 }
+
+
+def simclr_temperature_to_kernel(cfg: DictConfig, given: Iterable[str]) -> Optional[str]:
+    """Turn a validated kernel ``method_kwargs.temperature`` (SimCLR's scale) into the kernel
+    temperature it matches, and return the line that says so (None when it is not set).
+
+    exp(-||a - b||^2 / tau) = exp((2 a.b - 2) / tau) on unit vectors, so the Gaussian kernel at
+    tau = 2t gives SimCLR's softmax at t. The term it sets is the Gaussian one (tau2) of a
+    mixture, or the only term (tau1) with ``mixture: none`` (equal to SimCLR for gamma 2 only);
+    setting that tau as well (a key in ``given``, the keys the user wrote) is an error.
+    """
+    kwargs = cfg.method_kwargs
+    if kwargs.temperature is None:
+        return None
+    target = "tau1" if kwargs.mixture == "none" else "tau2"
+    if target in given:
+        raise ConfigError(f"method_kwargs.temperature and method_kwargs.{target} both set the same kernel "
+                          f"temperature for mixture {kwargs.mixture}; give one of them")
+    kwargs[target] = 2 * kwargs.temperature
+    return (f"kernel: method_kwargs.temperature={kwargs.temperature} is SimCLR's temperature; it sets "
+            f"{target}={kwargs[target]} (the Gaussian kernel at 2t equals SimCLR at t)")
 
 
 def validate_method_kwargs(cfg: DictConfig, options: Dict[str, Option]) -> DictConfig:
@@ -164,6 +188,7 @@ __all__ = [
     "TRICL",
     "describe",
     "require_even_output_for_concat",
+    "simclr_temperature_to_kernel",
     "require_two_large_crops",
     "validate_method_kwargs",
 ]

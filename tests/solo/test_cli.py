@@ -117,3 +117,28 @@ def test_unmodified_main_pretrain_trains_plugin_methods(method, fashion_mnist_fo
         initial = METHODS["tricl"](cfg).importance.theta.detach()
         trained = state["loss.importance.theta"]
         assert trained.shape == initial.shape and not torch.allclose(trained, initial)
+
+
+STOCK_SIMCLR = MAIN_PRETRAIN.parent / "scripts" / "pretrain" / "cifar"
+CPU_OVERRIDES = ["wandb.enabled=False", "auto_resume.enabled=False", "optimizer.batch_size=16", "max_epochs=1",
+                 "accelerator=cpu", "devices='1'", "strategy=auto", "sync_batchnorm=False", "precision=32",
+                 "data.dataset=custom", "data.val_path=null", "data.num_workers=0"]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (STOCK_SIMCLR / "simclr.yaml").exists(),
+                    reason="set SOLO_LEARN_SRC to a solo-learn checkout: its scripts/ are not installed")
+@pytest.mark.parametrize("method", ["tricl", "ncl", "kernel"])
+def test_stock_simclr_config_with_only_the_method_changed(method, fashion_mnist_folder, tmp_path):
+    """solo-learn's own scripts/pretrain/cifar/simclr.yaml and main_pretrain.py, method=X (and the
+    CPU settings of a machine without a GPU): SimCLR's temperature is accepted by every method."""
+    result = subprocess.run(
+        [sys.executable, str(MAIN_PRETRAIN), "--config-path", str(STOCK_SIMCLR), "--config-name", "simclr.yaml",
+         f"method={method}", *CPU_OVERRIDES, f"data.train_path={quote(str(fashion_mnist_folder / 'train'))}",
+         f"checkpoint.dir={quote(str(tmp_path))}"],
+        capture_output=True, text=True, cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert len(list((tmp_path / method).glob("*/*.ckpt"))) == 1
+    if method == "kernel":
+        assert "kernel: method_kwargs.temperature=0.2 is SimCLR's temperature; it sets tau2=0.4" in result.stdout

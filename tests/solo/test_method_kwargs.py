@@ -11,6 +11,7 @@ from solo_tricl.solo.method_kwargs import (
     describe,
     require_even_output_for_concat,
     require_two_large_crops,
+    simclr_temperature_to_kernel,
     validate_method_kwargs,
 )
 
@@ -84,3 +85,26 @@ def test_two_large_crops_and_any_number_of_small_ones():
 def test_describe_lists_every_option():
     text = describe(TRICL)
     assert all(name in text for name in TRICL)
+
+
+@pytest.mark.parametrize("mixture,target", [("sum", "tau2"), ("concat", "tau2"), ("none", "tau1")])
+def test_a_simclr_temperature_sets_the_matching_kernel_temperature(mixture, target):
+    config = cfg("kernel", temperature=0.2, mixture=mixture)
+    given = set(config.method_kwargs.keys())
+    config = validate_method_kwargs(config, KERNEL)
+    note = simclr_temperature_to_kernel(config, given)
+    assert config.method_kwargs[target] == pytest.approx(0.4)
+    assert f"sets {target}=0.4" in note
+
+
+def test_a_simclr_temperature_and_the_tau_it_sets_conflict():
+    config = cfg("kernel", temperature=0.2, tau2=0.3)
+    given = set(config.method_kwargs.keys())
+    with pytest.raises(ConfigError, match="method_kwargs.temperature and method_kwargs.tau2 both set"):
+        simclr_temperature_to_kernel(validate_method_kwargs(config, KERNEL), given)
+
+
+def test_without_a_temperature_the_kernel_keeps_its_defaults():
+    config = validate_method_kwargs(cfg("kernel"), KERNEL)
+    assert simclr_temperature_to_kernel(config, set()) is None
+    assert (config.method_kwargs.tau1, config.method_kwargs.tau2) == (0.1, 0.3)
