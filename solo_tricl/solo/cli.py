@@ -15,6 +15,7 @@ from typing import List, Optional
 from solo_tricl.errors import CommandError
 
 PACKAGED_CONFIGS = Path(__file__).resolve().parent.parent / "configs"
+ADDED_KEYS_HINT = "+seed=1 +resume_from_checkpoint=PATH"
 
 
 def add_config_arguments(parser: argparse.ArgumentParser, kind: str) -> None:
@@ -68,10 +69,13 @@ def compose(kind: str, config_path: Optional[str], config_name: str, overrides: 
     except OverrideParseException as error:
         raise CommandError(
             f"cannot parse the overrides ({str(error).splitlines()[0]}); quote values that hold "
-            "'=' or spaces, e.g. resume_from_checkpoint=\"'path/ep=1.ckpt'\""
+            "'=' or spaces, e.g. +resume_from_checkpoint=\"'path/ep=1.ckpt'\""
         ) from None
     except HydraException as error:
-        raise CommandError(" ".join(str(error).split())) from None
+        message = " ".join(str(error).split())
+        if "Could not override" in message:
+            message += (f"; keys that the shipped configs do not hold take a '+', e.g. {ADDED_KEYS_HINT}")
+        raise CommandError(message) from None
     OmegaConf.set_struct(cfg, False)
     return cfg
 

@@ -124,6 +124,25 @@ def _training_data(cfg: DictConfig, val_loader):
     return loader, None
 
 
+DOWNLOADED_DATASETS = ("cifar10", "cifar100", "stl10")
+
+
+def require_existing_paths(cfg: DictConfig) -> None:
+    """Data folders and a resume checkpoint must exist before anything is built: one
+    :class:`ConfigError` naming the key, the path and the working directory it is read from."""
+    data = cfg.get("data", {})
+    keys = [] if data.get("dataset") in DOWNLOADED_DATASETS else ["data.train_path"]
+    if data.get("format", "image_folder") == "image_folder" and data.get("val_path") is not None:
+        keys.append("data.val_path")
+    if cfg.get("resume_from_checkpoint") is not None:
+        keys.append("resume_from_checkpoint")
+    for key in keys:
+        path = OmegaConf.select(cfg, key)
+        if path is not None and not os.path.exists(path):
+            raise ConfigError(f"{key}={path} does not exist (relative paths are read from the working "
+                              f"directory, {os.getcwd()})")
+
+
 def _resume_checkpoint(cfg: DictConfig):
     """(checkpoint path or None, wandb run id or None), as main_pretrain.py decides them."""
     if cfg.auto_resume.enabled and cfg.resume_from_checkpoint is None:
@@ -148,6 +167,7 @@ def pretrain(cfg: DictConfig, extra_callbacks: Sequence[Callback] = ()) -> Pretr
     """
     register()
     OmegaConf.set_struct(cfg, False)
+    require_existing_paths(cfg)
     cfg = parse_cfg(cfg)
     seed_everything(cfg.seed)
     check_method(cfg)

@@ -36,6 +36,24 @@ def test_config_errors_are_one_line_and_name_the_key(fashion_mnist_folder, tmp_p
     assert last_line == "solo-tricl pretrain: error: method_kwargs.temperature must be > 0, got -1"
 
 
+@pytest.mark.parametrize("key", ["data.train_path", "++resume_from_checkpoint"])
+def test_a_missing_path_is_one_line_naming_it_and_the_working_directory(key, fashion_mnist_folder, tmp_path,
+                                                                         capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    overrides = tiny_overrides(fashion_mnist_folder, tmp_path / "out", **{key: "no/such/place"})
+    assert main(["pretrain", "--config-name", "fashion_mnist/tricl", *overrides]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("solo-tricl pretrain: error: ")
+    assert f"{key.lstrip('+')}=no/such/place does not exist" in err[0] and str(tmp_path) in err[0]
+    assert not (tmp_path / "out").exists()
+
+
+def test_an_override_of_a_key_the_config_lacks_names_the_plus_forms(fashion_mnist_folder, tmp_path, capsys):
+    assert main(["pretrain", "--config-name", "fashion_mnist/tricl", "seed=3"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "+seed=1 +resume_from_checkpoint=PATH" in err
+
+
 def test_unknown_method_lists_the_allowed_ones(fashion_mnist_folder, tmp_path, capsys):
     overrides = tiny_overrides(fashion_mnist_folder, tmp_path, method="tricll")
     assert main(["pretrain", "--config-name", "fashion_mnist/tricl", *overrides]) == 2
