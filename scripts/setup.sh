@@ -2,7 +2,7 @@
 # Set up solo-tricl for development and for the README's main job:
 #   1. Debian's Fashion-MNIST files (offline data for the tests and the demo),
 #   2. a virtual environment .venv with solo-tricl and every extra ([dev] = solo, clip, explain),
-#   3. solo-learn main from its git repository (PyPI's `solo-learn` is the 2021 release 1.0.2
+#   3. solo-learn main at a fixed commit (9187ea3, 1.0.6) from its git repository (PyPI's `solo-learn` is the 2021 release 1.0.2
 #      with another API and must not be used).
 # Step 3 needs GitHub; without it the script says so and goes on, and the solo-learn tests skip.
 # SOLO_LEARN_SPEC overrides where solo-learn comes from (a pip requirement or a local clone).
@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 
 PYTHON=${PYTHON:-python3}
 VENV=${VENV:-.venv}
-SOLO_LEARN_SPEC=${SOLO_LEARN_SPEC:-"solo-learn @ git+https://github.com/vturrisi/solo-learn.git@main"}
+SOLO_LEARN_SPEC=${SOLO_LEARN_SPEC:-"solo-learn @ git+https://github.com/vturrisi/solo-learn.git@9187ea39c2c3f43c455ab06664d2b019a9802954"}
 
 if [ ! -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ]; then
     if command -v apt-get >/dev/null; then
