@@ -14,7 +14,15 @@ from typing import List, Optional
 
 from solo_tricl.errors import CommandError
 
-PACKAGED_CONFIGS = Path(__file__).resolve().parent.parent / "configs"
+def shipped_configs() -> Path:
+    """The hydra configs shipped with solo-tricl: ``solo_tricl/configs`` inside an installed
+    wheel, the repository's top-level ``configs/`` in a checkout or an editable install."""
+    package = Path(__file__).resolve().parent.parent
+    inside_wheel = package / "configs"
+    return inside_wheel if inside_wheel.is_dir() else package.parent / "configs"
+
+
+PACKAGED_CONFIGS = shipped_configs()
 ADDED_KEYS_HINT = "+seed=1 +resume_from_checkpoint=PATH"
 
 

@@ -13,7 +13,7 @@ from solo_tricl.cli import main
 from tests.solo.helpers import needs_solo_learn, quote, tiny_overrides
 
 pytestmark = needs_solo_learn
-PACKAGED = Path(__file__).resolve().parents[2] / "solo_tricl" / "configs"
+PACKAGED = Path(__file__).resolve().parents[2] / "configs"
 
 
 @pytest.mark.slow
