@@ -2,12 +2,15 @@
 
 from typing import Iterable
 
+import math
+
 import torch
 
 
 def require_positive(name: str, value: float) -> float:
-    if not value > 0:
-        raise ValueError(f"{name} must be > 0, got {value!r}")
+    """A finite number > 0."""
+    if not (value > 0 and math.isfinite(value)):
+        raise ValueError(f"{name} must be finite and > 0, got {value!r}")
     return float(value)
 
 
@@ -43,5 +46,14 @@ def require_views(views) -> None:
     if first.ndim != 2 or any(v.shape != first.shape for v in views):
         shapes = " and ".join(str(tuple(v.shape)) for v in views)
         raise ValueError(f"every view must have shape (B, k) and all must match; got {shapes}")
-    if first.shape[0] < 1:
-        raise ValueError("the views must hold at least one sample (B >= 1)")
+    if first.shape[0] < 1 or first.shape[1] < 1:
+        raise ValueError(f"the views must hold at least one sample and one feature (B, k >= 1), "
+                         f"got {tuple(first.shape)}")
+
+
+def require_matching_dtypes(name: str, value: torch.Tensor, features: torch.Tensor) -> None:
+    """float64 mixed with another precision is a mistake (half precision with float32 is autocast's
+    normal case and stays allowed)."""
+    if value.dtype != features.dtype and torch.float64 in (value.dtype, features.dtype):
+        raise ValueError(f"{name} is {value.dtype} but the features are {features.dtype}: convert one of them "
+                         "(e.g. module.double() or module.float())")

@@ -21,10 +21,10 @@ from solo_tricl.losses.distributed import (
     rank_and_world_size,
 )
 from solo_tricl.losses.importance import FeatureImportance
-from solo_tricl.losses.infonce import contrastive_cross_entropy
+from solo_tricl.losses.infonce import contrastive_cross_entropy, unit_rows
 from solo_tricl.losses.kernel import kernel_logits, require_gamma, squared_distances
 from solo_tricl.losses.nonneg import NonNegative
-from solo_tricl.losses.tricl import TRICL_DECORRELATION_WEIGHTS, require_importance_size
+from solo_tricl.losses.tricl import TRICL_DECORRELATION_WEIGHTS, require_importance_for
 
 Score = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 LossOutput = Union[torch.Tensor, Dict[str, torch.Tensor]]
@@ -122,13 +122,19 @@ class _ClipFrame(nn.Module):
         )
 
 
+def _require_scalar_scale(logit_scale) -> None:
+    """OpenCLIP's logit_scale is one number; a vector would broadcast over the logits silently."""
+    if torch.is_tensor(logit_scale) and logit_scale.numel() != 1:
+        raise ValueError(f"logit_scale must be a scalar, got a tensor of shape {tuple(logit_scale.shape)}")
+
+
 def _require_pairs(image: torch.Tensor, text: torch.Tensor):
     if image.ndim != 2 or image.shape != text.shape:
         raise ValueError(
             "image_features and text_features must both have shape (n, d) and match; "
             f"got {tuple(image.shape)} and {tuple(text.shape)}"
         )
-    return F.normalize(image, dim=1), F.normalize(text, dim=1)
+    return unit_rows(image), unit_rows(text)
 
 
 class TriCLClipLoss(_ClipFrame):
@@ -176,6 +182,7 @@ class TriCLClipLoss(_ClipFrame):
         feature_importance: Optional[torch.Tensor] = None,
         output_dict: bool = False,
     ) -> LossOutput:
+        _require_scalar_scale(logit_scale)
         if feature_importance is None:
             if self.importance is None:
                 raise ValueError(
@@ -183,7 +190,7 @@ class TriCLClipLoss(_ClipFrame):
                     "module in its constructor"
                 )
             feature_importance = self.importance()
-        require_importance_size(feature_importance, image_features.shape[-1])
+        require_importance_for(feature_importance, image_features)
         s = feature_importance
 
         def score(anchors, candidates):
@@ -232,6 +239,7 @@ class NCLClipLoss(_ClipFrame):
         logit_bias: Optional[torch.Tensor] = None,
         output_dict: bool = False,
     ) -> LossOutput:
+        _require_scalar_scale(logit_scale)
         _require_pairs(image_features, text_features)
 
         def score(anchors, candidates):
@@ -282,6 +290,7 @@ class KernelClipLoss(_ClipFrame):
         logit_bias: Optional[torch.Tensor] = None,
         output_dict: bool = False,
     ) -> LossOutput:
+        _require_scalar_scale(logit_scale)
         temperature = 1 / logit_scale if self.temperature is None else self.temperature
 
         def score(anchors, candidates):

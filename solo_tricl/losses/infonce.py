@@ -45,14 +45,25 @@ class ViewBatch:
         return self.local.shape[0] // self.num_views
 
 
+def unit_rows(x: torch.Tensor) -> torch.Tensor:
+    """Rows divided by their L2 norm; an all-zero row stays zero and passes no gradient.
+
+    ``F.normalize`` divides a zero row by its eps, so its gradient there is 1 / eps (1e12): a
+    row that a non-negative map sets to zero would send that through a surrogate gradient
+    (NCL's rep_relu) and wreck an optimizer step.
+    """
+    norm = x.norm(dim=1, keepdim=True)
+    return torch.where(norm > 0, x / norm.clamp_min(torch.finfo(x.dtype).tiny), torch.zeros_like(x))
+
+
 def stack_views(*views: torch.Tensor) -> ViewBatch:
     """L2-normalise V >= 2 views of shape (B, k), stack and gather them, index pairs globally.
 
-    Rows are divided by ``max(||z||, 1e-12)``: an all-zero row stays zero. Sample ids are global:
+    Rows are L2-normalised by :func:`unit_rows`: an all-zero row stays zero. Sample ids are global:
     process ``r``'s rows hold samples ``r * B ... r * B + B - 1``, so masks are right under DDP.
     """
     require_views(views)
-    local = F.normalize(torch.cat(views, dim=0), dim=1)
+    local = unit_rows(torch.cat(views, dim=0))
     rows, num_views = local.shape[0], len(views)
     batch = rows // num_views
     rank, world_size = rank_and_world_size()

@@ -9,7 +9,7 @@ from solo_tricl.losses._checks import require_choice
 from solo_tricl.losses.decorrelation import decorrelation_loss, decorrelation_weight_or_default
 from solo_tricl.losses.importance import FeatureImportance
 from solo_tricl.losses.infonce import at_least_fp32, stack_views
-from solo_tricl.losses.tricl import ANCHOR_SCALING, require_importance_size, scaled_anchors
+from solo_tricl.losses.tricl import ANCHOR_SCALING, require_importance_for, scaled_anchors
 
 # lambda per decorrelation form when none is given. isotropic: chosen by our sweep
 # (benchmarks/results/tricl_decorrelation_sweep.md); reference: the authors' value.
@@ -40,7 +40,7 @@ def spectral_tricl_terms(
     )
     require_choice("anchors", anchors, ANCHOR_SCALING)
     batch = stack_views(*views)
-    require_importance_size(s, batch.local.shape[-1])
+    require_importance_for(s, batch.local)
     sim = at_least_fp32(scaled_anchors(batch, s, anchors) @ batch.all.T)
     rows = torch.arange(sim.shape[0], device=sim.device)
     negatives = ~batch.positive_mask

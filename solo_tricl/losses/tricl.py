@@ -5,7 +5,7 @@ from typing import Dict, Optional, Sequence
 import torch
 import torch.nn as nn
 
-from solo_tricl.losses._checks import require_choice, require_positive
+from solo_tricl.losses._checks import require_choice, require_matching_dtypes, require_positive
 from solo_tricl.losses.decorrelation import decorrelation_loss, decorrelation_weight_or_default
 from solo_tricl.losses.importance import FeatureImportance
 from solo_tricl.losses.infonce import ViewBatch, multi_positive_cross_entropy, stack_views
@@ -17,12 +17,16 @@ ANCHOR_SCALING = ("all", "view1")
 TRICL_DECORRELATION_WEIGHTS = {"isotropic": 10.0, "reference": 1.0}
 
 
-def require_importance_size(s: torch.Tensor, k: int) -> None:
-    if s.shape != (k,):
+def require_importance_for(s: torch.Tensor, features: torch.Tensor) -> None:
+    """s must be a (k,) tensor for (N, k) features, in their precision (see
+    :func:`~solo_tricl.losses._checks.require_matching_dtypes`)."""
+    k = features.shape[-1]
+    if not torch.is_tensor(s) or s.shape != (k,):
         raise ValueError(
             f"feature importance must have shape ({k},) to match the embedding; "
-            f"got {tuple(s.shape)}"
+            f"got {tuple(s.shape) if torch.is_tensor(s) else type(s).__name__}"
         )
+    require_matching_dtypes("feature importance", s, features)
 
 
 def scaled_anchors(
@@ -33,10 +37,11 @@ def scaled_anchors(
     ``view1`` is the authors' code, where view-2 anchors use the plain dot product (times
     ``scale``). ``scale`` folds 1 / tau into the (2B, k) anchors instead of the (2B, N) logits.
     """
+    weights = (s * scale).to(batch.local.dtype)
     if anchors == "all":
-        return batch.local * (s * scale)
+        return batch.local * weights
     b = batch.batch_size
-    return torch.cat([batch.local[:b] * (s * scale), batch.local[b:] * scale], dim=0)
+    return torch.cat([batch.local[:b] * weights, batch.local[b:] * scale], dim=0)
 
 
 def tricl_terms(
@@ -65,7 +70,7 @@ def tricl_terms(
     )
     require_choice("anchors", anchors, ANCHOR_SCALING)
     batch = stack_views(*views)
-    require_importance_size(s, batch.local.shape[-1])
+    require_importance_for(s, batch.local)
     logits = scaled_anchors(batch, s, anchors, 1 / temperature) @ batch.all.T
     contrastive = multi_positive_cross_entropy(logits, batch)
     decorrelation_term = decorrelation_loss(batch.all, decorrelation)

@@ -30,13 +30,13 @@ from solo_tricl.losses import (
     ],
 )
 def test_non_positive_temperature(make, tau):
-    with pytest.raises(ValueError, match=r"temperature must be > 0"):
+    with pytest.raises(ValueError, match=r"temperature must be finite and > 0"):
         make(tau)
 
 
 @pytest.mark.parametrize("name", ["tau1", "tau2"])
 def test_non_positive_mixture_temperatures(name):
-    with pytest.raises(ValueError, match=rf"{name} must be > 0"):
+    with pytest.raises(ValueError, match=rf"{name} must be finite and > 0"):
         KernelMixtureLoss(**{name: 0.0})
 
 

@@ -196,13 +196,22 @@ def test_ncl_is_simclr_on_the_mapped_features(b, k):
 
 
 def test_ncl_all_zero_rows_stay_zero_and_finite():
-    z0 = (-torch.ones(3, 4)).requires_grad_()  # relu -> all-zero rows
+    z0 = (-torch.ones(3, 4)).requires_grad_()  # relu -> all-zero rows: no direction, no gradient
     z1 = torch.randn(3, 4)
     loss = NCLLoss(0.2, "rep_relu")(z0, z1)
     loss.backward()
-    assert torch.isfinite(loss) and torch.isfinite(z0.grad).all()
-    # rep_relu still sends a gradient through the dead units
-    assert z0.grad.abs().sum() > 0
+    assert torch.isfinite(loss) and torch.equal(z0.grad, torch.zeros(3, 4))
+
+
+def test_rep_relu_sends_a_gradient_through_the_dead_units_of_a_live_row():
+    z0 = torch.tensor([[1.0, -0.5, 2.0, -1.0], [0.5, 1.0, -2.0, 0.3], [-0.2, 0.7, 0.1, 1.0]], requires_grad=True)
+    z1 = torch.randn(3, 4, generator=torch.Generator().manual_seed(0))
+    NCLLoss(0.2, "rep_relu")(z0, z1).backward()
+    dead = z0.detach() < 0
+    assert (z0.grad[dead] != 0).all()
+    z0.grad = None
+    NCLLoss(0.2, "relu")(z0, z1).backward()
+    assert (z0.grad[dead] == 0).all()
 
 
 @pytest.mark.parametrize("b,k", SHAPES)

@@ -33,7 +33,7 @@ def test_config_errors_are_one_line_and_name_the_key(fashion_mnist_folder, tmp_p
     overrides = tiny_overrides(fashion_mnist_folder, tmp_path, **{"method_kwargs.temperature": -1})
     assert main(["pretrain", "--config-name", "fashion_mnist/tricl", *overrides]) == 2
     last_line = capsys.readouterr().err.strip().splitlines()[-1]
-    assert last_line == "solo-tricl pretrain: error: method_kwargs.temperature must be > 0, got -1"
+    assert last_line == "solo-tricl pretrain: error: method_kwargs.temperature must be finite and > 0, got -1"
 
 
 @pytest.mark.parametrize("key", ["data.train_path", "++resume_from_checkpoint"])

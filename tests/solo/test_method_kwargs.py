@@ -34,7 +34,7 @@ def test_defaults_are_filled_in():
 @pytest.mark.parametrize(
     "options,key,value,message",
     [
-        (TRICL, "temperature", 0, r"method_kwargs.temperature must be > 0, got 0"),
+        (TRICL, "temperature", 0, r"method_kwargs.temperature must be finite and > 0, got 0"),
         (TRICL, "temperature", "hot", r"method_kwargs.temperature must be a number"),
         (TRICL, "anchors", "view2", r"method_kwargs.anchors must be one of all, view1"),
         (TRICL, "variant", "x", r"method_kwargs.variant must be one of infonce, spectral"),
@@ -47,7 +47,7 @@ def test_defaults_are_filled_in():
         (KERNEL, "gamma", 0, r"method_kwargs.gamma must be in \(0.0, 2.0\]"),
         (KERNEL, "lam", 1.5, r"method_kwargs.lam must be in \[0.0, 1.0\]"),
         (KERNEL, "mixture", "product", r"method_kwargs.mixture must be one of none, sum, concat"),
-        (KERNEL, "tau2", -0.1, r"method_kwargs.tau2 must be > 0"),
+        (KERNEL, "tau2", -0.1, r"method_kwargs.tau2 must be finite and > 0"),
     ],
 )
 def test_invalid_values_name_the_key_and_the_allowed_values(options, key, value, message):
