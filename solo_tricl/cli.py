@@ -32,7 +32,9 @@ SUBCOMMANDS = {
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: Optional[str] = None) -> argparse.ArgumentParser:
+    """The ``solo-tricl`` parser. Only ``command``'s module is imported, to add its options: the
+    other subcommands are listed by name and help line alone."""
     parser = argparse.ArgumentParser(
         prog="solo-tricl",
         description="triCL, NCL, kernel InfoNCE and COCOA for solo-learn and OpenCLIP.",
@@ -42,12 +44,15 @@ def build_parser() -> argparse.ArgumentParser:
     for name, (module_name, configure, run, help_text) in SUBCOMMANDS.items():
         sub = subparsers.add_parser(name, help=help_text, description=help_text, allow_abbrev=False)
         sub.set_defaults(_run=(module_name, run))
-        getattr(importlib.import_module(module_name), configure)(sub)
+        if name == command:
+            getattr(importlib.import_module(module_name), configure)(sub)
     return parser
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    command = next((arg for arg in argv if not arg.startswith("-")), None)
+    parser = build_parser(command)
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
