@@ -3,11 +3,14 @@
 from pathlib import Path
 from typing import Dict, Optional, Sequence
 
-import matplotlib
+import numpy as np
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+
+def _subplots(*grid, figsize, **kwargs):
+    """A figure and its axes, without pyplot: no backend is chosen and no global state changes."""
+    fig = Figure(figsize=figsize)
+    return fig, fig.subplots(*grid, **kwargs)
 
 
 def _save(fig, path: Path, dpi: int = 120) -> Path:
@@ -15,7 +18,6 @@ def _save(fig, path: Path, dpi: int = 120) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=dpi)
-    plt.close(fig)
     return path
 
 
@@ -23,7 +25,7 @@ def plot_importance(s: Sequence[float], path: Path, title: str = "learned featur
                     initial: Optional[float] = None) -> Path:
     """The importance curve: s sorted descending, with its cumulative share."""
     s = np.sort(np.asarray(s, dtype=float))[::-1]
-    fig, left = plt.subplots(figsize=(7, 4))
+    fig, left = _subplots(figsize=(7, 4))
     ranks = np.arange(1, len(s) + 1)
     left.plot(ranks, s, color="tab:blue", label="s (sorted)")
     if initial is not None:
@@ -43,7 +45,7 @@ def plot_importance(s: Sequence[float], path: Path, title: str = "learned featur
 def plot_curves(curves: Dict[str, Dict[int, float]], path: Path, xlabel: str, ylabel: str,
                 title: str, chance: Optional[float] = None) -> Path:
     """Several y-vs-x curves (one per label) on a log-2 x axis, e.g. accuracy vs k."""
-    fig, ax = plt.subplots(figsize=(7, 4))
+    fig, ax = _subplots(figsize=(7, 4))
     for label, points in curves.items():
         xs = sorted(points)
         ax.plot(xs, [points[x] for x in xs], marker="o", label=label)
@@ -59,7 +61,7 @@ def plot_curves(curves: Dict[str, Dict[int, float]], path: Path, xlabel: str, yl
 
 def plot_heatmap(matrix: np.ndarray, path: Path, title: str, xlabel: str, ylabel: str,
                  vmin: float = 0.0, vmax: float = 1.0) -> Path:
-    fig, ax = plt.subplots(figsize=(5.5, 4.5))
+    fig, ax = _subplots(figsize=(5.5, 4.5))
     image = ax.imshow(matrix, vmin=vmin, vmax=vmax, cmap="viridis", interpolation="nearest")
     fig.colorbar(image, ax=ax)
     ax.set_title(title)
@@ -72,7 +74,7 @@ def plot_attributions(image: np.ndarray, attributions: Dict[str, "torch.Tensor"]
                       title: str = "") -> Path:
     """The image, then one heatmap overlay per method: channel-averaged attributions minus their
     median (RISE's saliency carries a large constant offset), red above and blue below it."""
-    fig, axes = plt.subplots(1, len(attributions) + 1, figsize=(2.6 * (len(attributions) + 1), 2.8))
+    fig, axes = _subplots(1, len(attributions) + 1, figsize=(2.6 * (len(attributions) + 1), 2.8))
     axes = np.atleast_1d(axes)
     axes[0].imshow(image)
     axes[0].set_title(title[:24])
@@ -98,7 +100,7 @@ def plot_gallery(rows: Dict[str, Sequence], paths: Sequence[str], path: Path, ti
 
     ordered = [("most important", r) for r in rows["most"]] + [("least important", r) for r in rows["least"]]
     columns = len(ordered[0][1].images)
-    fig, axes = plt.subplots(len(ordered), columns + 1, squeeze=False,
+    fig, axes = _subplots(len(ordered), columns + 1, squeeze=False,
                              figsize=(0.75 * columns + 2.6, 0.78 * len(ordered) + 0.7),
                              gridspec_kw={"width_ratios": [3.2] + [1] * columns})
     previous_block = None
@@ -127,7 +129,7 @@ def plot_gallery(rows: Dict[str, Sequence], paths: Sequence[str], path: Path, ti
 def plot_importance_curves(curves: Dict[str, Sequence[float]], path: Path,
                            title: str = "learned importance s, sorted") -> Path:
     """Several runs' s, each sorted descending, on one axis (e.g. two seeds of one method)."""
-    fig, ax = plt.subplots(figsize=(7, 4))
+    fig, ax = _subplots(figsize=(7, 4))
     for label, s in curves.items():
         s = np.sort(np.asarray(s, dtype=float))[::-1]
         ax.plot(np.arange(1, len(s) + 1), s, label=label)
