@@ -62,8 +62,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--accelerator", default="cpu", help="cpu or gpu (both hosts)")
     parser.add_argument("--work", type=Path, default=Path("bench-work"),
                         help="data, checkpoints and logs (reused: data is written once)")
-    parser.add_argument("--out", type=Path, default=Path("benchmarks/results"),
-                        help="folder for bench.md, bench.json and the plots")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="folder for bench.md, bench.json, the plots and galleries (default: a new "
+                             "bench-results/<date-time>; the committed results are benchmarks/results)")
     parser.add_argument("--retrain", action="store_true",
                         help="train every run again, even one already finished in --work with the "
                              "same settings (by default such runs are reused, so an interrupted "
@@ -212,6 +213,7 @@ def run(args: argparse.Namespace) -> int:
     except SoloLearnMissing as error:
         raise CommandError(str(error)) from None
     started = time.time()
+    args.out = args.out or Path("bench-results") / time.strftime("%Y%m%d-%H%M%S")
     args.out.mkdir(parents=True, exist_ok=True)
     data = prepare_data(args.work)
     report = {"settings": {**{k: str(v) if isinstance(v, Path) else v
