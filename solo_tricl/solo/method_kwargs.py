@@ -172,21 +172,11 @@ def require_even_output_for_concat(cfg: DictConfig) -> None:
         )
 
 
-def describe(options: Dict[str, Option]) -> str:
-    """A help text listing every option with its default."""
-    lines = []
-    for name, option in options.items():
-        default = "required" if option.default is REQUIRED else f"default {option.default!r}"
-        lines.append(f"  {name}: {option.help} ({default})")
-    return "\n".join(lines)
-
-
 __all__ = [
     "ConfigError",
     "KERNEL",
     "NCL",
     "TRICL",
-    "describe",
     "require_even_output_for_concat",
     "simclr_temperature_to_kernel",
     "require_two_large_crops",

@@ -8,7 +8,6 @@ from solo_tricl.solo.method_kwargs import (
     NCL,
     TRICL,
     ConfigError,
-    describe,
     require_even_output_for_concat,
     require_two_large_crops,
     simclr_temperature_to_kernel,
@@ -80,11 +79,6 @@ def test_two_large_crops_and_any_number_of_small_ones():
     config.data = {"num_large_crops": 3, "num_small_crops": 0}
     with pytest.raises(ConfigError, match=r"data.num_large_crops must be 2 for method 'tricl'.*got 3"):
         require_two_large_crops(config)
-
-
-def test_describe_lists_every_option():
-    text = describe(TRICL)
-    assert all(name in text for name in TRICL)
 
 
 @pytest.mark.parametrize("mixture,target", [("sum", "tau2"), ("concat", "tau2"), ("none", "tau1")])
