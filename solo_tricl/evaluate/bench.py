@@ -54,8 +54,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--epochs", type=int, default=6, help="solo-learn epochs at budget 1")
     parser.add_argument("--fraction", type=float, default=0.1,
                         help="share of the 60,000 training images used for pretraining (default 0.1)")
-    parser.add_argument("--eval-train", type=int, default=10000,
-                        help="training images the probes are fitted on (default 10,000)")
+    parser.add_argument("--eval-train", type=int, default=5000,
+                        help="training images the probes are fitted on (default 5,000)")
     parser.add_argument("--eval-test", type=int, default=5000,
                         help="held-out images every measure reads (default 5,000)")
     parser.add_argument("--clip-epochs", type=int, default=10, help="OpenCLIP epochs at budget 1")
