@@ -92,14 +92,16 @@ class _Throughput:
 
 
 def prepare_data(work: Path) -> dict:
-    from solo_tricl.cli import main as cli
+    """Fashion-MNIST for solo-learn and, with captions, for OpenCLIP under ``work/data`` (once)."""
+    from solo_tricl.data.fashion_mnist import DatasetUnavailable
+    from solo_tricl.data.writer import write_dataset
 
     paths = {"solo": work / "data" / "fashion-mnist", "clip": work / "data" / "fashion-mnist-clip"}
-    if cli(["data", "fashion-mnist", "--out", str(paths["solo"])]) != 0:
-        raise CommandError(f"could not write Fashion-MNIST to {paths['solo']}")
-    if cli(["data", "fashion-mnist-clip", "--out", str(paths["clip"]), "--train-per-class", "500",
-            "--val-per-class", "100"]) != 0:
-        raise CommandError(f"could not write the captioned Fashion-MNIST to {paths['clip']}")
+    try:
+        write_dataset("fashion-mnist", paths["solo"])
+        write_dataset("fashion-mnist-clip", paths["clip"], train_per_class=500, val_per_class=100)
+    except (FileExistsError, DatasetUnavailable) as error:
+        raise CommandError(str(error)) from None
     return paths
 
 

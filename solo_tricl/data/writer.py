@@ -1,0 +1,56 @@
+"""Write the offline datasets in the layouts the hosts read (the library side of ``solo-tricl data``)."""
+
+import json
+from pathlib import Path
+from typing import Optional
+
+from solo_tricl.data import fashion_mnist
+from solo_tricl.data.image_folder import sample_per_class, write_split
+
+DATASETS = {
+    "fashion-mnist": "solo-learn `custom` image folders: OUT/train/<class>/*.png, OUT/val/...",
+    "fashion-mnist-clip": "OpenCLIP CSV datasets with template captions: OUT/train.csv, "
+                          "OUT/val.csv (tab-separated filepath, title), OUT/classes.json",
+}
+MARKER = "solo-tricl-data.json"
+
+
+def write_dataset(dataset: str, out: Path, train_per_class: Optional[int] = None,
+                  val_per_class: Optional[int] = None, seed: int = 0) -> bool:
+    """Write ``dataset`` to ``out``; False when ``out`` already holds it with these options.
+
+    Raises:
+        ValueError: an unknown dataset or a per-class count below 1.
+        FileExistsError: ``out`` holds other files (nothing is changed).
+        fashion_mnist.DatasetUnavailable: the Fashion-MNIST files cannot be found or downloaded.
+    """
+    if dataset not in DATASETS:
+        raise ValueError(f"dataset must be one of {', '.join(DATASETS)}; got {dataset!r}")
+    for name, value in (("train_per_class", train_per_class), ("val_per_class", val_per_class)):
+        if value is not None and value < 1:
+            raise ValueError(f"{name} must be >= 1, got {value}")
+    out = Path(out)
+    request = {"dataset": dataset, "train_per_class": train_per_class, "val_per_class": val_per_class,
+               "seed": seed}
+    marker = out / MARKER
+    if marker.exists() and json.loads(marker.read_text()) == request:
+        return False
+    if out.exists() and any(out.iterdir()):
+        raise FileExistsError(f"{out} exists and holds other files; choose a new output folder (nothing was changed)")
+    splits = {"train": (fashion_mnist.load("train"), train_per_class),
+              "val": (fashion_mnist.load("test"), val_per_class)}
+    with_captions = dataset == "fashion-mnist-clip"
+    for split, ((images, labels), per_class) in splits.items():
+        keep = sample_per_class(labels, per_class, seed)
+        paths = write_split(out, split, images[keep], labels[keep], fashion_mnist.class_folder)
+        print(f"{split}: {len(paths)} images in {out / split}")
+        if with_captions:
+            from solo_tricl.data.captions import write_csv
+
+            print(f"{split}: captions in {write_csv(out, split, paths, labels[keep], fashion_mnist.CLASSES, seed)}")
+    if with_captions:
+        from solo_tricl.data.captions import write_classes
+
+        print(f"classes and templates: {write_classes(out, fashion_mnist.CLASSES)}")
+    marker.write_text(json.dumps(request))
+    return True
