@@ -53,7 +53,13 @@ def main(argv: Optional[List[str]] = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     command = next((arg for arg in argv if not arg.startswith("-")), None)
     parser = build_parser(command)
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        hint = ("; open_clip_train's options go after --: solo-tricl clip-train [--loss ...] -- --model ..."
+                if args.command == "clip-train" else "")
+        print(f"solo-tricl {args.command or ''}: error: unrecognized arguments: {' '.join(unknown)}{hint}".replace(
+            "solo-tricl : ", "solo-tricl: "), file=sys.stderr)
+        return 2
     if args.command is None:
         parser.print_help()
         return 0

@@ -36,9 +36,72 @@ def test_bad_options_are_one_line_errors_before_any_model(our_args, message, no_
     assert len(err.splitlines()) == 1 and message in err
 
 
-def test_coca_models_need_open_clip_loss(no_training, capsys):
-    assert main(["clip-train", "--loss", "tricl", "--", "--model", "coca_ViT-B-32"]) == 2
-    assert "CoCa model" in capsys.readouterr().err
+@pytest.mark.parametrize("open_clip_args,message", [
+    (["--model", "coca_ViT-B-32"], "--loss tricl does not combine with --model coca_ViT-B-32 (a CoCa model"),
+    (["--model", "solo-tricl-tiny", "--siglip"], "--loss tricl does not combine with --siglip"),
+    (["--model", "solo-tricl-tiny", "--distill-model", "RN50"], "--loss tricl does not combine with --distill-model"),
+    (["--model", "solo-tricl-tiny", "--no-such-flag"], "open_clip_train rejects the options after --: "
+                                                        "unrecognized arguments: --no-such-flag"),
+])
+def test_open_clip_options_our_losses_cannot_take_are_one_line(open_clip_args, message, no_training, capsys):
+    assert main(["clip-train", "--loss", "tricl", "--", *open_clip_args]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and message in err
+
+
+@pytest.mark.parametrize("resume", ["missing.pt", "garbage.pt"])
+def test_a_bad_resume_is_one_line_and_leaves_no_folder(resume, tmp_path, capsys, fashion_mnist_clip_folder):
+    (tmp_path / "garbage.pt").write_text("not a checkpoint")
+    logs = tmp_path / "logs"
+    args = train_args(fashion_mnist_clip_folder, logs, "run") + ["--resume", str(tmp_path / resume)]
+    result = clip_train(["--loss", "tricl"], args, check=False)
+    assert result.returncode == 2
+    err = result.stderr.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("solo-tricl clip-train: error: ")
+    assert not (logs / "run").exists()
+
+
+def test_forgetting_the_double_dash_gets_a_hint(capsys):
+    assert main(["clip-train", "--loss", "tricl", "--model", "solo-tricl-tiny"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "open_clip_train's options go after --" in err
+
+
+def test_a_patch_target_that_changed_upstream_is_an_error_not_a_silent_run(monkeypatch, capsys):
+    import open_clip_train.main as train_main
+
+    monkeypatch.delattr(train_main, "create_loss")
+    monkeypatch.setattr(train_main, "main", lambda argv: pytest.fail("OpenCLIP must not run"))
+    assert main(["clip-train", "--loss", "tricl", "--", "--model", "solo-tricl-tiny"]) == 2
+    assert "open_clip_train.main.create_loss is not open_clip.create_loss" in capsys.readouterr().err
+
+
+def test_a_run_that_never_builds_our_loss_is_an_error(monkeypatch, capsys):
+    import open_clip_train.main as train_main
+
+    monkeypatch.setattr(train_main, "main", lambda argv: 0)   # an OpenCLIP that builds its loss elsewhere
+    assert main(["clip-train", "--loss", "tricl", "--", "--model", "solo-tricl-tiny"]) == 2
+    assert "finished without calling create_loss" in capsys.readouterr().err
+
+
+def test_the_patched_names_are_restored_after_a_run(monkeypatch):
+    import open_clip
+    import open_clip_train.main as train_main
+
+    seen = {}
+
+    def fake_main(argv):
+        seen["patched"] = train_main.create_loss is not open_clip.create_loss
+        args = train_main.parse_args(argv)
+        args.rank, args.world_size, args.horovod, args.distill = 0, 1, False, False
+        train_main.create_loss(args)   # as OpenCLIP's main does
+        return 0
+
+    monkeypatch.setattr(train_main, "main", fake_main)
+    assert main(["clip-train", "--loss", "clip", "--", "--model", "solo-tricl-tiny", "--logs", "none"]) == 0
+    assert seen["patched"]
+    assert train_main.create_loss is open_clip.create_loss
+    assert train_main.create_model_and_transforms is open_clip.create_model_and_transforms
 
 
 @pytest.mark.slow
