@@ -3,7 +3,6 @@
 from pathlib import Path
 
 from solo_tricl.clip.checkpoints import run_options_path
-from solo_tricl.errors import CommandError
 
 SOLO_LEARN, OPEN_CLIP = "solo-learn", "OpenCLIP"
 
@@ -13,10 +12,10 @@ def checkpoint_kind(checkpoint) -> str:
     ``OpenCLIP`` (``solo-tricl clip-train`` writes ``solo_tricl.json`` two folders up)."""
     checkpoint = Path(checkpoint)
     if not checkpoint.is_file():
-        raise CommandError(f"checkpoint {checkpoint} does not exist")
+        raise FileNotFoundError(f"checkpoint {checkpoint} does not exist")
     if (checkpoint.parent / "args.json").exists():
         return SOLO_LEARN
     if run_options_path(checkpoint).exists():
         return OPEN_CLIP
-    raise CommandError(f"{checkpoint} is neither a solo-learn checkpoint (args.json beside it) nor "
+    raise ValueError(f"{checkpoint} is neither a solo-learn checkpoint (args.json beside it) nor "
                        "a solo-tricl clip-train checkpoint (solo_tricl.json two folders up)")

@@ -9,7 +9,7 @@ import importlib
 import sys
 from typing import List, Optional
 
-from solo_tricl.errors import CommandError
+from solo_tricl.errors import USER_ERRORS
 
 # name -> (module, configure function, run function, one-line help)
 SUBCOMMANDS = {
@@ -66,7 +66,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     try:
         module_name, run = args._run
         return getattr(importlib.import_module(module_name), run)(args) or 0
-    except CommandError as error:
+    except USER_ERRORS as error:
         print(f"solo-tricl {args.command}: error: {error}", file=sys.stderr)
         return 2
 

@@ -7,7 +7,6 @@ from typing import Tuple
 import torch
 
 from solo_tricl.clip.launcher import MODEL_CONFIGS, RUN_OPTIONS_FILE
-from solo_tricl.errors import CommandError
 
 
 def run_options_path(checkpoint) -> Path:
@@ -20,7 +19,7 @@ def run_options(checkpoint: Path) -> dict:
     """The launcher's options for the run that wrote ``checkpoint``."""
     path = run_options_path(checkpoint)
     if not path.exists():
-        raise CommandError(f"no {RUN_OPTIONS_FILE} two folders above {checkpoint}: pass a "
+        raise ValueError(f"no {RUN_OPTIONS_FILE} two folders above {checkpoint}: pass a "
                            "checkpoint written by solo-tricl clip-train (<logs>/<name>/checkpoints/*.pt)")
     return json.loads(path.read_text())
 
@@ -34,13 +33,13 @@ def load_clip(checkpoint) -> Tuple[torch.nn.Module, object, object, dict]:
 
     checkpoint = Path(checkpoint)
     if not checkpoint.is_file():
-        raise CommandError(f"checkpoint {checkpoint} does not exist")
+        raise FileNotFoundError(f"checkpoint {checkpoint} does not exist")
     options = run_options(checkpoint)
     open_clip.add_model_config(MODEL_CONFIGS)
     try:
         state = torch.load(checkpoint, map_location="cpu", weights_only=False)
     except Exception as error:
-        raise CommandError(f"cannot read checkpoint {checkpoint}: {type(error).__name__}: {error}") from None
+        raise ValueError(f"cannot read checkpoint {checkpoint}: {type(error).__name__}: {str(error).splitlines()[0]}") from None
     state = state.get("state_dict", state)
     state = {k.removeprefix("module."): v for k, v in state.items()}
     model, _, preprocess = open_clip.create_model_and_transforms(options["model"])
@@ -51,6 +50,6 @@ def load_clip(checkpoint) -> Tuple[torch.nn.Module, object, object, dict]:
     try:
         model.load_state_dict(state)
     except RuntimeError as error:
-        raise CommandError(f"{checkpoint} does not fit model {options['model']}: "
+        raise ValueError(f"{checkpoint} does not fit model {options['model']}: "
                            f"{str(error).splitlines()[0]}") from None
     return model.eval(), preprocess, open_clip.get_tokenizer(options["model"]), options

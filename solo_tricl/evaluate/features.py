@@ -11,7 +11,6 @@ import torch
 from PIL import Image
 from tqdm import tqdm
 
-from solo_tricl.errors import CommandError
 
 
 @dataclass
@@ -50,7 +49,7 @@ class LabelledImages(torch.utils.data.Dataset):
 
 def _subset(items, limit: Optional[int], seed: int):
     if not items:
-        raise CommandError("the dataset is empty: no images were found")
+        raise ValueError("the dataset is empty: no images were found")
     if limit is not None and limit < len(items):
         keep = torch.randperm(len(items), generator=torch.Generator().manual_seed(seed))[:limit]
         items = [items[i] for i in sorted(keep.tolist())]
@@ -60,7 +59,7 @@ def _subset(items, limit: Optional[int], seed: int):
 def folder_classes(root: Path) -> List[str]:
     """The class folders of an ImageFolder tree, sorted: label i is the i-th."""
     if not root.is_dir():
-        raise CommandError(f"{root} is not a directory of class folders")
+        raise ValueError(f"{root} is not a directory of class folders")
     return sorted(d.name for d in root.iterdir() if d.is_dir())
 
 
@@ -74,11 +73,11 @@ def csv_items(path: Path):
     """(path, label) of a tab-separated CSV with ``filepath`` and ``label`` columns."""
     path = Path(path)
     if not path.is_file():
-        raise CommandError(f"{path} does not exist")
+        raise FileNotFoundError(f"{path} does not exist")
     with path.open() as f:
         rows = list(csv.DictReader(f, delimiter="\t"))
     if rows and not {"filepath", "label"} <= set(rows[0]):
-        raise CommandError(f"{path} needs tab-separated columns filepath and label "
+        raise ValueError(f"{path} needs tab-separated columns filepath and label "
                            f"(found: {', '.join(rows[0])})")
     return [(row["filepath"], int(row["label"])) for row in rows]
 

@@ -4,7 +4,6 @@ from typing import Dict, Optional, Sequence
 
 import torch
 
-from solo_tricl.errors import CommandError
 from solo_tricl.evaluate import measures
 from solo_tricl.evaluate.features import RunFeatures
 from solo_tricl.evaluate.order import feature_order
@@ -40,7 +39,7 @@ def evaluate_run(run: RunFeatures, top_k: int = 20, ks: Sequence[int] = DEFAULT_
     train, test = run.train, run.test
     k = train.features.shape[1]
     if not 1 <= top_k <= k:
-        raise CommandError(f"--top-k must be in [1, {k}] (the feature dimension), got {top_k}")
+        raise ValueError(f"--top-k must be in [1, {k}] (the feature dimension), got {top_k}")
     ks = sorted({x for x in ks if x <= k} | {top_k, k})
     ordered = importance_order(run)
     shuffled = feature_order("random", k, seed=seed)
@@ -89,13 +88,13 @@ def compare_runs(first: RunFeatures, second: RunFeatures) -> Dict:
     """Identifiability of two runs of one method that differ in seed, on the test features, with
     each run's collapse measures and ``collapsed`` when either run is collapsed."""
     if first.method != second.method or first.host != second.host:
-        raise CommandError(f"identifiability compares two runs of one method; got {first.host} "
+        raise ValueError(f"identifiability compares two runs of one method; got {first.host} "
                            f"{first.method} and {second.host} {second.method}")
     if first.test.features.shape != second.test.features.shape:
-        raise CommandError(f"the runs' features differ in shape: {tuple(first.test.features.shape)} and "
+        raise ValueError(f"the runs' features differ in shape: {tuple(first.test.features.shape)} and "
                            f"{tuple(second.test.features.shape)}; use the same data and dimension")
     if not torch.equal(first.test.labels, second.test.labels):
-        raise CommandError("the runs were evaluated on different samples")
+        raise ValueError("the runs were evaluated on different samples")
     result = measures.identifiability(first.test.features, second.test.features,
                                       importance_order(first), importance_order(second))
     runs = [measures.collapse(run.test.features) for run in (first, second)]

@@ -8,7 +8,6 @@ import torch
 from PIL import Image
 from torchvision import transforms
 
-from solo_tricl.errors import CommandError
 
 
 @dataclass
@@ -31,12 +30,8 @@ def _unnormalizer(mean, std):
 
 def _solo(checkpoint: Path) -> LoadedEncoder:
     from solo_tricl.solo.checkpoints import load_method
-    from solo_tricl.solo.registry import SoloLearnMissing
 
-    try:
-        method, cfg = load_method(checkpoint)
-    except SoloLearnMissing as error:
-        raise CommandError(str(error)) from None
+    method, cfg = load_method(checkpoint)
     from solo_tricl.solo.features import input_normalization, input_transform
 
     mean, std = input_normalization(cfg)
@@ -86,7 +81,7 @@ def image_paths(paths: List[Path]) -> List[Path]:
         elif path.is_file():
             found.append(path)
         else:
-            raise CommandError(f"{path} does not exist")
+            raise FileNotFoundError(f"{path} does not exist")
     return found
 
 
@@ -99,15 +94,15 @@ def load_images(paths: List[Path], loaded: LoadedEncoder, resize: bool = False) 
             image = Image.open(path)
             image.load()
         except Exception as error:
-            raise CommandError(f"cannot read image {path}: {error}") from None
+            raise ValueError(f"cannot read image {path}: {error}") from None
         if image.mode in ("L", "I", "I;16", "1", "P"):
             image = image.convert("RGB")
         elif image.mode != "RGB":
-            raise CommandError(f"image {path} has mode {image.mode} ({len(image.getbands())} "
+            raise ValueError(f"image {path} has mode {image.mode} ({len(image.getbands())} "
                                "channels); the model takes RGB or grayscale")
         if loaded.input_size is not None and image.size != (loaded.input_size,) * 2:
             if not resize:
-                raise CommandError(f"image {path} is {image.size[0]}x{image.size[1]}; the model was "
+                raise ValueError(f"image {path} is {image.size[0]}x{image.size[1]}; the model was "
                                    f"trained on {loaded.input_size}x{loaded.input_size} (pass --resize)")
             image = image.resize((loaded.input_size, loaded.input_size))
         tensors.append(loaded.preprocess(image))

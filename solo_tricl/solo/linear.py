@@ -23,7 +23,6 @@ from solo.utils.checkpointer import Checkpointer
 from solo.utils.misc import make_contiguous
 from torchvision import transforms
 
-from solo_tricl.errors import CommandError
 from solo_tricl.evaluate.order import feature_order
 from solo_tricl.solo.checkpoints import load_method
 from solo_tricl.solo.trainer import build_trainer, wandb_logger
@@ -57,11 +56,11 @@ def pretrained_backbone(cfg: DictConfig) -> nn.Module:
             backbone.maxpool = nn.Identity()
     path = cfg.pretrained_feature_extractor
     if not str(path).endswith((".ckpt", ".pth", ".pt")) or not os.path.isfile(path):
-        raise CommandError(f"pretrained_feature_extractor={path} is not a .ckpt/.pth/.pt file")
+        raise ValueError(f"pretrained_feature_extractor={path} is not a .ckpt/.pth/.pt file")
     state = torch.load(path, map_location="cpu", weights_only=True)["state_dict"]
     weights = {k[len("backbone."):]: v for k, v in state.items() if k.startswith("backbone.")}
     if not weights:
-        raise CommandError(f"{path} holds no backbone.* weights")
+        raise ValueError(f"{path} holds no backbone.* weights")
     backbone.load_state_dict(weights, strict=False)
     return backbone
 
@@ -141,7 +140,7 @@ def top_k_backbone(cfg: DictConfig, top_k: int, order: str, seed: int):
     importance = learned_importance(method)
     k = method.projector[-1].out_features
     if not 1 <= top_k <= k:
-        raise CommandError(f"--top-k must be in [1, {k}] (the projector dimension), got {top_k}")
+        raise ValueError(f"--top-k must be in [1, {k}] (the projector dimension), got {top_k}")
     features = None
     if order == "activation" or (order == "importance" and importance is None):
         features = projector_features_of(method, unaugmented_training_loader(cfg), ACTIVATION_SAMPLES)

@@ -11,14 +11,16 @@ import importlib.metadata
 import warnings
 from typing import Dict, Iterable, List, Optional
 
+from solo_tricl.errors import SoloTriclError
+
 ENTRY_POINT_GROUP = "solo.methods"
 SOLO_LEARN_INSTALL = (
     "pip install --no-build-isolation --no-deps "
-    "'solo-learn @ git+https://github.com/vturrisi/solo-learn.git@main'"
+    "'solo-learn @ git+https://github.com/vturrisi/solo-learn.git@9187ea39c2c3f43c455ab06664d2b019a9802954'"
 )
 
 
-class SoloLearnMissing(ImportError):
+class SoloLearnMissing(SoloTriclError, ImportError):
     """solo-learn main is not installed; the message says how to install it."""
 
 

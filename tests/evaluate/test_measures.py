@@ -3,7 +3,6 @@
 import pytest
 import torch
 
-from solo_tricl.errors import CommandError
 from solo_tricl.evaluate import measures
 from solo_tricl.evaluate.features import RunFeatures, Split, _subset
 from solo_tricl.evaluate.order import activation_mass, feature_order
@@ -98,19 +97,19 @@ def run(method="tricl", k=16, n=200, seed=0, host="solo-learn"):
 
 
 def test_pairs_must_be_one_method_and_dimension():
-    with pytest.raises(CommandError, match="two runs of one method"):
+    with pytest.raises(ValueError, match="two runs of one method"):
         compare_runs(run("tricl"), run("ncl"))
-    with pytest.raises(CommandError, match="differ in shape"):
+    with pytest.raises(ValueError, match="differ in shape"):
         compare_runs(run(k=16), run(k=8))
 
 
 def test_k_larger_than_the_dimension_is_an_error():
-    with pytest.raises(CommandError, match=r"--top-k must be in \[1, 16\]"):
+    with pytest.raises(ValueError, match=r"--top-k must be in \[1, 16\]"):
         evaluate_run(run(), top_k=17)
 
 
 def test_an_empty_dataset_is_an_error():
-    with pytest.raises(CommandError, match="the dataset is empty"):
+    with pytest.raises(ValueError, match="the dataset is empty"):
         _subset([], None, 0)
     with pytest.raises(ValueError, match="non-empty"):
         activation_mass(torch.zeros(0, 4))

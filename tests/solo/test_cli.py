@@ -160,3 +160,16 @@ def test_stock_simclr_config_with_only_the_method_changed(method, fashion_mnist_
     assert len(list((tmp_path / method).glob("*/*.ckpt"))) == 1
     if method == "kernel":
         assert "kernel: method_kwargs.temperature=0.2 is SimCLR's temperature; it sets tau2=0.4" in result.stdout
+
+
+def test_a_garbage_checkpoint_beside_args_json_is_one_line(tricl_run, fashion_mnist_folder, tmp_path, capsys):
+    garbage = tmp_path / "run" / "garbage.ckpt"
+    garbage.parent.mkdir()
+    garbage.write_bytes(b"not a checkpoint at all")
+    args_json = next(Path(tricl_run["result"].last_checkpoint).parent.glob("args.json"))
+    (garbage.parent / "args.json").write_text(args_json.read_text())
+    out = tmp_path / "evaluation"
+    assert main(["evaluate", str(garbage), "--data", str(fashion_mnist_folder), "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"solo-tricl evaluate: error: cannot read checkpoint {garbage}")
+    assert not out.exists()
