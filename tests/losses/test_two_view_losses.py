@@ -165,6 +165,7 @@ def test_default_weight_depends_on_the_form():
     assert TriCLLoss(FeatureImportance(4), decorrelation="reference").decorrelation_weight == 1.0
     assert TriCLLoss(FeatureImportance(4), decorrelation_weight=0.5).decorrelation_weight == 0.5
     assert SpectralTriCLLoss(FeatureImportance(4), decorrelation="reference").decorrelation_weight == 1.0
+    assert SpectralTriCLLoss(FeatureImportance(4)).decorrelation_weight == 10.0
 
 
 @pytest.mark.parametrize("b,k", SHAPES)
