@@ -78,11 +78,6 @@ def stack_views(*views: torch.Tensor) -> ViewBatch:
     return ViewBatch(local, gather_with_grad(local), self_cols, positive_mask, num_views, positive_cols)
 
 
-def pair_views(z0: torch.Tensor, z1: torch.Tensor) -> ViewBatch:
-    """:func:`stack_views` of two views."""
-    return stack_views(z0, z1)
-
-
 def at_least_fp32(x: torch.Tensor) -> torch.Tensor:
     """Upcast half precision for the log-sum-exp; keep float32/float64 as they are."""
     return x if x.dtype in (torch.float32, torch.float64) else x.float()
@@ -117,9 +112,7 @@ def contrastive_cross_entropy(
     return F.cross_entropy(logits, positive_cols)
 
 
-def multi_positive_cross_entropy(
-    logits: torch.Tensor, batch: ViewBatch
-) -> torch.Tensor:
+def multi_positive_cross_entropy(logits: torch.Tensor, batch: ViewBatch) -> torch.Tensor:
     """Mean over anchors of ``-log sum_{p positive} exp(l_p) / sum_{j != self} exp(l_j)``.
 
     SimCLR's multi-crop rule (solo-learn's ``simclr_loss_func`` with repeated indexes), in log
