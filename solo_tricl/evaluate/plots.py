@@ -83,8 +83,10 @@ def plot_attributions(image: np.ndarray, attributions: Dict[str, "torch.Tensor"]
         heat = heat - np.median(heat)
         limit = np.abs(heat).max() or 1.0
         ax.imshow(image.mean(axis=-1), cmap="gray")
-        ax.imshow(heat, cmap="bwr", vmin=-limit, vmax=limit, alpha=0.6)
+        overlay = ax.imshow(heat, cmap="bwr", vmin=-limit, vmax=limit, alpha=0.6)
         ax.set_title(name)
+        bar = fig.colorbar(overlay, ax=ax, fraction=0.046, pad=0.04)
+        bar.set_ticks([-limit, 0, limit], labels=["-", "median", "+"])
     for ax in axes:
         ax.axis("off")
     return _save(fig, path, dpi=110)

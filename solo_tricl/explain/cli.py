@@ -151,8 +151,9 @@ def scoring(loaded, target, images, corpus: Corpus, args) -> Scoring:
 
 @torch.no_grad()
 def evaluate(loaded, scores: Scoring, images, baselines, attributions, args) -> Dict:
-    """AUCs of the mean insertion/deletion curves of each metric."""
-    from solo_tricl.explain.evaluation import curve_aucs, perturbation_curves
+    """AUCs of the mean insertion/deletion curves of each metric, and of each image's own curve
+    (``per_image``)."""
+    from solo_tricl.explain.evaluation import curve_aucs, per_image_aucs, perturbation_curves
 
     aucs = {}
     for mode in ("insertion", "deletion"):
@@ -164,7 +165,7 @@ def evaluate(loaded, scores: Scoring, images, baselines, attributions, args) -> 
         }
         if scores.head is not None:
             curves["majority_probability"] = scores.head(reps).softmax(dim=-1)[..., scores.majority]
-        aucs[mode] = curve_aucs(curves)
+        aucs[mode] = {**curve_aucs(curves), "per_image": per_image_aucs(curves)}
     return aucs
 
 
@@ -188,7 +189,7 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as error:
         raise CommandError(str(error)) from None
     report = {"checkpoint": str(args.checkpoint), "encoder": loaded.kind, "images": [str(p) for p in paths],
-              "target": args.target, "methods": {}}
+              "target": args.target, "settings": settings(args, images), "methods": {}}
     if args.evaluate:
         scores = scoring(loaded, target, images, corpus, args)
         label_free = LabelFreeSimilarity(loaded.encoder)
@@ -207,9 +208,31 @@ def run(args: argparse.Namespace) -> int:
         plot_attributions(loaded.unnormalize(images[i]), {m: a[i] for m, a in attributions.items()},
                           args.out / "heatmaps" / f"{i:03d}_{path.stem}.png", title=path.name)
     (args.out / "explanations.json").write_text(json.dumps(report, indent=1))
-    print(json.dumps({k: v for k, v in report.items() if k != "images"}, indent=1))
+    print(json.dumps(without_per_image(report), indent=1))
     print(f"heatmaps: {args.out / 'heatmaps'}; AUCs and settings: {args.out / 'explanations.json'}")
     return 0
+
+
+def settings(args, images) -> Dict:
+    """Everything that decides the maps and their scores, as the run used it."""
+    return {
+        "corpus": [str(p) for p in args.corpus] if args.corpus else None, "corpus_text": args.corpus_text,
+        "foil": [str(p) for p in args.foil] if args.foil else None, "foil_text": args.foil_text,
+        "corpus_size": args.corpus_size, "foil_size": args.foil_size, "methods": list(args.methods),
+        "rise_masks": args.rise_masks, "rise_grid": args.rise_grid or (4 if max(images.shape[-2:]) <= 32 else 7),
+        "ig_steps": 50, "gradshap_samples": 50, "gradshap_stdev": 0.2, "baseline": "gaussian blur",
+        "resize": args.resize, "seed": args.seed, "input_size": list(images.shape[-2:]),
+    }
+
+
+def without_per_image(report: Dict) -> Dict:
+    """The report without its image list and per-image AUCs, for the terminal."""
+    def trim(value):
+        if isinstance(value, dict):
+            return {k: trim(v) for k, v in value.items() if k != "per_image"}
+        return value
+
+    return {k: trim(v) for k, v in report.items() if k != "images"}
 
 
 def sanity_check(loaded, corpus: Corpus, images, baselines, attributions, args) -> Dict:

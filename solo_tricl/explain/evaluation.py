@@ -58,6 +58,11 @@ def curve_aucs(curves: Dict[str, torch.Tensor]) -> Dict[str, float]:
     return {name: area_under_curve(c.float().mean(dim=0).cpu().numpy()) for name, c in curves.items()}
 
 
+def per_image_aucs(curves: Dict[str, torch.Tensor]) -> Dict[str, list]:
+    """AUC of each explicand's own curve, per named (N, steps + 1) curve set."""
+    return {name: [area_under_curve(row) for row in c.float().cpu().numpy()] for name, c in curves.items()}
+
+
 def randomized_copy(module: nn.Module, seed: int = 0) -> nn.Module:
     """A copy of ``module`` with every layer that can re-initialise itself re-initialised."""
     torch.manual_seed(seed)

@@ -29,10 +29,15 @@ def test_zero_shot_localization_with_an_open_clip_checkpoint(clip_tricl_checkpoi
     for method in ("rise", "ig"):
         for target in ("cocoa", "label_free"):
             for mode in ("insertion", "deletion"):
-                aucs = report["methods"][method][target][mode]
+                aucs = dict(report["methods"][method][target][mode])
+                per_image = aucs.pop("per_image")
                 assert set(aucs) == {"similarity", "representation_shift", "majority_probability"}
                 assert all(0 <= v <= 1 or key != "majority_probability" for key, v in aucs.items())
+                assert set(per_image) == set(aucs) and all(len(v) == 3 for v in per_image.values())
     assert set(report["sanity_check"]) == {"rise", "ig"}
+    settings = report["settings"]
+    assert settings["rise_masks"] == 200 and settings["rise_grid"] == 4 and settings["seed"] == 0
+    assert settings["corpus_text"] == [f"a photo of a {prompts[5]}."] and settings["baseline"] == "gaussian blur"
     assert len(list((tmp_path / "out" / "heatmaps").glob("*.png"))) == 3
 
 
