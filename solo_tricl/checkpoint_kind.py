@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from solo_tricl.clip.checkpoints import run_options_path
+from solo_tricl.common.run_options import run_options_path
 
 SOLO_LEARN, OPEN_CLIP = "solo-learn", "OpenCLIP"
 

@@ -16,3 +16,44 @@ def test_cli_help_lists_subcommands_without_error():
         [sys.executable, "-m", "solo_tricl.cli", "--help"], check=True, capture_output=True, text=True
     ).stdout
     assert "solo-tricl" in out
+
+
+# Arrows point down: a module imports (at the top or inside a function) only modules of its own
+# subpackage or of a lower layer. The CLI is imported by nothing.
+LAYERS = {
+    "errors": 0, "losses": 1, "common": 2, "checkpoint_kind": 3, "data": 3, "solo": 3, "clip": 3,
+    "explain": 4, "evaluate": 5, "cli": 6,
+}
+
+
+def _imports(path):
+    import ast
+
+    tree = ast.parse(path.read_text())
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("solo_tricl."):
+            yield node.module
+        elif isinstance(node, ast.Import):
+            yield from (a.name for a in node.names if a.name.startswith("solo_tricl."))
+
+
+def test_imports_point_down_toward_the_losses():
+    from pathlib import Path
+
+    package = Path(__file__).resolve().parents[1] / "solo_tricl"
+    wrong = []
+    for path in package.rglob("*.py"):
+        parts = path.relative_to(package).with_suffix("").parts
+        if parts[0] in ("__init__", "_solo_autoload"):
+            continue
+        layer = LAYERS[parts[0]]
+        for module in _imports(path):
+            target = module.split(".")[1]
+            if target != parts[0] and LAYERS[target] >= layer:
+                wrong.append(f"{'/'.join(parts)} imports {module}")
+    assert not wrong, wrong
+
+
+def test_each_subpackage_imports_on_its_own():
+    for subpackage in ("losses", "common", "data", "solo", "clip", "explain", "evaluate"):
+        subprocess.run([sys.executable, "-c", f"import solo_tricl.{subpackage}"], check=True)

@@ -6,13 +6,10 @@ from typing import Tuple
 
 import torch
 
-from solo_tricl.clip.launcher import MODEL_CONFIGS, RUN_OPTIONS_FILE
+from solo_tricl.common.run_options import RUN_OPTIONS_FILE, run_options_path
 
-
-def run_options_path(checkpoint) -> Path:
-    """Where the launcher saved a run's options: ``<logs>/<name>/solo_tricl.json``, beside the
-    ``checkpoints/`` folder that holds ``checkpoint``."""
-    return Path(checkpoint).resolve().parent.parent / RUN_OPTIONS_FILE
+# the OpenCLIP model configs shipped with solo-tricl (e.g. solo-tricl-tiny)
+MODEL_CONFIGS = Path(__file__).resolve().parent / "model_configs"
 
 
 def run_options(checkpoint: Path) -> dict:

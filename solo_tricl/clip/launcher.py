@@ -18,22 +18,21 @@ One compatibility fix applies only to CPU runs with several processes: OpenCLIP 
 given no device_ids (see :func:`cpu_ddp_without_device_ids`).
 
 Under ``torchrun`` or any launcher that sets ``WORLD_SIZE``/``RANK``/``LOCAL_RANK``, every
-process runs this same command.
+process runs this same command, as ``python -m solo_tricl.cli clip-train ...``.
 """
 
 import argparse
 import contextlib
 import json
 import os
-import sys
 import zipfile
 from pathlib import Path
 from typing import List
 
+from solo_tricl.clip.checkpoints import MODEL_CONFIGS
+from solo_tricl.common.run_options import RUN_OPTIONS_FILE
 from solo_tricl.errors import CommandError
 
-MODEL_CONFIGS = Path(__file__).resolve().parent / "model_configs"
-RUN_OPTIONS_FILE = "solo_tricl.json"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -236,15 +235,3 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError(f"open_clip_train finished without calling create_loss: --loss {options.loss} was "
                            "not used; this open_clip_torch builds its loss elsewhere")
     return 0
-
-
-def main(argv=None) -> int:
-    """``python -m solo_tricl.clip.launcher`` (what torchrun runs)."""
-    from solo_tricl.cli import main as cli_main
-
-    return cli_main(["clip-train", *(sys.argv[1:] if argv is None else argv)])
-
-
-if __name__ == "__main__":
-    os.environ.setdefault("PYTHONUNBUFFERED", "1")
-    sys.exit(main())

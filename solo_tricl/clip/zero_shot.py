@@ -40,7 +40,7 @@ def build_classifier(model, tokenizer, classes: Sequence[str], templates: Sequen
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    from solo_tricl.evaluate.order import ORDERS
+    from solo_tricl.common.order import ORDERS
 
     parser.add_argument("checkpoint", type=Path, help="<logs>/<name>/checkpoints/epoch_N.pt")
     parser.add_argument("--data", type=Path, required=True,
@@ -60,8 +60,8 @@ def evaluate_zero_shot(checkpoint: Path, data: Path, classes_path: Path, top_ks:
                        order: str = "importance", batch_size: int = 256) -> dict:
     """Zero-shot top-1 of a clip-train checkpoint on a labelled CSV, and on its top-k features."""
     from solo_tricl.clip.checkpoints import load_clip
-    from solo_tricl.evaluate.features import csv_items, encode_items
-    from solo_tricl.evaluate.order import feature_order
+    from solo_tricl.common.images import csv_items, encode_items
+    from solo_tricl.common.order import feature_order
 
     if not classes_path.is_file():
         raise CommandError(f"no class names: {classes_path} does not exist (pass --classes)")

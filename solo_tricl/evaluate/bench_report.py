@@ -159,7 +159,7 @@ def clip_section(report: Dict) -> List[str]:
 
 
 def write_plots(report: Dict, out: Path) -> List[str]:
-    from solo_tricl.evaluate.plots import plot_curves, plot_heatmap, plot_importance_curves
+    from solo_tricl.common.plots import plot_curves, plot_heatmap, plot_importance_curves
 
     written = []
     runs = _by_variant(report)

@@ -68,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
         result["gallery"] = draw_run_gallery(run, rows, args.out / f"gallery-{run.method}-{i + 1}.png")
     if len(runs) == 2:
         report["identifiability"] = identifiability
-        from solo_tricl.evaluate.plots import plot_heatmap
+        from solo_tricl.common.plots import plot_heatmap
 
         plot_heatmap(correlation_for_plot(*runs).numpy(), args.out / "identifiability.png",
                      f"{runs[0].method}: |corr| of features across runs, each in its own order",
@@ -90,7 +90,7 @@ def gallery_of(run, features_per_end: int, images_per_feature: int):
 
 
 def write_plots(runs, out: Path) -> None:
-    from solo_tricl.evaluate.plots import plot_curves, plot_importance, plot_importance_curves
+    from solo_tricl.common.plots import plot_curves, plot_importance, plot_importance_curves
 
     learned = {f"{run['method']}-{i + 1}": run["importance"] for i, run in enumerate(runs) if "importance" in run}
     if len(learned) == 2:

@@ -95,7 +95,7 @@ def run_gallery(run: RunFeatures, features_per_end: int, images_per_feature: int
 
 def draw_run_gallery(run: RunFeatures, rows: Dict[str, List[GalleryRow]], path: Path) -> Dict:
     """Draw ``rows`` of ``run`` with its held-out images to ``path``; the JSON-ready summary."""
-    from solo_tricl.evaluate.plots import plot_gallery
+    from solo_tricl.common.plots import plot_gallery
 
     test = run.test
     by_s = run.importance is not None

@@ -6,7 +6,7 @@ import torch
 
 from solo_tricl.evaluate import measures
 from solo_tricl.evaluate.features import RunFeatures
-from solo_tricl.evaluate.order import feature_order
+from solo_tricl.common.order import feature_order
 
 DEFAULT_KS = (1, 2, 4, 8, 16, 20, 32, 64, 128, 256, 512)
 

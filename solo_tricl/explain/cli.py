@@ -170,7 +170,7 @@ def evaluate(loaded, scores: Scoring, images, baselines, attributions, args) -> 
 
 
 def run(args: argparse.Namespace) -> int:
-    from solo_tricl.evaluate.plots import plot_attributions
+    from solo_tricl.common.plots import plot_attributions
     from solo_tricl.explain.baselines import gaussian_blur
     from solo_tricl.explain.models import image_paths, load_encoder, load_images
     from solo_tricl.explain.target import LabelFreeSimilarity

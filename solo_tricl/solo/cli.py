@@ -115,7 +115,7 @@ def run_pretrain(args: argparse.Namespace) -> int:
 
 
 def report_importance(s, result, plot_path: Optional[Path]) -> None:
-    from solo_tricl.evaluate.plots import plot_importance
+    from solo_tricl.common.plots import plot_importance
 
     order = s.argsort(descending=True)
     entropy = result.method.importance.entropy().item()
@@ -133,7 +133,7 @@ def report_importance(s, result, plot_path: Optional[Path]) -> None:
 
 
 def configure_linear(parser: argparse.ArgumentParser) -> None:
-    from solo_tricl.evaluate.order import ORDERS
+    from solo_tricl.common.order import ORDERS
 
     add_config_arguments(parser, "linear")
     parser.add_argument(

@@ -23,7 +23,7 @@ from solo.utils.checkpointer import Checkpointer
 from solo.utils.misc import make_contiguous
 from torchvision import transforms
 
-from solo_tricl.evaluate.order import feature_order
+from solo_tricl.common.order import feature_order
 from solo_tricl.solo.checkpoints import load_method
 from solo_tricl.solo.trainer import build_trainer, wandb_logger
 from solo_tricl.solo.features import (

@@ -4,8 +4,9 @@ import pytest
 import torch
 
 from solo_tricl.evaluate import measures
-from solo_tricl.evaluate.features import RunFeatures, Split, _subset
-from solo_tricl.evaluate.order import activation_mass, feature_order
+from solo_tricl.common.images import subset
+from solo_tricl.evaluate.features import RunFeatures, Split
+from solo_tricl.common.order import activation_mass, feature_order
 from solo_tricl.evaluate.report import compare_runs, evaluate_run
 
 
@@ -110,7 +111,7 @@ def test_k_larger_than_the_dimension_is_an_error():
 
 def test_an_empty_dataset_is_an_error():
     with pytest.raises(ValueError, match="the dataset is empty"):
-        _subset([], None, 0)
+        subset([], None, 0)
     with pytest.raises(ValueError, match="non-empty"):
         activation_mass(torch.zeros(0, 4))
 

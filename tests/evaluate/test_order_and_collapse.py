@@ -8,7 +8,7 @@ import torch
 
 from solo_tricl.evaluate import measures
 from solo_tricl.evaluate.features import RunFeatures, Split
-from solo_tricl.evaluate.order import feature_order
+from solo_tricl.common.order import feature_order
 from solo_tricl.evaluate.report import collapse_warning, compare_runs, evaluate_run
 
 
