@@ -179,7 +179,7 @@ def patched_open_clip_train(plugin, options: argparse.Namespace):
             run_dir.mkdir(parents=True, exist_ok=True)
             (run_dir / RUN_OPTIONS_FILE).write_text(json.dumps(
                 {"model": args.model, **vars(options)}, indent=1))
-        return plugin(args, created[0] if created else None)
+        return plugin(args)
 
     train_main.create_model_and_transforms = create_and_prepare
     train_main.create_loss = create_loss

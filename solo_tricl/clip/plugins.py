@@ -1,6 +1,6 @@
 """Loss plugins for ``open_clip_train``: the ``open_clip.losses`` entry-point group.
 
-An entry point names a callable ``(args, model) -> loss`` where ``args`` is OpenCLIP's parsed
+An entry point names a callable ``(args) -> loss`` where ``args`` is OpenCLIP's parsed
 namespace (with this package's options as ``args.solo_tricl``) and the loss keeps OpenCLIP's
 ``ClipLoss`` call contract. A :class:`ClipLossPlugin` is such a callable that can also validate
 its options before anything is built and prepare the model right after OpenCLIP creates it.
@@ -32,13 +32,13 @@ ENTRY_POINT_GROUP = "open_clip.losses"
 class ClipLossPlugin:
     """A loss factory for open_clip_train, with optional up-front checks and a model hook."""
 
-    create: Callable[[argparse.Namespace, torch.nn.Module], torch.nn.Module]
+    create: Callable[[argparse.Namespace], torch.nn.Module]
     validate: Callable[[argparse.Namespace], None] = lambda options: None
     prepare_model: Optional[Callable[[torch.nn.Module, argparse.Namespace], None]] = None
     help: str = ""
 
-    def __call__(self, args, model):
-        return self.create(args, model)
+    def __call__(self, args):
+        return self.create(args)
 
 
 def distributed_flags(args) -> Dict:
@@ -81,7 +81,7 @@ def _validate_kernel(options):
         require_positive("--kernel-temperature", options.kernel_temperature)
 
 
-def _open_clip_loss(args, model):
+def _open_clip_loss(args):
     from open_clip import create_loss
 
     return create_loss(args)
@@ -89,7 +89,7 @@ def _open_clip_loss(args, model):
 
 CLIP = ClipLossPlugin(_open_clip_loss, help="OpenCLIP's own loss (the default)")
 TRICL = ClipLossPlugin(
-    lambda args, model: OpenCLIPTriCLLoss(
+    lambda args: OpenCLIPTriCLLoss(
         decorrelation_weight=args.solo_tricl.decorrelation_weight,
         decorrelation=args.solo_tricl.decorrelation, **distributed_flags(args)
     ),
@@ -101,13 +101,13 @@ TRICL = ClipLossPlugin(
 )
 NCL = ClipLossPlugin(
     # the model applies phi before normalising (prepare_model), so the loss must not again
-    lambda args, model: NCLClipLoss(non_neg=None, **distributed_flags(args)),
+    lambda args: NCLClipLoss(non_neg=None, **distributed_flags(args)),
     validate=_validate_ncl,
     prepare_model=lambda model, options: model_hooks.add_non_negative_map(model, options.non_neg),
     help="NCL: a non-negative map on both towers before normalisation",
 )
 KERNEL = ClipLossPlugin(
-    lambda args, model: KernelClipLoss(
+    lambda args: KernelClipLoss(
         args.solo_tricl.gamma, args.solo_tricl.kernel_temperature, **distributed_flags(args)
     ),
     validate=_validate_kernel,

@@ -120,9 +120,10 @@ def attribute(method: str, forward, images, baselines, args, references=None) ->
                 x, baselines=baseline, n_steps=50, internal_batch_size=50,
                 additional_forward_args=extra or None))
         else:
-            torch.manual_seed(args.seed + i)
-            results.append(GradientShap(forward).attribute(
-                x, baselines=baseline, n_samples=50, stdevs=0.2, additional_forward_args=extra or None))
+            with torch.random.fork_rng():   # captum draws from the global RNG: seed it, then restore it
+                torch.manual_seed(args.seed + i)
+                results.append(GradientShap(forward).attribute(
+                    x, baselines=baseline, n_samples=50, stdevs=0.2, additional_forward_args=extra or None))
     return torch.cat(results).detach()
 
 

@@ -65,11 +65,12 @@ def per_image_aucs(curves: Dict[str, torch.Tensor]) -> Dict[str, list]:
 
 def randomized_copy(module: nn.Module, seed: int = 0) -> nn.Module:
     """A copy of ``module`` with every layer that can re-initialise itself re-initialised."""
-    torch.manual_seed(seed)
     randomized = copy.deepcopy(module)
-    for layer in randomized.modules():
-        if hasattr(layer, "reset_parameters"):
-            layer.reset_parameters()
+    with torch.random.fork_rng():   # reset_parameters draws from the global RNG; leave it as it was
+        torch.manual_seed(seed)
+        for layer in randomized.modules():
+            if hasattr(layer, "reset_parameters"):
+                layer.reset_parameters()
     return randomized
 
 

@@ -21,7 +21,7 @@ from solo_tricl.losses.distributed import (
     rank_and_world_size,
 )
 from solo_tricl.losses.importance import FeatureImportance
-from solo_tricl.losses.infonce import contrastive_cross_entropy, unit_rows
+from solo_tricl.losses.views import contrastive_cross_entropy, unit_rows
 from solo_tricl.losses.kernel import kernel_logits, require_gamma, squared_distances
 from solo_tricl.losses.nonneg import NonNegative
 from solo_tricl.losses.tricl import TRICL_DECORRELATION_WEIGHTS, require_importance_for

@@ -16,7 +16,7 @@ from typing import Dict, Optional
 import torch
 
 from solo_tricl.losses._checks import require_choice, require_non_negative
-from solo_tricl.losses.infonce import at_least_fp32, without_autocast
+from solo_tricl.losses.views import at_least_fp32, without_autocast
 
 DECORRELATION_FORMS = ("isotropic", "reference")
 

@@ -6,7 +6,7 @@ import torch
 import torch.nn as nn
 
 from solo_tricl.losses._checks import require_in_range, require_positive
-from solo_tricl.losses.infonce import (
+from solo_tricl.losses.views import (
     at_least_fp32,
     multi_positive_cross_entropy,
     stack_views,

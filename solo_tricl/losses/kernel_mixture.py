@@ -4,7 +4,7 @@ import torch
 import torch.nn as nn
 
 from solo_tricl.losses._checks import require_choice, require_in_range, require_positive
-from solo_tricl.losses.infonce import multi_positive_cross_entropy, stack_views
+from solo_tricl.losses.views import multi_positive_cross_entropy, stack_views
 from solo_tricl.losses.kernel import kernel_logits, require_gamma, squared_distances
 
 MIXTURES = ("sum", "concat")

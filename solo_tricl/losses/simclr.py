@@ -4,7 +4,7 @@ import torch
 import torch.nn as nn
 
 from solo_tricl.losses._checks import require_positive
-from solo_tricl.losses.infonce import multi_positive_cross_entropy, stack_views
+from solo_tricl.losses.views import multi_positive_cross_entropy, stack_views
 
 
 def info_nce_loss(*views: torch.Tensor, temperature: float = 0.2) -> torch.Tensor:

@@ -8,7 +8,7 @@ import torch.nn as nn
 from solo_tricl.losses._checks import require_choice
 from solo_tricl.losses.decorrelation import decorrelation_loss, decorrelation_weight_or_default
 from solo_tricl.losses.importance import FeatureImportance
-from solo_tricl.losses.infonce import at_least_fp32, stack_views
+from solo_tricl.losses.views import at_least_fp32, stack_views
 from solo_tricl.losses.tricl import ANCHOR_SCALING, require_importance_for, scaled_anchors
 
 # lambda per decorrelation form when none is given. isotropic: the strongest order of our sweep

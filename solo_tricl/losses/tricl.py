@@ -8,7 +8,7 @@ import torch.nn as nn
 from solo_tricl.losses._checks import require_choice, require_matching_dtypes, require_positive
 from solo_tricl.losses.decorrelation import decorrelation_loss, decorrelation_weight_or_default
 from solo_tricl.losses.importance import FeatureImportance
-from solo_tricl.losses.infonce import ViewBatch, multi_positive_cross_entropy, stack_views
+from solo_tricl.losses.views import ViewBatch, multi_positive_cross_entropy, stack_views
 
 ANCHOR_SCALING = ("all", "view1")
 

@@ -80,7 +80,7 @@ def test_tricl_plugin_loss_equals_the_reference_on_model_outputs():
     model, images, texts = tiny_model()
     TRICL.prepare_model(model, options())
     out = model(images, texts)
-    plugin_loss = TRICL(open_clip_args(), model)(**out, output_dict=True)
+    plugin_loss = TRICL(open_clip_args())(**out, output_dict=True)
     reference = TriCLClipLoss()(
         out["image_features"], out["text_features"], out["logit_scale"],
         feature_importance=model.feature_importance(), output_dict=True)
@@ -95,7 +95,7 @@ def test_ncl_plugin_loss_equals_the_reference_on_raw_features():
     NCL.prepare_model(model, options(non_neg="relu"))
     with torch.no_grad():
         out = model(images, texts)
-        plugin = NCL(open_clip_args(non_neg="relu"), model)(**out)
+        plugin = NCL(open_clip_args(non_neg="relu"))(**out)
         reference = NCLClipLoss("relu")(raw_image, raw_text, out["logit_scale"])
     assert torch.allclose(plugin, reference, atol=1e-6)
 
@@ -104,7 +104,7 @@ def test_kernel_plugin_loss_equals_the_reference():
     model, images, texts = tiny_model()
     with torch.no_grad():
         out = model(images, texts)
-        plugin = KERNEL(open_clip_args(gamma=0.5), model)(**out)
+        plugin = KERNEL(open_clip_args(gamma=0.5))(**out)
         reference = KernelClipLoss(0.5)(out["image_features"], out["text_features"], out["logit_scale"])
     assert torch.allclose(plugin, reference)
 

@@ -52,3 +52,14 @@ def test_rank_correlation_of_identical_and_independent_maps():
     assert rank_correlation(a, a) == pytest.approx(1.0)
     assert abs(rank_correlation(a, b)) < 0.2
     assert np.isfinite(rank_correlation(a, b))
+
+
+def test_randomized_copy_leaves_the_global_random_state_alone():
+    from solo_tricl.explain.evaluation import randomized_copy
+
+    module = torch.nn.Linear(4, 3)
+    before = torch.random.get_rng_state()
+    copy = randomized_copy(module, seed=5)
+    assert torch.equal(torch.random.get_rng_state(), before)
+    again = randomized_copy(module, seed=5)
+    assert torch.equal(copy.weight, again.weight)

@@ -16,7 +16,7 @@ from solo_tricl.losses import (
     TriCLClipLoss,
     TriCLLoss,
 )
-from solo_tricl.losses.infonce import unit_rows
+from solo_tricl.losses.views import unit_rows
 
 
 def test_rep_relu_on_a_row_that_is_all_zero_gives_bounded_gradients():

@@ -15,7 +15,7 @@ from solo_tricl.losses import (
     spectral_tricl_terms,
     tricl_terms,
 )
-from solo_tricl.losses.infonce import stack_views
+from solo_tricl.losses.views import stack_views
 from tests.losses import reference
 
 VIEW_COUNTS = [3, 4, 8]

@@ -1,4 +1,4 @@
-"""The InfoNCE core that every loss in this package shares.
+"""The core every view loss shares: the multi-view batch and the masked cross-entropy.
 
 A loss computes its own logits between local anchor rows and the gathered candidate rows; this
 module gives it the multi-view layout, the self columns and the positive mask from *global*
