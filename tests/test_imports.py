@@ -57,3 +57,21 @@ def test_imports_point_down_toward_the_losses():
 def test_each_subpackage_imports_on_its_own():
     for subpackage in ("losses", "common", "data", "solo", "clip", "explain", "evaluate"):
         subprocess.run([sys.executable, "-c", f"import solo_tricl.{subpackage}"], check=True)
+
+
+def test_each_shared_option_is_defined_once_for_both_hosts():
+    import argparse
+
+    from solo_tricl.clip import plugins
+    from solo_tricl.clip.launcher import configure
+    from solo_tricl.solo import method_kwargs
+
+    solo_options = {**method_kwargs.TRICL, **method_kwargs.NCL, **method_kwargs.KERNEL}
+    clip_options = {**plugins.TRICL_OPTIONS, **plugins.NCL_OPTIONS, **plugins.KERNEL_OPTIONS}
+    shared = set(solo_options) & set(clip_options)
+    assert shared == {"importance_init_std", "decorrelation", "decorrelation_weight", "non_neg", "gamma"}
+    assert all(solo_options[name] is clip_options[name] for name in shared)
+    parser = argparse.ArgumentParser()
+    configure(parser)
+    defaults = vars(parser.parse_args([]))
+    assert all(defaults[name] == option.default for name, option in clip_options.items())

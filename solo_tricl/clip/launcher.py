@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import List
 
 from solo_tricl.clip.checkpoints import MODEL_CONFIGS
+from solo_tricl.common.options import flag
 from solo_tricl.common.run_options import RUN_OPTIONS_FILE
 from solo_tricl.errors import CommandError
 
@@ -46,34 +47,23 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--loss", default="clip",
                         help="an open_clip.losses entry point: clip (default), tricl, ncl, kernel")
-    group = parser.add_argument_group("triCL")
-    group.add_argument("--importance-init-std", type=float, default=0.1,
-                       help="theta ~ std * N(0, 1) at initialisation (default 0.1)")
-    group.add_argument("--decorrelation", default="isotropic",
-                       help="C of mean((C - I)^2) per modality: isotropic (default, C = (k/N) Z^T Z, "
-                       "which decorrelates) or reference (the authors' C = Z^T Z / N, which is inert)")
-    group.add_argument("--decorrelation-weight", type=float, default=None,
-                       help="weight of mean((C - I)^2) per modality (default: 10 for isotropic, 1 for "
-                       "reference; 0 turns it off)")
-    group = parser.add_argument_group("NCL")
-    group.add_argument("--non-neg", default="rep_relu",
-                       help="non-negative map: relu, rep_relu (default), gelu, softplus, sigmoid, "
-                       "exp, leaky_relu")
-    group = parser.add_argument_group("kernel")
-    group.add_argument("--gamma", type=float, default=1.0,
-                       help="kernel exponent in (0, 2]: 1 Laplacian (default), 0.5 exponential")
-    group.add_argument("--kernel-temperature", type=float, default=None,
-                       help="a fixed tau (default: the model's learnable 1 / logit_scale)")
+    from solo_tricl.clip.plugins import KERNEL_OPTIONS, NCL_OPTIONS, TRICL_OPTIONS
+
+    for title, options in (("triCL", TRICL_OPTIONS), ("NCL", NCL_OPTIONS), ("kernel", KERNEL_OPTIONS)):
+        group = parser.add_argument_group(title)
+        for name, option in options.items():
+            group.add_argument(flag(name), type=option.type, default=option.default,
+                               help=option.help + ("" if option.default is None else f" (default {option.default})"))
     parser.add_argument("open_clip_args", nargs=argparse.REMAINDER, metavar="-- OPEN_CLIP_ARGS",
                         help="options for open_clip_train, after --")
 
 
 def our_options(args: argparse.Namespace) -> argparse.Namespace:
-    return argparse.Namespace(
-        loss=args.loss, importance_init_std=args.importance_init_std,
-        decorrelation=args.decorrelation, decorrelation_weight=args.decorrelation_weight, non_neg=args.non_neg, gamma=args.gamma,
-        kernel_temperature=args.kernel_temperature,
-    )
+    """The loss and every option of our losses, without OpenCLIP's."""
+    from solo_tricl.clip.plugins import KERNEL_OPTIONS, NCL_OPTIONS, TRICL_OPTIONS
+
+    names = ["loss", *TRICL_OPTIONS, *NCL_OPTIONS, *KERNEL_OPTIONS]
+    return argparse.Namespace(**{name: getattr(args, name) for name in names})
 
 
 def parse_open_clip_args(open_clip_argv: List[str]) -> argparse.Namespace:
@@ -109,7 +99,7 @@ def check(options: argparse.Namespace, open_clip_argv: List[str]):
                            f"allowed: {', '.join(sorted(plugins))}")
     plugin = plugins[options.loss]
     try:
-        getattr(plugin, "validate", lambda options: None)(options)
+        getattr(plugin, "validate", lambda values: None)(options)
     except ValueError as error:
         raise CommandError(str(error)) from None
     open_clip_args = parse_open_clip_args(open_clip_argv)

@@ -9,21 +9,25 @@ its options before anything is built and prepare the model right after OpenCLIP 
 import argparse
 import importlib.metadata
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, Dict, Optional
 
 import torch
 
 from solo_tricl.clip import model_hooks
-from solo_tricl.losses import NON_NEGATIVE_MAPS, KernelClipLoss, NCLClipLoss, TriCLClipLoss
-from solo_tricl.losses._checks import (
-    require_choice,
-    require_in_range,
-    require_non_negative,
-    require_positive,
+from solo_tricl.common.options import (
+    DECORRELATION,
+    DECORRELATION_WEIGHT,
+    GAMMA,
+    IMPORTANCE_INIT_STD,
+    NON_NEG,
+    Option,
+    check_options,
+    flag,
+    optional,
+    positive,
 )
-from solo_tricl.losses.decorrelation import DECORRELATION_FORMS
-from solo_tricl.losses.kernel import GAMMA_RANGE
+from solo_tricl.losses import KernelClipLoss, NCLClipLoss, TriCLClipLoss
 
 ENTRY_POINT_GROUP = "open_clip.losses"
 
@@ -33,12 +37,16 @@ class ClipLossPlugin:
     """A loss factory for open_clip_train, with optional up-front checks and a model hook."""
 
     create: Callable[[argparse.Namespace], torch.nn.Module]
-    validate: Callable[[argparse.Namespace], None] = lambda options: None
+    options: Dict[str, Option] = field(default_factory=dict)
     prepare_model: Optional[Callable[[torch.nn.Module, argparse.Namespace], None]] = None
     help: str = ""
 
     def __call__(self, args):
         return self.create(args)
+
+    def validate(self, values: argparse.Namespace) -> None:
+        """Check this loss's options on ``values``; a ValueError names the flag."""
+        check_options(vars(values), self.options, flag)
 
 
 def distributed_flags(args) -> Dict:
@@ -64,21 +72,12 @@ class OpenCLIPTriCLLoss(TriCLClipLoss):
                                feature_importance, output_dict)
 
 
-def _validate_tricl(options):
-    require_choice("--decorrelation", options.decorrelation, DECORRELATION_FORMS)
-    if options.decorrelation_weight is not None:
-        require_non_negative("--decorrelation-weight", options.decorrelation_weight)
-    require_non_negative("--importance-init-std", options.importance_init_std)
-
-
-def _validate_ncl(options):
-    require_choice("--non-neg", options.non_neg, NON_NEGATIVE_MAPS)
-
-
-def _validate_kernel(options):
-    require_in_range("--gamma", options.gamma, *GAMMA_RANGE, low_open=True)
-    if options.kernel_temperature is not None:
-        require_positive("--kernel-temperature", options.kernel_temperature)
+# the options of each of our losses, with their command-line flags (--decorrelation-weight, ...)
+TRICL_OPTIONS = {"importance_init_std": IMPORTANCE_INIT_STD, "decorrelation": DECORRELATION,
+                 "decorrelation_weight": DECORRELATION_WEIGHT}
+NCL_OPTIONS = {"non_neg": NON_NEG}
+KERNEL_OPTIONS = {"gamma": GAMMA, "kernel_temperature": Option(
+    None, optional(positive), "a fixed tau (default: the model's learnable 1 / logit_scale)", float)}
 
 
 def _open_clip_loss(args):
@@ -93,7 +92,7 @@ TRICL = ClipLossPlugin(
         decorrelation_weight=args.solo_tricl.decorrelation_weight,
         decorrelation=args.solo_tricl.decorrelation, **distributed_flags(args)
     ),
-    validate=_validate_tricl,
+    options=TRICL_OPTIONS,
     prepare_model=lambda model, options: model_hooks.add_feature_importance(
         model, options.importance_init_std
     ),
@@ -102,7 +101,7 @@ TRICL = ClipLossPlugin(
 NCL = ClipLossPlugin(
     # the model applies phi before normalising (prepare_model), so the loss must not again
     lambda args: NCLClipLoss(non_neg=None, **distributed_flags(args)),
-    validate=_validate_ncl,
+    options=NCL_OPTIONS,
     prepare_model=lambda model, options: model_hooks.add_non_negative_map(model, options.non_neg),
     help="NCL: a non-negative map on both towers before normalisation",
 )
@@ -110,7 +109,7 @@ KERNEL = ClipLossPlugin(
     lambda args: KernelClipLoss(
         args.solo_tricl.gamma, args.solo_tricl.kernel_temperature, **distributed_flags(args)
     ),
-    validate=_validate_kernel,
+    options=KERNEL_OPTIONS,
     help="kernel InfoNCE: logits -D^gamma / tau (tau = 1 / logit_scale unless fixed)",
 )
 

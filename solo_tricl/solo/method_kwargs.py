@@ -4,67 +4,30 @@ Pure Python on an omegaconf ``DictConfig``: importing it does not import solo-le
 error names the offending key (``method_kwargs.<key>``) and the values it allows.
 """
 
-from dataclasses import dataclass
-from typing import Any, Callable, Dict, Iterable, Optional, Sequence
+from typing import Dict, Iterable, Optional
 
 from omegaconf import DictConfig, OmegaConf
 
-from solo_tricl.losses._checks import (
-    require_choice,
-    require_in_range,
-    require_non_negative,
-    require_positive,
+from solo_tricl.common.options import (
+    DECORRELATION,
+    DECORRELATION_WEIGHT,
+    GAMMA,
+    IMPORTANCE_INIT_STD,
+    NON_NEG,
+    REQUIRED,
+    Option,
+    choice,
+    optional,
+    positive,
+    positive_int,
+    unit_interval,
 )
-from solo_tricl.losses.decorrelation import DECORRELATION_FORMS
-from solo_tricl.losses.kernel import GAMMA_RANGE
 from solo_tricl.losses.kernel_mixture import MIXTURES
-from solo_tricl.losses.nonneg import NON_NEGATIVE_MAPS
 from solo_tricl.losses.tricl import ANCHOR_SCALING
 
 
 class ConfigError(ValueError):
     """A bad config value; the message names the key and the allowed values."""
-
-
-REQUIRED = object()
-
-
-@dataclass(frozen=True)
-class Option:
-    """One ``method_kwargs`` key: its default (or REQUIRED) and a check ``(key, value) -> value``."""
-
-    default: Any
-    check: Callable[[str, Any], Any]
-    help: str
-
-
-def positive_int(key: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ConfigError(f"{key} must be an integer >= 1, got {value!r}")
-    return value
-
-
-def _number(check):
-    def checked(key: str, value: Any):
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ConfigError(f"{key} must be a number, got {value!r}")
-        return check(key, value)
-
-    return checked
-
-
-def choice(choices: Sequence[str]):
-    return lambda key, value: require_choice(key, value, choices)
-
-
-positive = _number(require_positive)
-non_negative = _number(require_non_negative)
-unit_interval = _number(lambda key, value: require_in_range(key, value, 0.0, 1.0))
-gamma = _number(lambda key, value: require_in_range(key, value, *GAMMA_RANGE, low_open=True))
-
-
-def optional(check):
-    return lambda key, value: None if value is None else check(key, value)
 
 
 PROJECTOR = {
@@ -75,25 +38,23 @@ PROJECTOR = {
 TRICL = {
     **PROJECTOR,
     "temperature": Option(0.2, positive, "tau of the InfoNCE variant"),
-    "decorrelation": Option("isotropic", choice(DECORRELATION_FORMS),
-                            "C of mean((C - I)^2): isotropic (k/N Z^T Z) or reference (the authors')"),
-    "decorrelation_weight": Option(None, optional(non_negative),
-                                   "lambda of mean((C - I)^2) (default: the form's, see the losses)"),
+    "decorrelation": DECORRELATION,
+    "decorrelation_weight": DECORRELATION_WEIGHT,
     "anchors": Option("all", choice(ANCHOR_SCALING), "diag(s) on every anchor or view 1 only"),
     "variant": Option("infonce", choice(("infonce", "spectral")), "triCL or tri-SCL"),
-    "importance_init_std": Option(0.1, non_negative, "theta ~ init_std * N(0, 1)"),
+    "importance_init_std": IMPORTANCE_INIT_STD,
     "importance_lr": Option(None, optional(positive), "lr of theta (default: optimizer.lr)"),
 }
 
 NCL = {
     **PROJECTOR,
     "temperature": Option(0.2, positive, "tau"),
-    "non_neg": Option("rep_relu", choice(NON_NEGATIVE_MAPS), "the non-negative map phi"),
+    "non_neg": NON_NEG,
 }
 
 KERNEL = {
     **PROJECTOR,
-    "gamma": Option(1.0, gamma, "kernel exponent in (0, 2]: 1 Laplacian, 0.5 exponential"),
+    "gamma": GAMMA,
     # defaults: the best of benchmarks/kernel_sweep.py
     "tau1": Option(0.1, positive, "temperature of the gamma kernel"),
     "tau2": Option(0.3, positive, "temperature of the Gaussian kernel (mixtures only)"),

@@ -1,0 +1,78 @@
+"""The options of the methods, each defined once: its default, its check and its help. solo-learn
+reads them as ``method_kwargs.<name>``, ``solo-tricl clip-train`` as ``--<name-with-dashes>``.
+
+Pure Python: importing it imports neither host.
+"""
+
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, Mapping, Sequence
+
+from solo_tricl.losses._checks import require_choice, require_in_range, require_non_negative, require_positive
+from solo_tricl.losses.decorrelation import DECORRELATION_FORMS
+from solo_tricl.losses.kernel import GAMMA_RANGE
+from solo_tricl.losses.nonneg import NON_NEGATIVE_MAPS
+
+REQUIRED = object()
+
+
+@dataclass(frozen=True)
+class Option:
+    """One option: its default (or REQUIRED), a check ``(key, value) -> value`` that raises
+    ``ValueError`` naming ``key``, a help line, and the type a command line parses it with."""
+
+    default: Any
+    check: Callable[[str, Any], Any]
+    help: str
+    type: Callable[[str], Any] = str
+
+
+def positive_int(key: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{key} must be an integer >= 1, got {value!r}")
+    return value
+
+
+def _number(check):
+    def checked(key: str, value: Any):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValueError(f"{key} must be a number, got {value!r}")
+        return check(key, value)
+
+    return checked
+
+
+def choice(choices: Sequence[str]):
+    return lambda key, value: require_choice(key, value, choices)
+
+
+def optional(check):
+    return lambda key, value: None if value is None else check(key, value)
+
+
+positive = _number(require_positive)
+non_negative = _number(require_non_negative)
+unit_interval = _number(lambda key, value: require_in_range(key, value, 0.0, 1.0))
+gamma = _number(lambda key, value: require_in_range(key, value, *GAMMA_RANGE, low_open=True))
+
+# shared by the solo-learn methods and the OpenCLIP losses
+IMPORTANCE_INIT_STD = Option(0.1, non_negative, "theta ~ std * N(0, 1) at initialisation", float)
+DECORRELATION = Option("isotropic", choice(DECORRELATION_FORMS),
+                       "C of mean((C - I)^2): isotropic (C = (k/N) Z^T Z, which decorrelates) or "
+                       "reference (the authors' C = Z^T Z / N, which is inert)")
+DECORRELATION_WEIGHT = Option(None, optional(non_negative),
+                              "lambda of mean((C - I)^2); default: the form's (isotropic 10, reference 1); "
+                              "0 turns it off", float)
+NON_NEG = Option("rep_relu", choice(NON_NEGATIVE_MAPS),
+                 f"the non-negative map phi: {', '.join(NON_NEGATIVE_MAPS)}")
+GAMMA = Option(1.0, gamma, "kernel exponent in (0, 2]: 1 Laplacian, 0.5 exponential", float)
+
+
+def flag(name: str) -> str:
+    """The command-line spelling of an option: ``--decorrelation-weight``."""
+    return "--" + name.replace("_", "-")
+
+
+def check_options(values: Mapping[str, Any], options: Dict[str, Option], spell: Callable[[str], str]) -> None:
+    """Check every option in ``options`` on ``values``; errors name ``spell(name)``."""
+    for name, option in options.items():
+        option.check(spell(name), values[name])
