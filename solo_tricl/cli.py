@@ -57,8 +57,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     if unknown:
         hint = ("; open_clip_train's options go after --: solo-tricl clip-train [--loss ...] -- --model ..."
                 if args.command == "clip-train" else "")
-        print(f"solo-tricl {args.command or ''}: error: unrecognized arguments: {' '.join(unknown)}{hint}".replace(
-            "solo-tricl : ", "solo-tricl: "), file=sys.stderr)
+        prog = " ".join(filter(None, ("solo-tricl", args.command)))
+        print(f"{prog}: error: unrecognized arguments: {' '.join(unknown)}{hint}", file=sys.stderr)
         return 2
     if args.command is None:
         parser.print_help()

@@ -79,10 +79,11 @@ COLLAPSED_MEAN_ABS_CORR = 0.8
 
 
 def collapse(features: torch.Tensor, threshold: float = COLLAPSED_MEAN_ABS_CORR) -> Dict:
-    """Effective rank, mean |corr| and whether the features are collapsed (mean |corr| > threshold)."""
-    mean_abs_corr = orthogonality(features)["mean_abs_corr"]
-    return {"effective_rank": effective_rank(features), "mean_abs_corr": mean_abs_corr,
-            "collapsed": mean_abs_corr > threshold, "collapse_threshold": threshold}
+    """Effective rank, orthogonality (mean and median |corr|) and whether the features are
+    collapsed (mean |corr| > threshold)."""
+    ortho = orthogonality(features)
+    return {"effective_rank": effective_rank(features), **ortho,
+            "collapsed": ortho["mean_abs_corr"] > threshold, "collapse_threshold": threshold}
 
 
 IDENTIFIABILITY_PREFIXES = (8, 16)

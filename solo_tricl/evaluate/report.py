@@ -73,7 +73,6 @@ def evaluate_run(run: RunFeatures, top_k: int = 20, ks: Sequence[int] = DEFAULT_
         "sparsity_threshold": measures.ZERO,
         "class_consistency": measures.class_consistency(test.features, test.labels),
         "class_consistency_threshold": measures.ACTIVE,
-        **measures.orthogonality(test.features),
         **measures.collapse(test.features),
     }
     if train.backbone is not None:

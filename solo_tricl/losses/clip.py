@@ -11,9 +11,8 @@ from typing import Callable, Dict, Optional, Tuple, Union
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 
-from solo_tricl.losses._checks import require_non_negative, require_positive
+from solo_tricl.losses._checks import require_positive
 from solo_tricl.losses.decorrelation import decorrelation_loss, decorrelation_weight_or_default
 from solo_tricl.losses.distributed import (
     gather_with_grad,
