@@ -140,3 +140,21 @@ def plot_importance_curves(curves: Dict[str, Sequence[float]], path: Path,
     ax.set_title(title)
     ax.legend(fontsize=8)
     return _save(fig, path)
+
+
+def plot_invariance_spectra(spectra: Dict[str, Sequence[float]], path: Path, threshold: float,
+                            title: str = "invariance spectrum of the canonical basis") -> Path:
+    """lambda per canonical feature (descending) for several runs, with the identifiability
+    threshold: features above the line are identifiable one by one."""
+    fig, ax = _subplots(figsize=(7, 4))
+    for label, spectrum in spectra.items():
+        values = np.asarray(spectrum, dtype=float)
+        above = int((values > threshold).sum())
+        ax.plot(np.arange(1, len(values) + 1), values, label=f"{label} (identifiable rank {above})")
+    ax.axhline(threshold, color="gray", linestyle=":", label=f"threshold {threshold}")
+    ax.set_xscale("log", base=2)
+    ax.set_xlabel("canonical feature")
+    ax.set_ylabel("lambda: agreement of two views")
+    ax.set_title(title)
+    ax.legend(fontsize=7)
+    return _save(fig, path)

@@ -23,7 +23,15 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "draws). Identifiability: |corr| of feature i of run 1 and feature i of run 2, each in its\n"
         "own order, for the top 8, top 16 and all features, with each top feature's best match in\n"
         "the other run beside it. Runs whose features are collapsed (mean |corr| > 0.8) get a\n"
-        "warning instead of an identifiability headline."
+        "warning instead of an identifiability headline.\n\n"
+        "--basis canonical rotates each run's features into its canonical invariance basis first:\n"
+        "fitted from two augmented views of --basis-images training images (solo-learn: the\n"
+        "checkpoint's own pretraining augmentations; OpenCLIP: its training transform with crops of\n"
+        "scale 0.5-1, colour jitter and grayscale), ordered by how much the views agree (lambda).\n"
+        "Every measure then reads the canonical features; the invariance spectrum is plotted, the\n"
+        "identifiable rank (features with lambda > 0.8) reported, and the basis saved beside the\n"
+        "checkpoint as <checkpoint>.canonical-basis.pt (load it with\n"
+        "solo_tricl.evaluate.canonical.CanonicalBasis.load)."
     )
     parser.add_argument("checkpoints", type=Path, nargs="+", metavar="CKPT", help="one or two checkpoints")
     parser.add_argument("--data", type=Path, required=True,
@@ -39,6 +47,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
                              "class purity (default 0: none)")
     parser.add_argument("--gallery-images", type=int, default=8, metavar="M",
                         help="images per gallery row (default 8)")
+    parser.add_argument("--basis", choices=("native", "canonical"), default="native",
+                        help="native: the model's own features in their importance order (default); "
+                             "canonical: the canonical invariance basis (see above)")
+    parser.add_argument("--basis-images", type=int, default=5000, metavar="N",
+                        help="training images whose two augmented views fit the canonical basis "
+                             "(at most --train-samples; default 5,000)")
     parser.add_argument("--out", type=Path, default=Path("evaluation"),
                         help="folder for evaluation.json and the plots (default: evaluation)")
 
@@ -46,23 +60,31 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from solo_tricl.evaluate.features import load_features
     from solo_tricl.evaluate.gallery import draw_run_gallery
-    from solo_tricl.evaluate.report import compare_runs, correlation_for_plot, evaluate_run
+    from solo_tricl.evaluate.report import compare_runs, correlation_for_plot, evaluate_run, in_canonical_basis
 
     if len(args.checkpoints) > 2:
         raise CommandError("give one checkpoint, or two runs of one method for identifiability")
     if args.gallery < 0 or args.gallery_images < 1:
         raise CommandError(f"--gallery must be >= 0 and --gallery-images >= 1, got {args.gallery} and "
                            f"{args.gallery_images}")
-    for flag in ("train_samples", "test_samples", "top_k"):
+    for flag in ("train_samples", "test_samples", "top_k", "basis_images"):
         if getattr(args, flag) < 1:
             raise CommandError(f"--{flag.replace('_', '-')} must be >= 1, got {getattr(args, flag)}")
+    views = min(args.basis_images, args.train_samples) if args.basis == "canonical" else 0
     runs = [load_features(c, args.data, limit_train=args.train_samples, limit_test=args.test_samples,
-                          seed=args.seed) for c in args.checkpoints]
+                          seed=args.seed, views=views) for c in args.checkpoints]
+    bases = []
+    if args.basis == "canonical":
+        runs, bases = map(list, zip(*(in_canonical_basis(run) for run in runs)))
     if len(runs) == 2:
         identifiability = compare_runs(*runs)
     galleries = [gallery_of(run, args.gallery, args.gallery_images) for run in runs] if args.gallery else []
-    report = {"runs": [evaluate_run(run, args.top_k, seed=args.seed) for run in runs]}
+    report = {"basis": args.basis, "runs": [evaluate_run(run, args.top_k, seed=args.seed) for run in runs]}
     args.out.mkdir(parents=True, exist_ok=True)
+    for checkpoint, basis, result in zip(args.checkpoints, bases, report["runs"]):
+        result.update(identifiable_rank=basis.identifiable_rank, identifiable_threshold=basis.threshold,
+                      basis_images=views,
+                      basis_file=str(basis.save(checkpoint.with_suffix(".canonical-basis.pt"))))
     write_plots(report["runs"], args.out)
     for i, (run, rows, result) in enumerate(zip(runs, galleries, report["runs"])):
         result["gallery"] = draw_run_gallery(run, rows, args.out / f"gallery-{run.method}-{i + 1}.png")
@@ -71,7 +93,8 @@ def run(args: argparse.Namespace) -> int:
         from solo_tricl.common.plots import plot_heatmap
 
         plot_heatmap(correlation_for_plot(*runs).numpy(), args.out / "identifiability.png",
-                     f"{runs[0].method}: |corr| of features across runs, each in its own order",
+                     f"{runs[0].method}: |corr| of features across runs, each in its own order"
+                     + (" (canonical basis)" if bases else ""),
                      "run 2 feature rank", "run 1 feature rank")
     (args.out / "evaluation.json").write_text(json.dumps(report, indent=1))
     print_summary(report)
@@ -90,8 +113,13 @@ def gallery_of(run, features_per_end: int, images_per_feature: int):
 
 
 def write_plots(runs, out: Path) -> None:
-    from solo_tricl.common.plots import plot_curves, plot_importance, plot_importance_curves
+    from solo_tricl.common.plots import (plot_curves, plot_importance, plot_importance_curves,
+                                         plot_invariance_spectra)
 
+    spectra = {f"{run['method']}-{i + 1}": run["invariance_spectrum"] for i, run in enumerate(runs)
+               if "invariance_spectrum" in run}
+    if spectra:
+        plot_invariance_spectra(spectra, out / "invariance-spectrum.png", runs[0]["identifiable_threshold"])
     learned = {f"{run['method']}-{i + 1}": run["importance"] for i, run in enumerate(runs) if "importance" in run}
     if len(learned) == 2:
         plot_importance_curves(learned, out / "importance-both-runs.png", "learned s of both runs, sorted")
@@ -114,6 +142,10 @@ def print_summary(report) -> None:
         print(f"{run['host']} {run['method']}: accuracy: {accuracy}; sparsity {run['sparsity']:.3f}; "
               f"class consistency {run['class_consistency']:.3f}; mean |corr| {run['mean_abs_corr']:.3f}; "
               f"effective rank {run['effective_rank']:.1f}")
+        if "identifiable_rank" in run:
+            head = ", ".join(f"{x:.2f}" for x in run["invariance_spectrum"][:8])
+            print(f"canonical basis: identifiable rank {run['identifiable_rank']} (lambda > "
+                  f"{run['identifiable_threshold']}); lambda of the first 8: {head}; saved to {run['basis_file']}")
         if "gallery" in run:
             print(f"gallery: mean class purity {run['gallery']['most']['mean_purity']:.2f} (most important) vs "
                   f"{run['gallery']['least']['mean_purity']:.2f} (least): {run['gallery']['png']}")

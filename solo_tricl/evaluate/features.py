@@ -1,14 +1,27 @@
 """Features of a trained model on a dataset, in eval mode, with the representation each method
 defines: the projector output (post-activation for NCL; triCL's with its learned s) and the
-backbone features, for solo-learn checkpoints; the image embedding for OpenCLIP ones."""
+backbone features, for solo-learn checkpoints; the image embedding for OpenCLIP ones.
 
+With ``views=N``, also the features of two augmented views of N reference training images, for
+the canonical basis: solo-learn's own pretraining pipeline of the checkpoint's config (its first
+crop), or for OpenCLIP its training transform with SimCLR-like light augmentations
+(:data:`CLIP_VIEW_AUGMENTATION`)."""
+
+import random
+import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 import torch
 
 from solo_tricl.common.images import csv_items, encode_items, folder_classes, folder_items, subset
+
+# OpenCLIP's AugmentationCfg for the two views of an OpenCLIP model: its own RandomResizedCrop,
+# widened from (0.9, 1), plus colour jitter and grayscale as in SimCLR.
+CLIP_VIEW_AUGMENTATION = {"scale": (0.5, 1.0), "color_jitter": (0.4, 0.4, 0.4, 0.1),
+                          "color_jitter_prob": 0.8, "gray_scale_prob": 0.2}
 
 
 @dataclass
@@ -29,11 +42,35 @@ class RunFeatures:
     test: Split
     importance: Optional[torch.Tensor] = None   # (k,) s of triCL
     info: dict = field(default_factory=dict)
+    views: Optional[Tuple[torch.Tensor, torch.Tensor]] = None   # two (N, k) augmented views
+    basis: str = "native"             # "native" or "canonical" coordinates
+
+
+@contextmanager
+def seeded_augmentation(seed: int):
+    """Seed torch's and Python's RNGs (augmentations draw from both) and restore them after."""
+    python_state = random.getstate()
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        random.seed(seed)
+        try:
+            yield
+        finally:
+            random.setstate(python_state)
+
+
+def two_views(items, augment, encode, batch_size, seed):
+    """(N, k) features of two independently augmented views of each item, seeded."""
+    with seeded_augmentation(seed):
+        return tuple(encode_items(items, augment, encode, batch_size, f"view {v + 1} features")[0]
+                     for v in range(2))
 
 
 def solo_features(checkpoint, data: Path, limit_train=None, limit_test=None, batch_size=256,
-                  seed=0) -> RunFeatures:
+                  seed=0, views: int = 0) -> RunFeatures:
     """Projector and backbone features of a solo-learn checkpoint on ``data/{train,val}``."""
+    from solo.data.pretrain_dataloader import build_transform_pipeline
+
     from solo_tricl.solo.checkpoints import load_method
     from solo_tricl.solo.features import input_transform, learned_importance, projector_output
 
@@ -50,27 +87,51 @@ def solo_features(checkpoint, data: Path, limit_train=None, limit_test=None, bat
         (features, backbone), labels = encode_items(items, transform, encode, batch_size, f"{split} features")
         splits[split] = Split(features, labels, backbone, [str(path) for path, _ in items],
                               folder_classes(Path(data) / folder))
+        if split == "train" and views:
+            pipeline = build_transform_pipeline(cfg.data.dataset, cfg.augmentations[0])
+            augment = lambda image: pipeline(image.convert("RGB"))  # noqa: E731
+            view_pair = two_views(items[:views], augment, lambda x: projector_output(method, method.backbone(x)),
+                                  batch_size, seed)
     return RunFeatures(str(checkpoint), "solo-learn", cfg.method, splits["train"], splits["test"],
                        learned_importance(method),
-                       {"name": cfg.name, "seed": cfg.seed, "method_kwargs": dict(cfg.method_kwargs)})
+                       {"name": cfg.name, "seed": cfg.seed, "method_kwargs": dict(cfg.method_kwargs)},
+                       view_pair if views else None)
 
 
 def clip_features(checkpoint, data: Path, limit_train=None, limit_test=None, batch_size=256,
-                  seed=0) -> RunFeatures:
+                  seed=0, views: int = 0) -> RunFeatures:
     """Image embeddings of a solo-tricl clip-train checkpoint on ``data/{train,val}.csv``."""
     from solo_tricl.clip.checkpoints import load_clip
 
     model, preprocess, _, options = load_clip(checkpoint)
-    splits = {}
+    encode = lambda x: model.encode_image(x, normalize=True)  # noqa: E731
+    splits, view_pair = {}, None
     for split, name, limit in (("train", "train.csv", limit_train), ("test", "val.csv", limit_test)):
         items = subset(csv_items(Path(data) / name), limit, seed)
-        features, labels = encode_items(items, preprocess, lambda x: model.encode_image(x, normalize=True),
-                                   batch_size, f"{split} features")
+        features, labels = encode_items(items, preprocess, encode, batch_size, f"{split} features")
         splits[split] = Split(features, labels, paths=[str(path) for path, _ in items])
+        if split == "train" and views:
+            view_pair = two_views(items[:views], clip_view_transform(model), encode, batch_size, seed)
     importance = getattr(model, "feature_importance", None)
     return RunFeatures(str(checkpoint), "OpenCLIP", options["loss"], splits["train"], splits["test"],
                        importance().detach() if importance is not None else None,
-                       {"model": options["model"]})
+                       {"model": options["model"]}, view_pair)
+
+
+def clip_view_transform(model):
+    """OpenCLIP's training transform for ``model`` with :data:`CLIP_VIEW_AUGMENTATION`."""
+    from dataclasses import asdict
+
+    from open_clip import get_model_preprocess_cfg
+    from open_clip.transform import AugmentationCfg, PreprocessCfg, image_transform
+
+    config = {**asdict(PreprocessCfg()), **get_model_preprocess_cfg(model)}
+    with warnings.catch_warnings():
+        # OpenCLIP applies the jitter and grayscale items but still warns that they are unused
+        warnings.filterwarnings("ignore", "Unused augmentation cfg items")
+        augment = image_transform(config["size"], is_train=True, mean=config["mean"], std=config["std"],
+                                  aug_cfg=AugmentationCfg(**CLIP_VIEW_AUGMENTATION))
+    return lambda image: augment(image.convert("RGB"))
 
 
 def load_features(checkpoint, data: Path, **kwargs) -> RunFeatures:

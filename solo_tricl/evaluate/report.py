@@ -1,18 +1,40 @@
 """All measures for one run, and identifiability for a pair of runs."""
 
-from typing import Dict, Optional, Sequence
+from dataclasses import replace
+from typing import Dict, Optional, Sequence, Tuple
 
 import torch
 
-from solo_tricl.evaluate import measures
-from solo_tricl.evaluate.features import RunFeatures
 from solo_tricl.common.order import feature_order
+from solo_tricl.evaluate import measures
+from solo_tricl.evaluate.canonical import CanonicalBasis
+from solo_tricl.evaluate.features import RunFeatures
 
 DEFAULT_KS = (1, 2, 4, 8, 16, 20, 32, 64, 128, 256, 512)
 
 
+def in_canonical_basis(run: RunFeatures, basis: Optional[CanonicalBasis] = None) -> Tuple[RunFeatures, CanonicalBasis]:
+    """``run`` with its features in the canonical invariance basis (fitted from ``run.views``
+    unless given), ordered by the invariance spectrum, which takes the place of the importance."""
+    if basis is None:
+        if run.views is None:
+            raise ValueError("the canonical basis needs two augmented views of reference images; "
+                             "extract the features with views=N")
+        basis = CanonicalBasis.fit(*run.views)
+    splits = {name: replace(split, features=basis.transform(split.features))
+              for name, split in (("train", run.train), ("test", run.test))}
+    return replace(run, **splits, importance=basis.spectrum, views=None, basis="canonical"), basis
+
+
+def order_name(run: RunFeatures) -> str:
+    if run.basis == "canonical":
+        return "invariance (canonical basis)"
+    return "s (learned)" if run.importance is not None else "activation mass"
+
+
 def importance_order(run: RunFeatures) -> torch.Tensor:
-    """triCL: by s; other methods: by activation mass on the training features."""
+    """triCL: by s; other methods: by activation mass on the training features; in the canonical
+    basis, by invariance."""
     k = run.train.features.shape[1]
     return feature_order("importance", k, run.importance, run.train.features)
 
@@ -51,7 +73,7 @@ def evaluate_run(run: RunFeatures, top_k: int = 20, ks: Sequence[int] = DEFAULT_
     result = {
         "checkpoint": run.checkpoint, "host": run.host, "method": run.method, **run.info,
         "features": k, "train_samples": len(train.labels), "test_samples": len(test.labels),
-        "order": "s (learned)" if run.importance is not None else "activation mass",
+        "basis": run.basis, "order": order_name(run),
         "accuracy": {
             "projector_all": important_curve[k],
             f"top{top_k}_important": important_curve[top_k],
@@ -78,7 +100,9 @@ def evaluate_run(run: RunFeatures, top_k: int = 20, ks: Sequence[int] = DEFAULT_
     if train.backbone is not None:
         result["accuracy"]["backbone"] = measures.linear_probe(
             train.backbone, train.labels, test.backbone, test.labels, seed)
-    if run.importance is not None:
+    if run.basis == "canonical":
+        result["invariance_spectrum"] = run.importance.tolist()
+    elif run.importance is not None:
         result["importance"] = run.importance.tolist()
     return result
 

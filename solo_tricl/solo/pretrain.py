@@ -173,6 +173,10 @@ def pretrain(cfg: DictConfig, extra_callbacks: Sequence[Callback] = ()) -> Pretr
     check_method(cfg)
 
     method = METHODS[cfg.method](cfg)
+    data_order_seed = omegaconf_select(cfg, "data_order_seed", None)
+    if data_order_seed is not None:
+        # the weights are initialised from cfg.seed; crops and batches follow data_order_seed
+        seed_everything(data_order_seed)
     make_contiguous(method)
     if not cfg.performance.disable_channel_last:
         method = method.to(memory_format=torch.channels_last)

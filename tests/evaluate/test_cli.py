@@ -55,3 +55,34 @@ def test_evaluate_rejects_a_pair_of_different_methods(clip_tricl_checkpoint, fas
     other = logs / "clip" / "checkpoints" / "epoch_1.pt"
     assert main(["evaluate", str(clip_tricl_checkpoint), str(other), "--data", str(fashion_mnist_clip_folder)]) == 2
     assert "identifiability compares two runs of one method" in capsys.readouterr().err
+
+
+def test_evaluate_in_the_canonical_basis_on_openclip(clip_tricl_checkpoint, second_seed, fashion_mnist_clip_folder,
+                                                     tmp_path, capsys):
+    from solo_tricl.evaluate.canonical import CanonicalBasis
+
+    code = main(["evaluate", str(clip_tricl_checkpoint), str(second_seed), "--data", str(fashion_mnist_clip_folder),
+                 "--top-k", "8", "--basis", "canonical", "--basis-images", "200", "--out", str(tmp_path)])
+    assert code == 0
+    report = json.loads((tmp_path / "evaluation.json").read_text())
+    first = report["runs"][0]
+    assert report["basis"] == "canonical" and first["order"] == "invariance (canonical basis)"
+    spectrum = first["invariance_spectrum"]
+    assert spectrum == sorted(spectrum, reverse=True) and len(spectrum) == first["features"]
+    assert first["identifiable_rank"] == sum(x > first["identifiable_threshold"] for x in spectrum)
+    assert "importance" not in first and first["basis_images"] == 200
+    basis = CanonicalBasis.load(first["basis_file"])
+    assert basis.identifiable_rank == first["identifiable_rank"]
+    assert (tmp_path / "invariance-spectrum.png").stat().st_size > 1000
+    assert "identifiable rank" in capsys.readouterr().out
+    assert len(report["identifiability"]["per_rank"]) == first["features"]
+
+
+def test_canonical_basis_needs_enough_reference_images(clip_tricl_checkpoint, fashion_mnist_clip_folder, tmp_path,
+                                                       capsys):
+    out = tmp_path / "out"
+    code = main(["evaluate", str(clip_tricl_checkpoint), "--data", str(fashion_mnist_clip_folder),
+                 "--basis", "canonical", "--basis-images", "20", "--out", str(out)])
+    assert code == 2
+    assert "at least 2k=64 reference samples per view, got 20" in capsys.readouterr().err
+    assert not out.exists()

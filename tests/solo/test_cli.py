@@ -173,3 +173,15 @@ def test_a_garbage_checkpoint_beside_args_json_is_one_line(tricl_run, fashion_mn
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith(f"solo-tricl evaluate: error: cannot read checkpoint {garbage}")
     assert not out.exists()
+
+
+def test_evaluate_a_solo_learn_checkpoint_in_the_canonical_basis(tricl_run, fashion_mnist_folder, tmp_path, capsys):
+    checkpoint = Path(tricl_run["result"].last_checkpoint)
+    code = main(["evaluate", str(checkpoint), "--data", str(fashion_mnist_folder), "--top-k", "4",
+                 "--basis", "canonical", "--basis-images", "100", "--out", str(tmp_path)])
+    assert code == 0, capsys.readouterr().err
+    run = json.loads((tmp_path / "evaluation.json").read_text())["runs"][0]
+    assert run["order"] == "invariance (canonical basis)" and run["basis_images"] == 100
+    assert len(run["invariance_spectrum"]) == 16
+    assert checkpoint.with_suffix(".canonical-basis.pt").is_file()
+    assert (tmp_path / "invariance-spectrum.png").is_file()
