@@ -158,3 +158,18 @@ def plot_invariance_spectra(spectra: Dict[str, Sequence[float]], path: Path, thr
     ax.set_title(title)
     ax.legend(fontsize=7)
     return _save(fig, path)
+
+
+def plot_scatter(series: Dict[str, tuple], path: Path, xlabel: str, ylabel: str, title: str,
+                 vertical: Optional[float] = None) -> Path:
+    """Points (xs, ys) per label, with an optional vertical line (e.g. a threshold)."""
+    fig, ax = _subplots(figsize=(7, 4))
+    for label, (xs, ys) in series.items():
+        ax.scatter(xs, ys, s=12, alpha=0.7, label=label)
+    if vertical is not None:
+        ax.axvline(vertical, color="gray", linestyle=":", label=f"{xlabel.split(':')[0]} = {vertical}")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend(fontsize=7)
+    return _save(fig, path)

@@ -5,7 +5,11 @@ solo-learn trains the image methods (its own ``simclr`` and our ``tricl``, ``ncl
 optimizer, batch, data and epochs, for every seed. OpenCLIP trains the CLIP variants (its own
 ``clip`` loss and ours) on Fashion-MNIST images with template captions. Everything is then
 evaluated by :mod:`solo_tricl.evaluate.report`, and a markdown table, a JSON of every number and
-plots are written to ``--out``.
+plots are written to ``--out``. Every solo-learn run is measured twice: in its own features and
+importance order, and in its canonical invariance basis (:mod:`solo_tricl.evaluate.canonical`),
+fitted from two views of the probes' training images under the run's own augmentations. A pair of
+triCL runs with the same initial weights and another data order (``++data_order_seed``) gives
+the noise floor of identifiability.
 
 The default budget fits a 2-core CPU in about 30-60 minutes; ``--budget`` multiplies the
 epochs (and ``--accelerator gpu`` moves training to a GPU).
@@ -37,7 +41,8 @@ SOLO_VARIANTS = {
     "ncl": ("ncl", ()),
     "kernel": ("kernel", ()),
 }
-DEFAULT_VARIANTS = ("simclr", "tricl", "tricl-reference", "ncl", "kernel")
+DEFAULT_VARIANTS = ("simclr", "tricl", "tricl-reference", "tri-scl", "ncl", "kernel")
+NOISE_FLOOR_VARIANT = "tricl"   # its seed-0 run is paired with a run of the same init, other data order
 CLIP_LOSSES = ("clip", "tricl", "ncl", "kernel")
 GALLERY_VARIANTS = ("tricl", "ncl", "simclr")
 
@@ -60,6 +65,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="training images the probes are fitted on (default 5,000)")
     parser.add_argument("--eval-test", type=int, default=5000,
                         help="held-out images every measure reads (default 5,000)")
+    parser.add_argument("--basis-images", type=int, default=5000,
+                        help="training images whose two augmented views fit each run's canonical basis "
+                             "(at most --eval-train, at least twice the projector dimension; default 5,000)")
+    parser.add_argument("--no-noise-floor", action="store_true",
+                        help="skip the extra triCL run with seed 0's initial weights and another data "
+                             "order, which measures the identifiability that training noise alone allows")
     parser.add_argument("--clip-epochs", type=int, default=10, help="OpenCLIP epochs at budget 1")
     parser.add_argument("--accelerator", default="cpu", help="cpu or gpu (both hosts)")
     parser.add_argument("--work", type=Path, default=Path("bench-work"),
@@ -200,10 +211,39 @@ BENCH_KS = (1, 2, 4, 8, 16, 20, 32)
 GALLERY_FEATURES, GALLERY_IMAGES = 8, 10
 
 
+def projector_dimension() -> int:
+    """k of the shipped Fashion-MNIST configs' projector (the same for every method)."""
+    from solo_tricl.solo.cli import compose
+
+    return int(compose("pretrain", None, "fashion_mnist/tricl", []).method_kwargs.proj_output_dim)
+
+
+def measure_solo_run(trained: dict, args, data: Path):
+    """(native features, canonical features, the record's measures) of one solo-learn run."""
+    from solo_tricl.evaluate.features import solo_features
+    from solo_tricl.evaluate.report import evaluate_run, in_canonical_basis
+
+    run = solo_features(trained["checkpoint"], data, limit_train=args.eval_train, limit_test=args.eval_test,
+                        views=min(args.basis_images, args.eval_train))
+    canonical, basis = in_canonical_basis(run)
+    measures = {**_without_settings(trained), **evaluate_run(run, ks=BENCH_KS),
+                "canonical": {**evaluate_run(canonical, ks=BENCH_KS), "identifiable_rank": basis.identifiable_rank,
+                              "identifiable_threshold": basis.threshold}}
+    return run, canonical, measures
+
+
+def identifiability_of(native_pair, canonical_pair) -> dict:
+    from solo_tricl.evaluate.report import compare_runs, correlation_for_plot
+
+    return {**compare_runs(*native_pair), "heatmap": correlation_for_plot(*native_pair).tolist(),
+            "canonical": compare_runs(*canonical_pair),
+            "canonical_heatmap": correlation_for_plot(*canonical_pair).tolist()}
+
+
 def run(args: argparse.Namespace) -> int:
+    from solo_tricl.evaluate.features import clip_features
     from solo_tricl.evaluate.gallery import draw_run_gallery, run_gallery
-    from solo_tricl.evaluate.features import clip_features, solo_features
-    from solo_tricl.evaluate.report import compare_runs, correlation_for_plot, evaluate_run
+    from solo_tricl.evaluate.report import evaluate_run
     from solo_tricl.solo.registry import SoloLearnMissing, require_solo_learn
 
     if args.budget <= 0 or not 0 < args.fraction <= 1:
@@ -216,6 +256,10 @@ def run(args: argparse.Namespace) -> int:
         require_solo_learn()
     except SoloLearnMissing as error:
         raise CommandError(str(error)) from None
+    reference, needed = min(args.basis_images, args.eval_train), 2 * projector_dimension()
+    if args.methods and reference < needed:
+        raise CommandError(f"--basis-images (and --eval-train) must be >= {needed}, twice the projector "
+                           f"dimension, to fit the canonical basis; got {reference}")
     started = time.time()
     args.out = args.out or Path("bench-results") / time.strftime("%Y%m%d-%H%M%S")
     args.out.mkdir(parents=True, exist_ok=True)
@@ -227,6 +271,7 @@ def run(args: argparse.Namespace) -> int:
                            "accelerator": args.accelerator},
               "solo": {}, "clip": {}, "identifiability": {}}
     report["galleries"] = {}
+    pairs = {}
     for variant in args.methods:
         method, overrides = SOLO_VARIANTS[variant]
         pair = []
@@ -234,17 +279,24 @@ def run(args: argparse.Namespace) -> int:
             name = f"{variant}-seed{seed}"
             print(f"== training {name} with solo-learn", flush=True)
             trained = train_solo(method, seed, args, data["solo"], overrides, variant)
-            run = solo_features(trained["checkpoint"], data["solo"], limit_train=args.eval_train,
-                                limit_test=args.eval_test)
-            report["solo"][name] = {**_without_settings(trained), "variant": variant,
-                                    **evaluate_run(run, ks=BENCH_KS)}
+            run, canonical, report["solo"][name] = measure_solo_run(trained, args, data["solo"])
+            report["solo"][name]["variant"] = variant
             if seed == args.seeds[0] and variant in GALLERY_VARIANTS:
                 rows = run_gallery(run, GALLERY_FEATURES, GALLERY_IMAGES)
                 report["galleries"][variant] = draw_run_gallery(run, rows, args.out / f"bench_gallery_{variant}.png")
-            pair.append(run)
+            pair.append((run, canonical))
+        pairs[variant] = pair
         if len(pair) >= 2:
-            report["identifiability"][variant] = compare_runs(*pair[:2])
-            report["identifiability"][variant]["heatmap"] = correlation_for_plot(*pair[:2]).tolist()
+            report["identifiability"][variant] = identifiability_of(*zip(*pair[:2]))
+    if NOISE_FLOOR_VARIANT in pairs and not args.no_noise_floor:
+        method, overrides = SOLO_VARIANTS[NOISE_FLOOR_VARIANT]
+        variant, seed = f"{NOISE_FLOOR_VARIANT}-same-init", args.seeds[0]
+        print(f"== training {variant}: seed {seed}'s initial weights, data order seed {seed + 1}", flush=True)
+        trained = train_solo(method, seed, args, data["solo"], (*overrides, f"++data_order_seed={seed + 1}"), variant)
+        run, canonical, measures = measure_solo_run(trained, args, data["solo"])
+        report["noise_floor"] = {"variant": NOISE_FLOOR_VARIANT, "run": measures,
+                                 **identifiability_of((pairs[NOISE_FLOOR_VARIANT][0][0], run),
+                                                      (pairs[NOISE_FLOOR_VARIANT][0][1], canonical))}
     for loss in args.clip_losses:
         print(f"== training CLIP with --loss {loss}", flush=True)
         trained = train_clip(loss, args, data["clip"])

@@ -138,6 +138,99 @@ def identifiability_table(report: Dict) -> List[str]:
     return rows + ([""] + warnings if warnings else [])
 
 
+def _spectrum_by_rank(report: Dict, variant: str, seeds=2) -> List[float]:
+    """Mean over the variant's first two seeds of lambda at each canonical rank."""
+    spectra = [run["canonical"]["invariance_spectrum"] for run in _by_variant(report)[variant][:seeds]]
+    return [statistics.mean(values) for values in zip(*spectra)]
+
+
+def _pairs(report: Dict):
+    """(label, identifiability with its canonical part, lambda by rank) of every pair of runs."""
+    for variant, ident in report["identifiability"].items():
+        yield variant, ident, _spectrum_by_rank(report, variant)
+    if floor := report.get("noise_floor"):
+        first = _by_variant(report)[floor["variant"]][0]["canonical"]["invariance_spectrum"]
+        spectrum = [(a + b) / 2 for a, b in zip(first, floor["run"]["canonical"]["invariance_spectrum"])]
+        yield f"{floor['variant']}, same init (noise floor)", floor, spectrum
+
+
+def canonical_table(report: Dict) -> List[str]:
+    rows = ["| run | identifiability, native order: top-8 / top-16 / all | canonical basis: top-8 / top-16 / all "
+            "| identifiable rank per seed | all features: native / canonical | top-4: native / canonical "
+            "| top-8: native / canonical |",
+            "|---|---:|---:|---|---:|---:|---:|"]
+    runs = _by_variant(report)
+
+    def three(ident):
+        return " / ".join(f"{ident[key]:.3f}" if key in ident else "-"
+                          for key in ("ordered_top8", "ordered_top16", "ordered"))
+
+    for variant, group in runs.items():
+        if variant not in report["identifiability"]:
+            continue
+        ident = report["identifiability"][variant]
+        canonical = [run["canonical"] for run in group]
+        ranks = " / ".join(str(run["identifiable_rank"]) for run in canonical)
+        probes = [f"{_curve(group, 'important', k):.3f} / {_curve(canonical, 'important', k):.3f}" for k in (4, 8)]
+        rows.append(f"| {variant} | {three(ident)} | {three(ident['canonical'])} | {ranks} | "
+                    f"{_mean(group, 'accuracy', 'projector_all'):.3f} / "
+                    f"{_mean(canonical, 'accuracy', 'projector_all'):.3f} | {probes[0]} | {probes[1]} |")
+    if floor := report.get("noise_floor"):
+        rows.append(f"| {floor['variant']}, seed 0 vs same init + other data order (noise floor) | {three(floor)} | "
+                    f"{three(floor['canonical'])} | {floor['run']['canonical']['identifiable_rank']} (second run) "
+                    "| - | - | - |")
+    return rows
+
+
+def threshold_check(report: Dict) -> List[str]:
+    """Cross-seed |corr| of canonical features above and below the identifiability threshold."""
+    above, below, threshold = [], [], None
+    for _, ident, spectrum in _pairs(report):
+        threshold = threshold or next(iter(report["solo"].values()))["canonical"]["identifiable_threshold"]
+        for value, corr in zip(spectrum, ident["canonical"]["per_rank"]):
+            (above if value > threshold else below).append(corr)
+    if not above or not below:
+        return []
+    share = sum(c >= 0.8 for c in above) / len(above)
+    return [f"Identifiable rank: features with lambda > {threshold} (mean of the pair's two spectra). Over every "
+            f"pair above, the {len(above)} canonical features above it match their counterpart with mean |corr| "
+            f"{statistics.mean(above):.3f} (min {min(above):.3f}; {100 * share:.0f}% at >= 0.8); the "
+            f"{len(below)} below it, {statistics.mean(below):.3f}."]
+
+
+def canonical_targets(report: Dict) -> List[str]:
+    runs = _by_variant(report)
+    ident = report["identifiability"].get("tricl")
+    if not ident or "tricl" not in runs:
+        return []
+    canonical = ident["canonical"]
+    lines = [f"- triCL canonical top-8 identifiability {canonical['ordered_top8']:.3f} (target >= 0.9): "
+             f"{_verdict(canonical['ordered_top8'] >= 0.9)}; top-16 {canonical['ordered_top16']:.3f} "
+             f"(target >= 0.8): {_verdict(canonical['ordered_top16'] >= 0.8)}"]
+    by_s = _curve(runs["tricl"], "important", 4)
+    first4 = _curve([run["canonical"] for run in runs["tricl"]], "important", 4)
+    lines.append(f"- triCL first 4 canonical features {first4:.3f} vs top-4 by s {by_s:.3f}: "
+                 f"{100 * (first4 - by_s):+.1f} points (target within 2): {_verdict(first4 >= by_s - 0.02)}")
+    if floor := report.get("noise_floor"):
+        lines.append(f"- whole-vector identifiability, triCL: {ident['ordered']:.3f} native, "
+                     f"{canonical['ordered']:.3f} canonical, against the noise floor of a same-init pair "
+                     f"{floor['ordered']:.3f} native, {floor['canonical']['ordered']:.3f} canonical (reported, "
+                     "not a target)")
+    return lines
+
+
+def canonical_section(report: Dict) -> List[str]:
+    if not any("canonical" in ident for ident in report["identifiability"].values()):
+        return []
+    return ["## The canonical invariance basis: what is identifiable", "",
+            "Each run's features rotated into its canonical basis (fitted from two augmented views, the run's own "
+            f"pretraining augmentations, of {min(report['settings'].get('basis_images', 0), report['settings']['eval_train']):,} "
+            "training images), ordered by lambda, the agreement of the two views. Identifiability is then measured "
+            "exactly as above, rank by rank with no permutation search. The noise-floor pair shares seed 0's "
+            "initial weights and differs only in the order of batches and crops.", "",
+            *canonical_table(report), "", *threshold_check(report), "", *canonical_targets(report), ""]
+
+
 def clip_table(report: Dict) -> List[str]:
     rows = ["| loss | zero-shot top-1 | zero-shot, top-8 features | linear probe (all) | top-8 important | "
             "8 random | sparsity | class consistency | samples/s |",
@@ -159,7 +252,8 @@ def clip_section(report: Dict) -> List[str]:
 
 
 def write_plots(report: Dict, out: Path) -> List[str]:
-    from solo_tricl.common.plots import plot_curves, plot_heatmap, plot_importance_curves
+    from solo_tricl.common.plots import (plot_curves, plot_heatmap, plot_importance_curves, plot_invariance_spectra,
+                                         plot_scatter)
 
     written = []
     runs = _by_variant(report)
@@ -184,6 +278,23 @@ def write_plots(report: Dict, out: Path) -> List[str]:
             np.array(ident["heatmap"]), out / f"bench_identifiability_{variant}.png",
             f"{variant}: |corr| across seeds, own order (top-8 {ident.get('ordered_top8', float('nan')):.2f})",
             "seed 2 feature rank", "seed 1 feature rank")))
+    if any("canonical" in ident for ident in report["identifiability"].values()):
+        spectra = {f"{run['variant']} seed {run['seed']}": run["canonical"]["invariance_spectrum"]
+                   for group in runs.values() for run in group[:1]}
+        threshold = next(iter(report["solo"].values()))["canonical"]["identifiable_threshold"]
+        written.append(str(plot_invariance_spectra(spectra, out / "bench_invariance_spectrum.png", threshold,
+                                                   "invariance spectrum of each method (seed 0)")))
+        points = {label: (spectrum, ident["canonical"]["per_rank"]) for label, ident, spectrum in _pairs(report)}
+        written.append(str(plot_scatter(points, out / "bench_identifiable_rank.png",
+                                        "lambda: agreement of two views (mean of the pair)",
+                                        "|corr| with the same canonical feature of the other run",
+                                        "canonical features across runs, by invariance", vertical=threshold)))
+        if "tricl" in report["identifiability"]:
+            ident = report["identifiability"]["tricl"]
+            written.append(str(plot_heatmap(
+                np.array(ident["canonical_heatmap"]), out / "bench_identifiability_tricl_canonical.png",
+                f"tricl: |corr| across seeds, canonical basis (top-8 {ident['canonical']['ordered_top8']:.2f})",
+                "seed 2 canonical feature", "seed 1 canonical feature")))
     written += [gallery["png"] for gallery in report.get("galleries", {}).values()]
     return written
 
@@ -234,6 +345,7 @@ def write_report(report: Dict, out: Path) -> None:
         "match: each of seed 1's top features' largest |corr| with any feature of seed 2. Matched: after the "
         "best one-to-one matching of all features.", "",
         *identifiability_table(report), "",
+        *canonical_section(report),
         "## Feature galleries", "",
         "For the 8 most and the 8 least important features of seed 1 (triCL: s; NCL and SimCLR: activation "
         "mass), the 10 test images with the largest activation and their class purity.", "",
@@ -245,7 +357,8 @@ def write_report(report: Dict, out: Path) -> None:
     ])
     (out / "bench.md").write_text(text)
     slim = json.loads(json.dumps(report))
-    for ident in slim["identifiability"].values():
+    for ident in [*slim["identifiability"].values(), slim.get("noise_floor", {})]:
         ident.pop("heatmap", None)
+        ident.pop("canonical_heatmap", None)
     (out / "bench.json").write_text(json.dumps(slim, indent=1))
     print(text)
