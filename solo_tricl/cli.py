@@ -7,6 +7,7 @@ either host installed.
 import argparse
 import importlib
 import sys
+import warnings
 from typing import List, Optional
 
 from solo_tricl.errors import USER_ERRORS
@@ -49,11 +50,22 @@ def build_parser(command: Optional[str] = None) -> argparse.ArgumentParser:
     return parser
 
 
+# the hosts' dependencies warn about their own deprecations on import; a user of the command
+# cannot act on them, and they would bury our one-line errors
+QUIET_IMPORTS = r"(solo|timm|torchmetrics)(\.|$)"
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
+    warnings.filterwarnings("ignore", module=QUIET_IMPORTS)
     command = next((arg for arg in argv if not arg.startswith("-")), None)
     parser = build_parser(command)
     args, unknown = parser.parse_known_args(argv)
+    if isinstance(getattr(args, "overrides", None), list):
+        # argparse gives a positional list only its first run of values; hydra overrides may
+        # also follow the options, as in main_pretrain.py
+        args.overrides += [arg for arg in unknown if not arg.startswith("-")]
+        unknown = [arg for arg in unknown if arg.startswith("-")]
     if unknown:
         hint = ("; open_clip_train's options go after --: solo-tricl clip-train [--loss ...] -- --model ..."
                 if args.command == "clip-train" else "")

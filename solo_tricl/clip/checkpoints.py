@@ -7,6 +7,7 @@ from typing import Tuple
 import torch
 
 from solo_tricl.common.run_options import RUN_OPTIONS_FILE, run_options_path
+from solo_tricl.common.torch_files import load_torch_file
 
 # the OpenCLIP model configs shipped with solo-tricl (e.g. solo-tricl-tiny)
 MODEL_CONFIGS = Path(__file__).resolve().parent / "model_configs"
@@ -33,11 +34,10 @@ def load_clip(checkpoint) -> Tuple[torch.nn.Module, object, object, dict]:
         raise FileNotFoundError(f"checkpoint {checkpoint} does not exist")
     options = run_options(checkpoint)
     open_clip.add_model_config(MODEL_CONFIGS)
-    try:
-        state = torch.load(checkpoint, map_location="cpu", weights_only=False)
-    except Exception as error:
-        raise ValueError(f"cannot read checkpoint {checkpoint}: {type(error).__name__}: {str(error).splitlines()[0]}") from None
-    state = state.get("state_dict", state)
+    state = load_torch_file(checkpoint, weights_only=False)
+    state = state.get("state_dict", state) if isinstance(state, dict) else state
+    if not isinstance(state, dict):
+        raise ValueError(f"checkpoint {checkpoint} holds no state_dict")
     state = {k.removeprefix("module."): v for k, v in state.items()}
     model, _, preprocess = open_clip.create_model_and_transforms(options["model"])
     plugin = load_plugins().get(options["loss"])

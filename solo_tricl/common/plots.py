@@ -173,3 +173,33 @@ def plot_scatter(series: Dict[str, tuple], path: Path, xlabel: str, ylabel: str,
     ax.set_title(title)
     ax.legend(fontsize=7)
     return _save(fig, path)
+
+
+def plot_pointing(rows_by_encoder: Dict[str, Sequence], path: Path) -> Path:
+    """The pointing game's figure: per encoder, a few mosaics (corpus tile boxed) and one map
+    per method and target. ``rows_by_encoder[name]`` is a list of (image (H, W, 3) in [0, 1],
+    quadrant, class name, {column title: (C, H, W) attributions})."""
+    from matplotlib.patches import Rectangle
+
+    rows = [(name, *row) for name, encoder_rows in rows_by_encoder.items() for row in encoder_rows]
+    columns = 1 + max(len(row[4]) for row in rows)
+    fig, axes = _subplots(len(rows), columns, squeeze=False, figsize=(1.7 * columns, 1.8 * len(rows)))
+    for r, (name, image, quadrant, class_name, maps) in enumerate(rows):
+        height, width = image.shape[:2]
+        box = ((quadrant % 2) * width / 2 - 0.5, (quadrant // 2) * height / 2 - 0.5)
+        axes[r, 0].imshow(image)
+        axes[r, 0].set_title(f"{name}: {class_name}"[:28], fontsize=7)
+        for c, (title, attribution) in enumerate(maps.items(), start=1):
+            heat = attribution.float().mean(dim=0).cpu().numpy()
+            heat = heat - np.median(heat)
+            limit = np.abs(heat).max() or 1.0
+            axes[r, c].imshow(image.mean(axis=-1), cmap="gray")
+            axes[r, c].imshow(heat, cmap="bwr", vmin=-limit, vmax=limit, alpha=0.6,
+                              extent=(-0.5, width - 0.5, height - 0.5, -0.5))
+            if r == 0:
+                axes[r, c].set_title(title, fontsize=7)
+        for ax in axes[r]:
+            ax.add_patch(Rectangle(box, width / 2, height / 2, fill=False, edgecolor="lime", linewidth=1.5))
+            ax.set_xticks([])
+            ax.set_yticks([])
+    return _save(fig, path)

@@ -25,6 +25,8 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
+from solo_tricl.common.torch_files import load_torch_file
+
 RIDGE = 1e-3
 # A feature whose lambda exceeds this is identifiable on its own. Measured on the bench's runs
 # (5,000 reference images, two seeds each of simclr, tricl, tricl-reference, ncl and kernel):
@@ -121,13 +123,7 @@ class CanonicalBasis:
 
     @classmethod
     def load(cls, path) -> "CanonicalBasis":
-        path = Path(path)
-        if not path.is_file():
-            raise FileNotFoundError(f"no canonical basis at {path}")
-        try:
-            state = torch.load(path, map_location="cpu", weights_only=True)
-        except Exception as error:
-            raise ValueError(f"{path} is not a readable canonical basis ({type(error).__name__})") from None
+        state = load_torch_file(path, "canonical basis")
         if not isinstance(state, dict) or state.get("format") != FORMAT:
             raise ValueError(f"{path} is not a solo-tricl canonical basis")
         return cls(state["mean"], state["projection"], state["spectrum"], state["normalize"], state["threshold"])

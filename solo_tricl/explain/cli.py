@@ -11,7 +11,7 @@ import torch.nn.functional as F
 
 from solo_tricl.errors import CommandError
 
-METHODS = ("rise", "ig", "gradshap")
+METHODS = ("rise", "ig", "gradshap")   # solo_tricl.explain.attribution.METHODS, without importing captum
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -94,37 +94,16 @@ def read_corpus(args, loaded) -> Corpus:
                   foil_images=load_images(foil_paths, loaded, args.resize))
 
 
+def attribution_settings(args) -> "AttributionSettings":
+    from solo_tricl.explain.attribution import AttributionSettings
+
+    return AttributionSettings(rise_masks=args.rise_masks, rise_grid=args.rise_grid, seed=args.seed)
+
+
 def attribute(method: str, forward, images, baselines, args, references=None) -> torch.Tensor:
-    """(N, C, H, W) attributions of ``forward`` (a scalar per image), one explicand at a time.
+    from solo_tricl.explain import attribution
 
-    ``references`` (N, d): a second argument of ``forward`` per explicand (the label-free target).
-    """
-    from captum.attr import GradientShap, IntegratedGradients
-    from tqdm import tqdm
-
-    from solo_tricl.explain.rise import RISE
-
-    grid = args.rise_grid or (4 if max(images.shape[-2:]) <= 32 else 7)
-    results = []
-    label = f"{method} ({'label-free' if references is not None else 'COCOA'})"
-    for i in tqdm(range(len(images)), desc=label, unit="image"):
-        x, baseline = images[i : i + 1], baselines[i : i + 1]
-        extra = () if references is None else (references[i : i + 1],)
-        if method == "rise":
-            scalar = forward if references is None else (
-                lambda batch, r=extra[0]: forward(batch, r.expand(len(batch), -1)))
-            results.append(RISE(scalar).attribute(x, baseline, n_masks=args.rise_masks, grid=grid,
-                                                  seed=args.seed))
-        elif method == "ig":
-            results.append(IntegratedGradients(forward).attribute(
-                x, baselines=baseline, n_steps=50, internal_batch_size=50,
-                additional_forward_args=extra or None))
-        else:
-            with torch.random.fork_rng():   # captum draws from the global RNG: seed it, then restore it
-                torch.manual_seed(args.seed + i)
-                results.append(GradientShap(forward).attribute(
-                    x, baselines=baseline, n_samples=50, stdevs=0.2, additional_forward_args=extra or None))
-    return torch.cat(results).detach()
+    return attribution.attribute(method, forward, images, baselines, attribution_settings(args), references)
 
 
 @dataclass
@@ -220,9 +199,8 @@ def settings(args, images) -> Dict:
         "corpus": [str(p) for p in args.corpus] if args.corpus else None, "corpus_text": args.corpus_text,
         "foil": [str(p) for p in args.foil] if args.foil else None, "foil_text": args.foil_text,
         "corpus_size": args.corpus_size, "foil_size": args.foil_size, "methods": list(args.methods),
-        "rise_masks": args.rise_masks, "rise_grid": args.rise_grid or (4 if max(images.shape[-2:]) <= 32 else 7),
-        "ig_steps": 50, "gradshap_samples": 50, "gradshap_stdev": 0.2, "baseline": "gaussian blur",
-        "resize": args.resize, "seed": args.seed, "input_size": list(images.shape[-2:]),
+        **attribution_settings(args).as_dict(images), "baseline": "gaussian blur",
+        "resize": args.resize, "input_size": list(images.shape[-2:]),
     }
 
 

@@ -7,6 +7,7 @@ from typing import Tuple, Union
 import torch
 from omegaconf import DictConfig, OmegaConf
 
+from solo_tricl.common.torch_files import load_torch_file, state_dict_of
 from solo_tricl.solo.registry import register, require_solo_learn
 
 
@@ -32,13 +33,16 @@ def load_method(checkpoint: Union[str, Path], map_location: str = "cpu") -> Tupl
         raise FileNotFoundError(f"checkpoint {checkpoint} does not exist")
     methods = require_solo_learn().METHODS
     register()
-    cfg = OmegaConf.create(json.loads(find_args(checkpoint).read_text()))
+    args = find_args(checkpoint)
+    try:
+        cfg = OmegaConf.create(json.loads(args.read_text()))
+    except ValueError as error:
+        raise ValueError(f"{args} is not solo-learn's args.json: {str(error).splitlines()[0]}") from None
+    if not isinstance(cfg, DictConfig) or "method" not in cfg:
+        raise ValueError(f"{args} is not solo-learn's args.json: it names no method")
     if cfg.method not in methods:
         raise ValueError(f"{checkpoint} was trained with method {cfg.method!r}, which is not installed")
-    try:
-        state = torch.load(checkpoint, map_location=map_location, weights_only=True)["state_dict"]
-    except Exception as error:
-        raise ValueError(f"cannot read checkpoint {checkpoint}: {type(error).__name__}: {str(error).splitlines()[0]}") from None
+    state = state_dict_of(load_torch_file(checkpoint), checkpoint)
     method = methods[cfg.method](cfg)
     method.load_state_dict(state)
-    return method.eval(), cfg
+    return method.eval().to(map_location), cfg

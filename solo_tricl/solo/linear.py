@@ -24,6 +24,7 @@ from solo.utils.misc import make_contiguous
 from torchvision import transforms
 
 from solo_tricl.common.order import feature_order
+from solo_tricl.common.torch_files import load_torch_file, state_dict_of
 from solo_tricl.solo.checkpoints import load_method
 from solo_tricl.solo.trainer import build_trainer, wandb_logger
 from solo_tricl.solo.features import (
@@ -57,7 +58,7 @@ def pretrained_backbone(cfg: DictConfig) -> nn.Module:
     path = cfg.pretrained_feature_extractor
     if not str(path).endswith((".ckpt", ".pth", ".pt")) or not os.path.isfile(path):
         raise ValueError(f"pretrained_feature_extractor={path} is not a .ckpt/.pth/.pt file")
-    state = torch.load(path, map_location="cpu", weights_only=True)["state_dict"]
+    state = state_dict_of(load_torch_file(path, "pretrained_feature_extractor"), path)
     weights = {k[len("backbone."):]: v for k, v in state.items() if k.startswith("backbone.")}
     if not weights:
         raise ValueError(f"{path} holds no backbone.* weights")

@@ -2,7 +2,6 @@
 
 from argparse import Namespace
 
-import pytest
 import torch
 import torch.nn.functional as F
 

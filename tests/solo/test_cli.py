@@ -185,3 +185,31 @@ def test_evaluate_a_solo_learn_checkpoint_in_the_canonical_basis(tricl_run, fash
     assert len(run["invariance_spectrum"]) == 16
     assert checkpoint.with_suffix(".canonical-basis.pt").is_file()
     assert (tmp_path / "invariance-spectrum.png").is_file()
+
+
+def test_overrides_may_follow_the_options(monkeypatch, capsys):
+    import solo_tricl.solo.cli as solo_cli
+
+    seen = {}
+
+    def stop(kind, config_path, config_name, overrides):
+        seen["overrides"] = overrides
+        raise ValueError("stop here")
+
+    monkeypatch.setattr(solo_cli, "compose", stop)
+    assert main(["linear", "--config-name", "fashion_mnist/linear", "pretrained_feature_extractor=x.ckpt",
+                 "--top-k", "4", "max_epochs=1", "--order", "random", "data.num_workers=0"]) == 2
+    assert seen["overrides"] == ["pretrained_feature_extractor=x.ckpt", "max_epochs=1", "data.num_workers=0"]
+    assert "unrecognized" not in capsys.readouterr().err
+
+
+def test_the_pointing_game_runs_on_a_solo_learn_checkpoint(tricl_run, fashion_mnist_folder, tmp_path):
+    from tests.explain.test_pointing_benchmark import pointing_game
+
+    out = tmp_path / "pointing"
+    assert pointing_game().main(["--solo", tricl_run["result"].last_checkpoint, "--solo-data", str(fashion_mnist_folder),
+                                 "--mosaics", "4", "--methods", "rise", "ig", "--rise-masks", "40",
+                                 "--corpus-size", "5", "--foil-size", "20", "--out", str(out)]) == 0
+    report = json.loads((out / "cocoa_pointing.json").read_text())
+    assert report["encoders"]["solo-learn"]["sizing"].startswith("tiles at the training size")
+    assert set(report["encoders"]["solo-learn"]["scores"]) == {"rise", "ig"}

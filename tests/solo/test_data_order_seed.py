@@ -1,8 +1,8 @@
 """``++data_order_seed``: the same initial weights as ``seed``, another order of batches and
 crops; the noise floor of identifiability is measured with such pairs."""
 
-import pytest
 import torch
+
 
 from tests.solo.helpers import needs_solo_learn, pretrain_cfg
 
