@@ -29,7 +29,6 @@ import time
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 
 from solo_tricl.common.images import csv_items, folder_classes, folder_items
 from solo_tricl.explain.attribution import METHODS, AttributionSettings, attribute

@@ -94,7 +94,7 @@ def read_corpus(args, loaded) -> Corpus:
                   foil_images=load_images(foil_paths, loaded, args.resize))
 
 
-def attribution_settings(args) -> "AttributionSettings":
+def attribution_settings(args):
     from solo_tricl.explain.attribution import AttributionSettings
 
     return AttributionSettings(rise_masks=args.rise_masks, rise_grid=args.rise_grid, seed=args.seed)
