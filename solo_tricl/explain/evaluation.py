@@ -10,28 +10,34 @@ import torch
 import torch.nn as nn
 
 MODES = ("insertion", "deletion")
+AGGREGATIONS = ("mean", "abs")
 
 
-def pixel_order(attributions: torch.Tensor) -> torch.Tensor:
-    """(N, C, H, W) signed attributions -> (N, H*W) pixel indices, most positive first
-    (channel-averaged, as COCOA does)."""
-    return attributions.mean(dim=1).flatten(1).argsort(dim=1, descending=True)
+def pixel_order(attributions: torch.Tensor, aggregate: str = "mean") -> torch.Tensor:
+    """(N, C, H, W) attributions -> (N, H*W) pixel indices, most important first: by the
+    channel mean (signed, as COCOA does; a signed sum gives the same order) or, with
+    ``aggregate="abs"``, by the channel mean of |attributions|."""
+    if aggregate not in AGGREGATIONS:
+        raise ValueError(f"aggregate must be one of {', '.join(AGGREGATIONS)}; got {aggregate!r}")
+    heat = attributions.abs() if aggregate == "abs" else attributions
+    return heat.mean(dim=1).flatten(1).argsort(dim=1, descending=True)
 
 
 @torch.no_grad()
 def perturbation_curves(images: torch.Tensor, baselines: torch.Tensor, attributions: torch.Tensor,
                         score: Callable[[torch.Tensor], torch.Tensor], mode: str = "insertion",
-                        steps: int = 50, batch_size: int = 256) -> torch.Tensor:
+                        steps: int = 50, batch_size: int = 256, aggregate: str = "mean") -> torch.Tensor:
     """(N, steps + 1, ...) outputs of ``score`` as the top pixels are revealed (insertion: from
     the baseline) or removed (deletion: replaced by the baseline), in ``steps`` equal fractions.
 
     ``score`` maps (B, C, H, W) images to (B, ...): scalars, or representations from which
-    several metrics are then computed without running the model again.
+    several metrics are then computed without running the model again. ``aggregate``: how
+    the channels are combined into the pixel order (:func:`pixel_order`).
     """
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)}; got {mode!r}")
     n, c, h, w = images.shape
-    order = pixel_order(attributions)
+    order = pixel_order(attributions, aggregate)
     ranks = torch.empty_like(order)
     ranks.scatter_(1, order, torch.arange(h * w).expand(n, -1))
     counts = torch.round(torch.linspace(0, h * w, steps + 1)).long()

@@ -36,12 +36,13 @@ class RISE:
 
     Args:
         forward_func: images (B, C, H, W) -> scores (B,), e.g. a
-            :class:`~solo_tricl.explain.target.ContrastiveCorpusSimilarity`.
+            :class:`~solo_tricl.explain.target.ContrastiveCorpusSimilarity`; or (B, T) scores of
+            T targets, which then share every masked forward pass.
 
     ``attribute`` evaluates the masked images in batches of ``batch_size`` and returns
-    attributions of the inputs' shape (the saliency repeated over channels), like captum.
-    Defaults follow the COCOA paper: 5000 masks on a 7 x 7 grid (use ``grid=4`` for 32 px
-    images), keep-probability 0.5, blurred baselines.
+    attributions of the inputs' shape (N, C, H, W), the saliency repeated over channels, like
+    captum; for T targets, (N, T, C, H, W). Defaults follow the COCOA paper: 5000 masks on a
+    7 x 7 grid (use ``grid=4`` for 32 px images), keep-probability 0.5, blurred baselines.
     """
 
     def __init__(self, forward_func: Callable):
@@ -60,13 +61,18 @@ class RISE:
             generator = torch.Generator().manual_seed(seed)
             masks = generate_masks(n_masks, inputs.shape[-2:], grid, p_keep, generator)
         masks = masks.to(device=inputs.device, dtype=inputs.dtype)
-        saliency = torch.zeros(len(inputs), 1, *inputs.shape[-2:], device=inputs.device, dtype=inputs.dtype)
+        saliency, single = None, True
         batches = range(0, len(masks), batch_size)
         for n, (image, baseline) in enumerate(zip(inputs, baselines)):
             for start in tqdm(batches, desc=f"RISE {n + 1}/{len(inputs)}", unit="batch", disable=not progress):
                 batch = masks[start : start + batch_size]
-                masked = image * batch + baseline * (1 - batch)
-                scores = self.forward_func(masked).reshape(-1, 1, 1, 1).to(inputs.dtype)
+                scores = self.forward_func(image * batch + baseline * (1 - batch)).to(inputs.dtype)
+                single = scores.ndim == 1
+                scores = scores.reshape(len(batch), -1, 1, 1)                       # (B, T, 1, 1)
+                if saliency is None:
+                    saliency = inputs.new_zeros(len(inputs), scores.shape[1], *inputs.shape[-2:])
                 saliency[n] += (scores * batch).sum(dim=0)
         saliency /= len(masks) * p_keep
-        return saliency.expand_as(inputs).clone()
+        if single:
+            return saliency.expand_as(inputs).clone()
+        return saliency.unsqueeze(2).expand(-1, -1, inputs.shape[1], -1, -1).clone()

@@ -105,6 +105,18 @@ def test_rise_matches_a_slow_unbatched_version_with_a_fixed_seed():
             assert torch.allclose(fast[i], slow.expand(3, -1, -1), atol=1e-5)
 
 
+def test_rise_with_several_targets_equals_one_run_per_target():
+    first = ContrastiveCorpusSimilarity(RegionEncoder(), images(4, 1), images(6, 2), progress=False)
+    second = ContrastiveCorpusSimilarity(RegionEncoder(), images(4, 4), images(6, 5), progress=False)
+    x = images(2, 3)
+    both = RISE(lambda batch: torch.stack([first(batch), second(batch)], dim=1)).attribute(
+        x, n_masks=50, grid=4, batch_size=16, seed=1)
+    assert both.shape == (2, 2, 3, 32, 32)
+    for t, target in enumerate((first, second)):
+        alone = RISE(target).attribute(x, n_masks=50, grid=4, batch_size=16, seed=1)
+        assert torch.allclose(both[:, t], alone, atol=1e-6)
+
+
 def test_masks_are_soft_grids_with_the_keep_probability():
     masks = generate_masks(4000, (28, 28), grid=7, p_keep=0.3, generator=torch.Generator().manual_seed(0))
     assert masks.shape == (4000, 1, 28, 28)

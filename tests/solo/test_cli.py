@@ -211,5 +211,22 @@ def test_the_pointing_game_runs_on_a_solo_learn_checkpoint(tricl_run, fashion_mn
                                  "--mosaics", "4", "--methods", "rise", "ig", "--rise-masks", "40",
                                  "--corpus-size", "5", "--foil-size", "20", "--out", str(out)]) == 0
     report = json.loads((out / "cocoa_pointing.json").read_text())
-    assert report["encoders"]["solo-learn"]["sizing"].startswith("tiles at the training size")
+    assert report["encoders"]["solo-learn"]["sizing"].startswith("tiles of 28 px (training crop 28 px)")
     assert set(report["encoders"]["solo-learn"]["scores"]) == {"rise", "ig"}
+
+
+def test_the_deletion_gap_study_runs_on_a_solo_learn_checkpoint(tricl_run, fashion_mnist_folder, tmp_path):
+    import importlib.util
+
+    script = Path(__file__).resolve().parents[2] / "benchmarks" / "cocoa_deletion_gap.py"
+    spec = importlib.util.spec_from_file_location("cocoa_deletion_gap", script)
+    study = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(study)
+    out = tmp_path / "gap"
+    assert study.main([tricl_run["result"].last_checkpoint, "--data", str(fashion_mnist_folder), "--explicands", "2",
+                       "--variants", "16 steps/samples", "order by mean |a|", "--out", str(out)]) == 0
+    report = json.loads((out / "cocoa_deletion_gap.json").read_text())
+    assert set(report["rows"]) == {"16 steps/samples | ig", "16 steps/samples | gradshap",
+                                   "order by mean |a| | ig", "order by mean |a| | gradshap"}
+    assert report["gradient_norm_along_path"]["label_free"]["1.0"] < 1e-4   # maximal at the explicand
+    assert "| 16 steps/samples | ig |" in (out / "cocoa_deletion_gap.md").read_text()
