@@ -287,7 +287,7 @@ def write_plots(report: Dict, out: Path) -> List[str]:
         points = {label: (spectrum, ident["canonical"]["per_rank"]) for label, ident, spectrum in _pairs(report)}
         written.append(str(plot_scatter(points, out / "bench_identifiable_rank.png",
                                         "lambda: agreement of two views (mean of the pair)",
-                                        "|corr| with the same canonical feature of the other run",
+                                        "|corr| with the other run's feature",
                                         "canonical features across runs, by invariance", vertical=threshold)))
         if "tricl" in report["identifiability"]:
             ident = report["identifiability"]["tricl"]
