@@ -15,9 +15,10 @@ def shell_variables(text: str) -> Dict[str, List[str]]:
 
 
 def readme_commands(text: str = None) -> List[List[str]]:
-    """Every ``solo-tricl`` command of the README's bash blocks, in order, as argv lists without
-    the program name: continuation lines joined, comments dropped, ``&&`` chains split and
-    ``$NAME`` variables expanded."""
+    """Every ``solo-tricl`` command and every ``python benchmarks/...`` script of the README's
+    bash blocks, in order, as argv lists (``solo-tricl`` commands without the program name,
+    scripts as ``["benchmarks/x.py", ...]``): continuation lines joined, comments dropped, ``&&``
+    chains split and ``$NAME`` variables expanded."""
     text = README.read_text() if text is None else text
     variables = shell_variables(text)
     commands = []
@@ -34,6 +35,8 @@ def readme_commands(text: str = None) -> List[List[str]]:
                     command.append(token)
                     continue
                 if command and Path(command[0]).name == "solo-tricl":
+                    commands.append(command[1:])
+                elif command[:1] == ["python"] and command[1:2] and command[1].startswith("benchmarks/"):
                     commands.append(command[1:])
                 command = []
     return commands

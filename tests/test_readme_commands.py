@@ -1,4 +1,4 @@
-"""Every ``solo-tricl`` command in the README runs, at a tiny size, in the order a reader meets
+"""Every ``solo-tricl`` command and ``python benchmarks/...`` script in the README runs, at a tiny size, in the order a reader meets
 them, in one working directory (so relative paths mean what the README says).
 
 Each command is read from the README; the table below only names its placeholders and adds
@@ -7,6 +7,8 @@ the README, fails ``test_every_readme_command_has_a_tiny_run``.
 """
 
 import shutil
+import subprocess
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Dict, List, Optional
@@ -113,6 +115,29 @@ TINY = {
                       "trained_models/tricl/<seed1>/y.ckpt": ["{ckpt_seed1}"]},
              append=["--train-samples", "200", "--test-samples", "100"], setup=second_seed,
              creates="evaluation/identifiability.png"),
+    "evaluate trained_models/tricl/<seed0>/x.ckpt trained_models/tricl/<seed1>/y.ckpt --data datasets/fashion-mnist "
+    "--basis canonical":
+        Tiny(replace={"trained_models/tricl/<seed0>/x.ckpt": ["{ckpt}"],
+                      "trained_models/tricl/<seed1>/y.ckpt": ["{ckpt_seed1}"]},
+             append=["--train-samples", "300", "--test-samples", "100", "--basis-images", "300",
+                     "--out", "evaluation-canonical"], creates="evaluation-canonical/invariance-spectrum.png"),
+    "benchmarks/cocoa_pointing.py --solo bench-work/solo/tricl-seed0/tricl/0/tricl-seed0-0-ep=5.ckpt --solo-data "
+    "bench-work/data/fashion-mnist --clip bench-work/clip/tricl/checkpoints/epoch_10.pt --clip-data "
+    "bench-work/data/fashion-mnist-clip --out benchmarks/results":
+        Tiny(replace={"bench-work/solo/tricl-seed0/tricl/0/tricl-seed0-0-ep=5.ckpt": ["{ckpt}"],
+                      "bench-work/data/fashion-mnist": ["datasets/fashion-mnist"],
+                      "bench-work/clip/tricl/checkpoints/epoch_10.pt": [CLIP_CHECKPOINT],
+                      "bench-work/data/fashion-mnist-clip": ["datasets/fmnist-clip"],
+                      "benchmarks/results": ["pointing"]},
+             append=["--mosaics", "4", "--rise-masks", "40", "--ig-steps", "4", "--gradshap-samples", "4",
+                     "--corpus-size", "5", "--foil-size", "20"], creates="pointing/cocoa_pointing.md"),
+    "benchmarks/cocoa_deletion_gap.py bench-work/solo/tricl-seed0/tricl/0/tricl-seed0-0-ep=5.ckpt --data "
+    "bench-work/data/fashion-mnist --out benchmarks/results":
+        Tiny(replace={"bench-work/solo/tricl-seed0/tricl/0/tricl-seed0-0-ep=5.ckpt": ["{ckpt}"],
+                      "bench-work/data/fashion-mnist": ["datasets/fashion-mnist"],
+                      "benchmarks/results": ["deletion-gap"]},
+             append=["--explicands", "2", "--variants", "16 steps/samples"],
+             creates="deletion-gap/cocoa_deletion_gap.md"),
     "bench --out benchmarks/results":
         Tiny(replace={"benchmarks/results": ["bench-full"]},
              append=["--methods", "simclr", "tricl", "--seeds", "0", "--clip-losses", "clip", "--clip-epochs", "1",
@@ -169,7 +194,11 @@ def test_the_readme_command_runs_at_a_tiny_size(index, workspace, monkeypatch):
         if tiny.setup:
             tiny.setup(workspace["state"])
         argv = tiny_argv(command, tiny, workspace["state"])
-        assert main(argv) == 0, f"solo-tricl {' '.join(argv)} failed"
+        if argv[0].startswith("benchmarks/"):
+            result = subprocess.run([sys.executable, str(REPO / argv[0]), *argv[1:]], capture_output=True, text=True)
+            assert result.returncode == 0, f"python {' '.join(argv)} failed: {result.stderr[-3000:]}"
+        else:
+            assert main(argv) == 0, f"solo-tricl {' '.join(argv)} failed"
         if tiny.creates:
             assert Path(tiny.creates).exists(), f"solo-tricl {' '.join(argv)} did not write {tiny.creates}"
         if index == 1:

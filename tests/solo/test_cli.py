@@ -224,9 +224,9 @@ def test_the_deletion_gap_study_runs_on_a_solo_learn_checkpoint(tricl_run, fashi
     spec.loader.exec_module(study)
     out = tmp_path / "gap"
     assert study.main([tricl_run["result"].last_checkpoint, "--data", str(fashion_mnist_folder), "--explicands", "2",
-                       "--variants", "16 steps/samples", "order by mean |a|", "--out", str(out)]) == 0
+                       "--variants", "16 steps/samples", "order by mean abs(a)", "--out", str(out)]) == 0
     report = json.loads((out / "cocoa_deletion_gap.json").read_text())
     assert set(report["rows"]) == {"16 steps/samples | ig", "16 steps/samples | gradshap",
-                                   "order by mean |a| | ig", "order by mean |a| | gradshap"}
+                                   "order by mean abs(a) | ig", "order by mean abs(a) | gradshap"}
     assert report["gradient_norm_along_path"]["label_free"]["1.0"] < 1e-4   # maximal at the explicand
     assert "| 16 steps/samples | ig |" in (out / "cocoa_deletion_gap.md").read_text()
