@@ -62,7 +62,8 @@ def test_evaluate_in_the_canonical_basis_on_openclip(clip_tricl_checkpoint, seco
     from solo_tricl.evaluate.canonical import CanonicalBasis
 
     code = main(["evaluate", str(clip_tricl_checkpoint), str(second_seed), "--data", str(fashion_mnist_clip_folder),
-                 "--top-k", "8", "--basis", "canonical", "--basis-images", "200", "--out", str(tmp_path)])
+                 "--top-k", "8", "--basis", "canonical", "--basis-images", "200", "--gallery", "2",
+                 "--out", str(tmp_path)])
     assert code == 0
     report = json.loads((tmp_path / "evaluation.json").read_text())
     first = report["runs"][0]
@@ -73,7 +74,9 @@ def test_evaluate_in_the_canonical_basis_on_openclip(clip_tricl_checkpoint, seco
     assert "importance" not in first and first["basis_images"] == 200
     basis = CanonicalBasis.load(first["basis_file"])
     assert basis.identifiable_rank == first["identifiable_rank"]
-    assert (tmp_path / "invariance-spectrum.png").stat().st_size > 1000
+    for name in ("invariance-spectrum.png", "gallery-tricl-1.png", "accuracy_vs_k-tricl-1.png"):
+        assert (tmp_path / name).stat().st_size > 1000
+    assert len(first["gallery"]["most"]["rows"]) == 2
     assert "identifiable rank" in capsys.readouterr().out
     assert len(report["identifiability"]["per_rank"]) == first["features"]
 
