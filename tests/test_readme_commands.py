@@ -73,7 +73,7 @@ OC = ("--model solo-tricl-tiny --train-data datasets/fmnist-clip/train.csv --csv
 
 TINY = {
     "data fashion-mnist --out datasets/fashion-mnist":
-        Tiny(append=["--train-per-class", "20", "--val-per-class", "10"], creates="datasets/fashion-mnist/val"),
+        Tiny(append=["--train-per-class", "30", "--val-per-class", "10"], creates="datasets/fashion-mnist/val"),
     "pretrain --config-name fashion_mnist/tricl max_epochs=5 data.fraction=0.1":
         Tiny(replace={"max_epochs=5": [], "data.fraction=0.1": []}, append=TINY_PRETRAIN,
              creates="trained_models/tricl"),
