@@ -26,7 +26,7 @@ import torch
 
 from solo_tricl.explain.attribution import AttributionSettings, attribute
 from solo_tricl.explain.baselines import gaussian_blur
-from solo_tricl.explain.evaluation import curve_aucs, perturbation_curves
+from solo_tricl.explain.evaluation import corpus_majority_class, curve_aucs, perturbation_curves
 from solo_tricl.explain.models import image_paths, load_encoder, load_images
 from solo_tricl.explain.sampling import sample_disjoint
 from solo_tricl.explain.target import ContrastiveCorpusSimilarity, LabelFreeSimilarity
@@ -109,8 +109,7 @@ def main(argv=None) -> int:
         [p.resolve() for p in image_paths([args.data / "train"])], 100, 1500, args.seed)
     corpus = load_images(corpus_paths, loaded)
     target = ContrastiveCorpusSimilarity(loaded.encoder, corpus, load_images(foil_paths, loaded))
-    with torch.no_grad():
-        majority = loaded.head(loaded.encoder(corpus)).argmax(dim=1).mode().values.item()
+    majority = corpus_majority_class(loaded.head, loaded.encoder, corpus)
     images = load_images(sorted((args.data / "val" / args.corpus_class).glob("*.png"))[: args.explicands], loaded)
     label_free = LabelFreeSimilarity(loaded.encoder)
     references = label_free.reference(images)

@@ -33,7 +33,7 @@ import torch
 from solo_tricl.common.images import csv_items, folder_classes, folder_items
 from solo_tricl.explain.attribution import METHODS, AttributionSettings, attribute
 from solo_tricl.explain.baselines import gaussian_blur
-from solo_tricl.explain.models import load_encoder
+from solo_tricl.explain.models import load_encoder, load_images
 from solo_tricl.explain.pointing import build_mosaics, pointing_scores
 from solo_tricl.explain.target import ContrastiveCorpusSimilarity, LabelFreeSimilarity, encode_in_batches
 
@@ -99,8 +99,7 @@ def solo_targets(loaded, data: Path, classes, args):
     grouped = by_class((p, c) for p, c in train if p not in taken)
 
     def encode(paths, desc):
-        images = torch.stack([loaded.preprocess(_open(p)) for p in paths])
-        return encode_in_batches(loaded.encoder, images, 256, desc)
+        return encode_in_batches(loaded.encoder, load_images(paths, loaded), 256, desc)
 
     foil_reps = encode([p for p, _ in foil], "encoding foil")
     return {c: ContrastiveCorpusSimilarity.from_representations(
@@ -116,13 +115,6 @@ def clip_targets(loaded, data: Path, args):
     return {c: ContrastiveCorpusSimilarity.from_representations(
                 loaded.encoder, reps[c], torch.cat([r for other, r in reps.items() if other != c]))
             for c in reps}, spec["classes"]
-
-
-def _open(path):
-    from PIL import Image
-
-    with Image.open(path) as image:
-        return image.convert("RGB")
 
 
 class EncodeOnce(torch.nn.Module):

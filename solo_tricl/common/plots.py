@@ -1,10 +1,13 @@
 """Plots a person would rather look at than read: PNG files, no display needed."""
 
 from pathlib import Path
-from typing import Dict, Optional, Sequence
+from typing import TYPE_CHECKING, Dict, Optional, Sequence
 
 import numpy as np
 from matplotlib.figure import Figure
+
+if TYPE_CHECKING:
+    import torch
 
 
 def _subplots(*grid, figsize, **kwargs):
@@ -70,6 +73,16 @@ def plot_heatmap(matrix: np.ndarray, path: Path, title: str, xlabel: str, ylabel
     return _save(fig, path)
 
 
+def _attribution_overlay(ax, image: np.ndarray, attribution: "torch.Tensor"):
+    """Draw the (C, H, W) attribution, channel-averaged minus its median, in red above and blue
+    below the median over the grayscale image; returns the overlay and its colour limit."""
+    heat = attribution.float().mean(dim=0).cpu().numpy()
+    heat = heat - np.median(heat)
+    limit = np.abs(heat).max() or 1.0
+    ax.imshow(image.mean(axis=-1), cmap="gray")
+    return ax.imshow(heat, cmap="bwr", vmin=-limit, vmax=limit, alpha=0.6), limit
+
+
 def plot_attributions(image: np.ndarray, attributions: Dict[str, "torch.Tensor"], path: Path,
                       title: str = "") -> Path:
     """The image, then one heatmap overlay per method: channel-averaged attributions minus their
@@ -79,11 +92,7 @@ def plot_attributions(image: np.ndarray, attributions: Dict[str, "torch.Tensor"]
     axes[0].imshow(image)
     axes[0].set_title(title[:24])
     for ax, (name, attribution) in zip(axes[1:], attributions.items()):
-        heat = attribution.float().mean(dim=0).cpu().numpy()
-        heat = heat - np.median(heat)
-        limit = np.abs(heat).max() or 1.0
-        ax.imshow(image.mean(axis=-1), cmap="gray")
-        overlay = ax.imshow(heat, cmap="bwr", vmin=-limit, vmax=limit, alpha=0.6)
+        overlay, limit = _attribution_overlay(ax, image, attribution)
         ax.set_title(name)
         bar = fig.colorbar(overlay, ax=ax, fraction=0.046, pad=0.04)
         bar.set_ticks([-limit, 0, limit], labels=["-", "median", "+"])
@@ -167,7 +176,7 @@ def plot_scatter(series: Dict[str, tuple], path: Path, xlabel: str, ylabel: str,
     for label, (xs, ys) in series.items():
         ax.scatter(xs, ys, s=12, alpha=0.7, label=label)
     if vertical is not None:
-        ax.axvline(vertical, color="gray", linestyle=":", label=f"{xlabel.split(':')[0]} = {vertical}")
+        ax.axvline(vertical, color="gray", linestyle=":", label=f"threshold {vertical}")
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_title(title)
@@ -190,12 +199,7 @@ def plot_pointing(rows_by_encoder: Dict[str, Sequence], path: Path) -> Path:
         axes[r, 0].imshow(image)
         axes[r, 0].set_title(f"{name}: {class_name}"[:28], fontsize=7)
         for c, (title, attribution) in enumerate(maps.items(), start=1):
-            heat = attribution.float().mean(dim=0).cpu().numpy()
-            heat = heat - np.median(heat)
-            limit = np.abs(heat).max() or 1.0
-            axes[r, c].imshow(image.mean(axis=-1), cmap="gray")
-            axes[r, c].imshow(heat, cmap="bwr", vmin=-limit, vmax=limit, alpha=0.6,
-                              extent=(-0.5, width - 0.5, height - 0.5, -0.5))
+            _attribution_overlay(axes[r, c], image, attribution)
             if r == 0:
                 axes[r, c].set_title(title, fontsize=7)
         for ax in axes[r]:

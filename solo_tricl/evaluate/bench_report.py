@@ -184,9 +184,9 @@ def canonical_table(report: Dict) -> List[str]:
 
 def threshold_check(report: Dict) -> List[str]:
     """Cross-seed |corr| of canonical features above and below the identifiability threshold."""
-    above, below, threshold = [], [], None
+    above, below = [], []
+    threshold = next(iter(report["solo"].values()))["canonical"]["identifiable_threshold"]
     for _, ident, spectrum in _pairs(report):
-        threshold = threshold or next(iter(report["solo"].values()))["canonical"]["identifiable_threshold"]
         for value, corr in zip(spectrum, ident["canonical"]["per_rank"]):
             (above if value > threshold else below).append(corr)
     if not above or not below:

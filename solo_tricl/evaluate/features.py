@@ -81,7 +81,7 @@ def solo_features(checkpoint, data: Path, limit_train=None, limit_test=None, bat
         feats = method.backbone(images)
         return projector_output(method, feats), feats
 
-    splits = {}
+    splits, view_pair = {}, None
     for split, folder, limit in (("train", "train", limit_train), ("test", "val", limit_test)):
         items = subset(folder_items(Path(data) / folder), limit, seed)
         (features, backbone), labels = encode_items(items, transform, encode, batch_size, f"{split} features")
@@ -90,12 +90,10 @@ def solo_features(checkpoint, data: Path, limit_train=None, limit_test=None, bat
         if split == "train" and views:
             pipeline = build_transform_pipeline(cfg.data.dataset, cfg.augmentations[0])
             augment = lambda image: pipeline(image.convert("RGB"))  # noqa: E731
-            view_pair = two_views(items[:views], augment, lambda x: projector_output(method, method.backbone(x)),
-                                  batch_size, seed)
+            view_pair = two_views(items[:views], augment, lambda x: encode(x)[0], batch_size, seed)
     return RunFeatures(str(checkpoint), "solo-learn", cfg.method, splits["train"], splits["test"],
                        learned_importance(method),
-                       {"name": cfg.name, "seed": cfg.seed, "method_kwargs": dict(cfg.method_kwargs)},
-                       view_pair if views else None)
+                       {"name": cfg.name, "seed": cfg.seed, "method_kwargs": dict(cfg.method_kwargs)}, view_pair)
 
 
 def clip_features(checkpoint, data: Path, limit_train=None, limit_test=None, batch_size=256,

@@ -10,8 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from solo_tricl.errors import CommandError
-
-METHODS = ("rise", "ig", "gradshap")   # solo_tricl.explain.attribution.METHODS, without importing captum
+from solo_tricl.explain.attribution import METHODS
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -120,7 +119,9 @@ class Scoring:
 def scoring(loaded, target, images, corpus: Corpus, args) -> Scoring:
     reference = F.normalize(loaded.encoder(images), dim=1)
     if loaded.head is not None and corpus.corpus_images is not None:
-        majority = loaded.head(loaded.encoder(corpus.corpus_images)).argmax(dim=1).mode().values.item()
+        from solo_tricl.explain.evaluation import corpus_majority_class
+
+        majority = corpus_majority_class(loaded.head, loaded.encoder, corpus.corpus_images)
         return Scoring(target.direction, reference, loaded.head, majority)
     if corpus.corpus_text is not None:
         prompts = F.normalize(torch.cat([corpus.corpus_text, corpus.foil_text]), dim=1)

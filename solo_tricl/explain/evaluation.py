@@ -51,6 +51,13 @@ def perturbation_curves(images: torch.Tensor, baselines: torch.Tensor, attributi
     return scores.reshape(n, steps + 1, *scores.shape[1:])
 
 
+@torch.no_grad()
+def corpus_majority_class(head: Callable, encoder: Callable, corpus: torch.Tensor) -> int:
+    """The class a linear ``head`` predicts most often on the (n, C, H, W) corpus images: the
+    class whose probability the "corpus majority probability" curves follow."""
+    return head(encoder(corpus)).argmax(dim=1).mode().values.item()
+
+
 def area_under_curve(curve) -> float:
     """Trapezoidal area under a curve sampled at equal steps over [0, 1]."""
     curve = np.asarray(curve, dtype=float)
