@@ -38,13 +38,17 @@ def test_evaluate_two_runs_writes_measures_and_plots(clip_tricl_checkpoint, seco
         assert (tmp_path / name).stat().st_size > 1000
 
 
-def test_evaluate_rejects_a_gallery_larger_than_the_features(clip_tricl_checkpoint, fashion_mnist_clip_folder,
-                                                             tmp_path, capsys):
+@pytest.mark.parametrize("options, message", [
+    (["--top-k", "8", "--gallery", "100000"], "--gallery: the gallery size must be in [1,"),
+    (["--basis", "canonical", "--basis-images", "20"], "at least 2k=64 reference samples per view, got 20"),
+])
+def test_evaluate_rejects_sizes_the_run_cannot_give(options, message, clip_tricl_checkpoint, fashion_mnist_clip_folder,
+                                                    tmp_path, capsys):
     out = tmp_path / "out"
-    code = main(["evaluate", str(clip_tricl_checkpoint), "--data", str(fashion_mnist_clip_folder),
-                 "--top-k", "8", "--gallery", "100000", "--out", str(out)])
+    code = main(["evaluate", str(clip_tricl_checkpoint), "--data", str(fashion_mnist_clip_folder), *options,
+                 "--out", str(out)])
     assert code == 2
-    assert "--gallery: the gallery size must be in [1," in capsys.readouterr().err
+    assert message in capsys.readouterr().err
     assert not out.exists()
 
 
@@ -79,13 +83,3 @@ def test_evaluate_in_the_canonical_basis_on_openclip(clip_tricl_checkpoint, seco
     assert len(first["gallery"]["most"]["rows"]) == 2
     assert "identifiable rank" in capsys.readouterr().out
     assert len(report["identifiability"]["per_rank"]) == first["features"]
-
-
-def test_canonical_basis_needs_enough_reference_images(clip_tricl_checkpoint, fashion_mnist_clip_folder, tmp_path,
-                                                       capsys):
-    out = tmp_path / "out"
-    code = main(["evaluate", str(clip_tricl_checkpoint), "--data", str(fashion_mnist_clip_folder),
-                 "--basis", "canonical", "--basis-images", "20", "--out", str(out)])
-    assert code == 2
-    assert "at least 2k=64 reference samples per view, got 20" in capsys.readouterr().err
-    assert not out.exists()
