@@ -60,21 +60,44 @@ def clip_tricl_checkpoint(fashion_mnist_clip_folder, tmp_path_factory) -> Path:
     return logs / "tricl" / "checkpoints" / "epoch_2.pt"
 
 
+def solo_learn_reports(terminalreporter):
+    """(reports of the tests marked solo_learn, reports of every test skipped for lack of solo-learn
+    or of SOLO_LEARN_SRC, whatever its marks)."""
+    marked, skipped_for_it = [], []
+    for key in ("passed", "failed", "skipped", "error"):
+        for report in terminalreporter.stats.get(key, []):
+            if report.when not in ("call", "setup"):
+                continue
+            if report.when == "setup" and report.outcome == "passed":
+                continue
+            if "solo_learn" in report.keywords:
+                marked.append(report)
+            if report.outcome == "skipped" and any(
+                    reason in str(report.longrepr) for reason in (SOLO_LEARN_MISSING, "SOLO_LEARN_SRC")):
+                skipped_for_it.append(report)
+    return marked, skipped_for_it
+
+
+# CI sets this when it installed solo-learn from the vendored archive: then a solo-learn test that
+# skips (solo-learn or its source tree missing after all) fails the run instead of passing silently
+REQUIRE_SOLO_LEARN = "SOLO_TRICL_REQUIRE_SOLO_LEARN"
+
+
 def pytest_terminal_summary(terminalreporter):
-    reports = [
-        report
-        for key in ("passed", "failed", "skipped", "error")
-        for report in terminalreporter.stats.get(key, [])
-        if report.when in ("call", "setup") and "solo_learn" in report.keywords
-    ]
+    marked, skipped_for_it = solo_learn_reports(terminalreporter)
     counts = {}
-    for report in reports:
-        if report.when == "setup" and report.outcome == "passed":
-            continue
+    for report in marked:
         counts[report.outcome] = counts.get(report.outcome, 0) + 1
     state = "installed" if solo_learn_available() else "NOT installed"
     summary = ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items())) or "none"
-    terminalreporter.write_sep("=", f"solo-learn {state}; solo-learn tests: {summary}")
+    terminalreporter.write_sep("=", f"solo-learn {state}; solo-learn tests: {summary}; "
+                                    f"skipped for lack of solo-learn or SOLO_LEARN_SRC: {len(skipped_for_it)}")
     main_pretrain = os.environ.get("SOLO_LEARN_SRC")
     if main_pretrain:
         terminalreporter.write_line(f"SOLO_LEARN_SRC={main_pretrain}")
+    if os.environ.get(REQUIRE_SOLO_LEARN) == "1" and (skipped_for_it or not marked):
+        terminalreporter.write_line(f"FAILED: {REQUIRE_SOLO_LEARN}=1 but {len(skipped_for_it)} test(s) skipped for "
+                                    "lack of solo-learn or SOLO_LEARN_SRC" + ("" if marked else ", and none ran"),
+                                    red=True)
+        # read by pytest for its exit status after the terminal summary is written
+        terminalreporter._session.exitstatus = pytest.ExitCode.TESTS_FAILED
