@@ -7,12 +7,13 @@ returns ``{"contrastive_loss": ...}`` (plus extra terms) with ``output_dict=True
 into ``open_clip_train`` unchanged.
 """
 
+import numbers
 from typing import Callable, Dict, Optional, Tuple, Union
 
 import torch
 import torch.nn as nn
 
-from solo_tricl.losses._checks import require_positive
+from solo_tricl.losses._checks import require_bool, require_float_tensor, require_positive
 from solo_tricl.losses.decorrelation import decorrelation_loss, decorrelation_weight_or_default
 from solo_tricl.losses.distributed import (
     gather_with_grad,
@@ -23,7 +24,11 @@ from solo_tricl.losses.importance import FeatureImportance
 from solo_tricl.losses.views import contrastive_cross_entropy, unit_rows
 from solo_tricl.losses.kernel import kernel_logits, require_gamma, squared_distances
 from solo_tricl.losses.nonneg import NonNegative
-from solo_tricl.losses.tricl import TRICL_DECORRELATION_WEIGHTS, require_importance_for
+from solo_tricl.losses.tricl import (
+    TRICL_DECORRELATION_WEIGHTS,
+    require_importance_for,
+    require_importance_module,
+)
 
 Score = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 LossOutput = Union[torch.Tensor, Dict[str, torch.Tensor]]
@@ -99,6 +104,9 @@ class _ClipFrame(nn.Module):
         use_horovod: bool = False,
     ):
         super().__init__()
+        for name, value in (("local_loss", local_loss), ("gather_with_grad", gather_with_grad),
+                            ("cache_labels", cache_labels), ("use_horovod", use_horovod)):
+            require_bool(name, value)
         if use_horovod:
             raise ValueError("use_horovod=True is not supported; use torch.distributed")
         actual_rank, actual_world_size = rank_and_world_size()
@@ -123,11 +131,18 @@ class _ClipFrame(nn.Module):
 
 def _require_scalar_scale(logit_scale) -> None:
     """OpenCLIP's logit_scale is one number; a vector would broadcast over the logits silently."""
-    if torch.is_tensor(logit_scale) and logit_scale.numel() != 1:
+    if not torch.is_tensor(logit_scale):
+        if isinstance(logit_scale, bool) or not isinstance(logit_scale, numbers.Real):
+            raise TypeError(f"logit_scale must be a number or a scalar tensor, got {type(logit_scale).__name__}")
+        return
+    require_float_tensor("logit_scale", logit_scale)
+    if logit_scale.numel() != 1:
         raise ValueError(f"logit_scale must be a scalar, got a tensor of shape {tuple(logit_scale.shape)}")
 
 
 def _require_pairs(image: torch.Tensor, text: torch.Tensor):
+    require_float_tensor("image_features", image)
+    require_float_tensor("text_features", text)
     if image.ndim != 2 or image.shape != text.shape:
         raise ValueError(
             "image_features and text_features must both have shape (n, d) and match; "
@@ -166,7 +181,7 @@ class TriCLClipLoss(_ClipFrame):
         **clip_flags,
     ):
         super().__init__(**clip_flags)
-        self.importance = importance
+        self.importance = None if importance is None else require_importance_module(importance)
         self.decorrelation = decorrelation
         self.decorrelation_weight = decorrelation_weight_or_default(
             decorrelation_weight, decorrelation, TRICL_DECORRELATION_WEIGHTS
@@ -189,13 +204,13 @@ class TriCLClipLoss(_ClipFrame):
                     "module in its constructor"
                 )
             feature_importance = self.importance()
+        image, text = _require_pairs(image_features, text_features)
         require_importance_for(feature_importance, image_features)
         s = feature_importance
 
         def score(anchors, candidates):
             return logit_scale * (anchors * s) @ candidates.T
 
-        image, text = _require_pairs(image_features, text_features)
         all_image, all_text = self._gather(image, text)
         losses = {
             "contrastive_loss": symmetric_clip_loss(

@@ -6,6 +6,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from solo_tricl.losses._checks import require_non_negative, require_positive_int
+
 
 class FeatureImportance(nn.Module):
     """s = softplus(theta), theta in R^k: the importance of each projector feature.
@@ -29,10 +31,8 @@ class FeatureImportance(nn.Module):
 
     def __init__(self, num_features: int, init_std: float = 0.1):
         super().__init__()
-        if num_features < 1:
-            raise ValueError(f"num_features must be >= 1, got {num_features!r}")
-        if init_std < 0:
-            raise ValueError(f"init_std must be >= 0, got {init_std!r}")
+        num_features = require_positive_int("num_features", num_features)
+        init_std = require_non_negative("init_std", init_std)
         self.theta = nn.Parameter(init_std * torch.randn(num_features))
 
     @property

@@ -6,7 +6,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from solo_tricl.losses._checks import require_choice
+from solo_tricl.losses._checks import require_choice, require_float_tensor
+from solo_tricl.losses.views import keep_non_finite
 
 
 class _RepReLU(torch.autograd.Function):
@@ -68,7 +69,8 @@ class NonNegative(nn.Module):
         self._fn = NON_NEGATIVE_MAPS[name]
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        return self._fn(z)
+        """phi(z); NaN where z is not finite (see :func:`~solo_tricl.losses.views.keep_non_finite`)."""
+        return keep_non_finite(self._fn(require_float_tensor("z", z)), z)
 
     def extra_repr(self) -> str:
         return self.name

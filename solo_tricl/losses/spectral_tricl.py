@@ -9,7 +9,12 @@ from solo_tricl.losses._checks import require_choice
 from solo_tricl.losses.decorrelation import decorrelation_loss, decorrelation_weight_or_default
 from solo_tricl.losses.importance import FeatureImportance
 from solo_tricl.losses.views import at_least_fp32, stack_views
-from solo_tricl.losses.tricl import ANCHOR_SCALING, require_importance_for, scaled_anchors
+from solo_tricl.losses.tricl import (
+    ANCHOR_SCALING,
+    require_importance_for,
+    require_importance_module,
+    scaled_anchors,
+)
 
 # lambda per decorrelation form when none is given. isotropic: the strongest order of our sweep
 # (benchmarks/results/tricl_decorrelation_sweep.md); reference: the authors' value.
@@ -85,7 +90,7 @@ class SpectralTriCLLoss(nn.Module):
         decorrelation: str = "isotropic",
     ):
         super().__init__()
-        self.importance = importance
+        self.importance = require_importance_module(importance)
         self.decorrelation = decorrelation
         self.decorrelation_weight = decorrelation_weight_or_default(
             decorrelation_weight, decorrelation, SPECTRAL_DECORRELATION_WEIGHTS

@@ -5,7 +5,12 @@ from typing import Dict, Optional, Sequence
 import torch
 import torch.nn as nn
 
-from solo_tricl.losses._checks import require_choice, require_matching_dtypes, require_positive
+from solo_tricl.losses._checks import (
+    require_choice,
+    require_float_tensor,
+    require_matching_dtypes,
+    require_positive,
+)
 from solo_tricl.losses.decorrelation import decorrelation_loss, decorrelation_weight_or_default
 from solo_tricl.losses.importance import FeatureImportance
 from solo_tricl.losses.views import ViewBatch, multi_positive_cross_entropy, stack_views
@@ -21,12 +26,20 @@ def require_importance_for(s: torch.Tensor, features: torch.Tensor) -> None:
     """s must be a (k,) tensor for (N, k) features, in their precision (see
     :func:`~solo_tricl.losses._checks.require_matching_dtypes`)."""
     k = features.shape[-1]
-    if not torch.is_tensor(s) or s.shape != (k,):
+    require_float_tensor("feature importance", s)
+    if s.shape != (k,):
         raise ValueError(
             f"feature importance must have shape ({k},) to match the embedding; "
-            f"got {tuple(s.shape) if torch.is_tensor(s) else type(s).__name__}"
+            f"got {tuple(s.shape)}"
         )
     require_matching_dtypes("feature importance", s, features)
+
+
+def require_importance_module(importance) -> FeatureImportance:
+    if not isinstance(importance, FeatureImportance):
+        raise TypeError(f"importance must be a FeatureImportance (the module holding theta), got "
+                        f"{type(importance).__name__}")
+    return importance
 
 
 def scaled_anchors(
@@ -123,7 +136,7 @@ class TriCLLoss(nn.Module):
         decorrelation: str = "isotropic",
     ):
         super().__init__()
-        self.importance = importance
+        self.importance = require_importance_module(importance)
         self.temperature = require_positive("temperature", temperature)
         self.decorrelation = decorrelation
         self.decorrelation_weight = decorrelation_weight_or_default(

@@ -50,10 +50,17 @@ def unit_rows(x: torch.Tensor) -> torch.Tensor:
 
     ``F.normalize`` divides a zero row by its eps, so its gradient there is 1 / eps (1e12): a
     row that a non-negative map sets to zero would send that through a surrogate gradient
-    (NCL's rep_relu) and wreck an optimizer step.
+    (NCL's rep_relu) and wreck an optimizer step. Only an exactly-zero row is special: a row
+    holding NaN or Inf comes out NaN, so a diverged model gives a NaN loss, never a finite one.
     """
     norm = x.norm(dim=1, keepdim=True)
-    return torch.where(norm > 0, x / norm.clamp_min(torch.finfo(x.dtype).tiny), torch.zeros_like(x))
+    return torch.where(norm == 0, torch.zeros_like(x), x / norm.clamp_min(torch.finfo(x.dtype).tiny))
+
+
+def keep_non_finite(output: torch.Tensor, source: torch.Tensor) -> torch.Tensor:
+    """``output`` with NaN wherever ``source`` is NaN or +-Inf: a map that saturates (relu of
+    -Inf is 0, sigmoid of Inf is 1) must not turn a diverged input into a finite value."""
+    return torch.where(torch.isfinite(source), output, source.new_tensor(float("nan")))
 
 
 def stack_views(*views: torch.Tensor) -> ViewBatch:

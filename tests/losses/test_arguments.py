@@ -103,5 +103,5 @@ def test_clip_world_size_must_match_torch_distributed():
 
 
 def test_negative_decorrelation_weight():
-    with pytest.raises(ValueError, match=r"decorrelation_weight must be >= 0"):
+    with pytest.raises(ValueError, match=r"decorrelation_weight must be finite and >= 0"):
         TriCLLoss(FeatureImportance(4), decorrelation_weight=-1)

@@ -37,7 +37,7 @@ def test_defaults_are_filled_in():
         (TRICL, "temperature", "hot", r"method_kwargs.temperature must be a number"),
         (TRICL, "anchors", "view2", r"method_kwargs.anchors must be one of all, view1"),
         (TRICL, "variant", "x", r"method_kwargs.variant must be one of infonce, spectral"),
-        (TRICL, "decorrelation_weight", -1, r"method_kwargs.decorrelation_weight must be >= 0"),
+        (TRICL, "decorrelation_weight", -1, r"method_kwargs.decorrelation_weight must be finite and >= 0"),
         (TRICL, "decorrelation", "pca", r"method_kwargs.decorrelation must be one of isotropic, reference"),
         (TRICL, "proj_output_dim", 0, r"method_kwargs.proj_output_dim must be an integer >= 1"),
         (TRICL, "proj_output_dim", 12.5, r"method_kwargs.proj_output_dim must be an integer"),
