@@ -10,7 +10,7 @@ import sys
 import warnings
 from typing import List, Optional
 
-from solo_tricl.errors import USER_ERRORS
+from solo_tricl.errors import EXIT_ERROR, exit_status_of, one_line
 
 # name -> (module, configure function, run function, one-line help)
 SUBCOMMANDS = {
@@ -33,15 +33,27 @@ SUBCOMMANDS = {
 }
 
 
+class UsageError(Exception):
+    """A command line argparse refuses; its message is argparse's, prefixed with the program."""
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse's parser, whose errors are one line (no usage block) raised as :class:`UsageError`,
+    so that every subcommand reports a bad option the way it reports any other error."""
+
+    def error(self, message: str):
+        raise UsageError(f"{self.prog}: error: {message}")
+
+
 def build_parser(command: Optional[str] = None) -> argparse.ArgumentParser:
     """The ``solo-tricl`` parser. Only ``command``'s module is imported, to add its options: the
     other subcommands are listed by name and help line alone."""
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="solo-tricl",
         description="triCL, NCL, kernel InfoNCE and COCOA for solo-learn and OpenCLIP.",
         allow_abbrev=False,
     )
-    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
     for name, (module_name, configure, run, help_text) in SUBCOMMANDS.items():
         sub = subparsers.add_parser(name, help=help_text, description=help_text, allow_abbrev=False)
         sub.set_defaults(_run=(module_name, run))
@@ -56,31 +68,43 @@ QUIET_IMPORTS = r"(solo|timm|torchmetrics)(\.|$)"
 
 
 def main(argv: Optional[List[str]] = None) -> int:
+    """Run one subcommand; every error it raises ends as one line on stderr and the exit status
+    of :mod:`solo_tricl.errors` (2: bad input, 3: diverged, 128 + N: signal N)."""
     argv = sys.argv[1:] if argv is None else list(argv)
     warnings.filterwarnings("ignore", module=QUIET_IMPORTS)
     command = next((arg for arg in argv if not arg.startswith("-")), None)
-    parser = build_parser(command)
-    args, unknown = parser.parse_known_args(argv)
+    try:
+        parser = build_parser(command if command in SUBCOMMANDS else None)
+        args, unknown = parser.parse_known_args(argv)
+    except UsageError as error:
+        print(error, file=sys.stderr)
+        return EXIT_ERROR
     if isinstance(getattr(args, "overrides", None), list):
         # argparse gives a positional list only its first run of values; hydra overrides may
         # also follow the options, as in main_pretrain.py
         args.overrides += [arg for arg in unknown if not arg.startswith("-")]
         unknown = [arg for arg in unknown if arg.startswith("-")]
+    prog = " ".join(filter(None, ("solo-tricl", args.command)))
     if unknown:
         hint = ("; open_clip_train's options go after --: solo-tricl clip-train [--loss ...] -- --model ..."
                 if args.command == "clip-train" else "")
-        prog = " ".join(filter(None, ("solo-tricl", args.command)))
         print(f"{prog}: error: unrecognized arguments: {' '.join(unknown)}{hint}", file=sys.stderr)
-        return 2
+        return EXIT_ERROR
     if args.command is None:
         parser.print_help()
         return 0
     try:
         module_name, run = args._run
         return getattr(importlib.import_module(module_name), run)(args) or 0
-    except USER_ERRORS as error:
-        print(f"solo-tricl {args.command}: error: {error}", file=sys.stderr)
-        return 2
+    except KeyboardInterrupt:
+        print(f"{prog}: interrupted (SIGINT) before anything was saved", file=sys.stderr)
+        return 130
+    except Exception as error:
+        status = exit_status_of(error)
+        if status is None:
+            raise
+        print(f"{prog}: error: {one_line(error)}", file=sys.stderr)
+        return status
 
 
 if __name__ == "__main__":

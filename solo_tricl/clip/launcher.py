@@ -32,7 +32,7 @@ from typing import List
 from solo_tricl.clip.checkpoints import MODEL_CONFIGS
 from solo_tricl.common.options import flag
 from solo_tricl.common.run_options import RUN_OPTIONS_FILE
-from solo_tricl.errors import CommandError
+from solo_tricl.errors import CommandError, PatchTargetChanged
 
 
 
@@ -98,10 +98,7 @@ def check(options: argparse.Namespace, open_clip_argv: List[str]):
         raise CommandError(f"--loss {options.loss!r} is not an open_clip.losses entry point; "
                            f"allowed: {', '.join(sorted(plugins))}")
     plugin = plugins[options.loss]
-    try:
-        getattr(plugin, "validate", lambda values: None)(options)
-    except ValueError as error:
-        raise CommandError(str(error)) from None
+    getattr(plugin, "validate", lambda values: None)(options)
     open_clip_args = parse_open_clip_args(open_clip_argv)
     if options.loss != "clip":
         distill = open_clip_args.distill_model is not None or open_clip_args.distill_pretrained is not None
@@ -118,10 +115,6 @@ def check(options: argparse.Namespace, open_clip_argv: List[str]):
         if not zipfile.is_zipfile(resume):
             raise CommandError(f"--resume {resume} is not a torch checkpoint (not a zip archive)")
     return plugin, open_clip_args
-
-
-class PatchTargetChanged(RuntimeError):
-    """open_clip_train no longer holds a name the launcher replaces: its patch would not apply."""
 
 
 PATCHED_NAMES = ("create_model_and_transforms", "create_loss")
@@ -213,12 +206,9 @@ def run(args: argparse.Namespace) -> int:
     except ModuleNotFoundError as error:
         raise CommandError(f"{error}: install the clip extra, pip install 'solo-tricl[clip]'") from None
     multi_process_cpu = int(os.environ.get("WORLD_SIZE", "1")) > 1 and open_clip_args.device == "cpu"
-    try:
-        with patched_open_clip_train(plugin, options) as (train_main, calls):
-            with cpu_ddp_without_device_ids() if multi_process_cpu else contextlib.nullcontext():
-                result = train_main.main(open_clip_argv)
-    except PatchTargetChanged as error:
-        raise CommandError(str(error)) from None
+    with patched_open_clip_train(plugin, options) as (train_main, calls):
+        with cpu_ddp_without_device_ids() if multi_process_cpu else contextlib.nullcontext():
+            result = train_main.main(open_clip_argv)
     if result == -1:
         return 1
     if calls["create_loss"] == 0:

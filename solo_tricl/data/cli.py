@@ -26,7 +26,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from solo_tricl.data.fashion_mnist import DatasetUnavailable
     from solo_tricl.data.writer import write_dataset
 
     try:
@@ -34,8 +33,6 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as error:
         raise CommandError(str(error).replace("train_per_class", "--train-per-class")
                            .replace("val_per_class", "--val-per-class")) from None
-    except (FileExistsError, DatasetUnavailable) as error:
-        raise CommandError(str(error).replace("output folder", "--out")) from None
     if not written:
         print(f"{args.out} already holds {args.dataset} written with these options; nothing to do")
     return 0

@@ -11,6 +11,8 @@ from typing import Optional, Tuple
 
 import numpy as np
 
+from solo_tricl.errors import DatasetUnavailable
+
 DEBIAN_DIR = Path("/usr/share/datasets/fashion-mnist")
 CLASSES = (
     "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
@@ -20,10 +22,6 @@ _FILES = {
     "train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
     "test": ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"),
 }
-
-
-class DatasetUnavailable(FileNotFoundError):
-    """The dataset is neither installed nor downloadable; the message says how to get it."""
 
 
 def _read_idx(path: Path) -> np.ndarray:

@@ -106,15 +106,11 @@ class _Throughput:
 
 def prepare_data(work: Path) -> dict:
     """Fashion-MNIST for solo-learn and, with captions, for OpenCLIP under ``work/data`` (once)."""
-    from solo_tricl.data.fashion_mnist import DatasetUnavailable
     from solo_tricl.data.writer import write_dataset
 
     paths = {"solo": work / "data" / "fashion-mnist", "clip": work / "data" / "fashion-mnist-clip"}
-    try:
-        write_dataset("fashion-mnist", paths["solo"])
-        write_dataset("fashion-mnist-clip", paths["clip"], train_per_class=500, val_per_class=100)
-    except (FileExistsError, DatasetUnavailable) as error:
-        raise CommandError(str(error)) from None
+    write_dataset("fashion-mnist", paths["solo"])
+    write_dataset("fashion-mnist-clip", paths["clip"], train_per_class=500, val_per_class=100)
     return paths
 
 
@@ -244,7 +240,7 @@ def run(args: argparse.Namespace) -> int:
     from solo_tricl.evaluate.features import clip_features
     from solo_tricl.evaluate.gallery import draw_run_gallery, run_gallery
     from solo_tricl.evaluate.report import evaluate_run
-    from solo_tricl.solo.registry import SoloLearnMissing, require_solo_learn
+    from solo_tricl.solo.registry import require_solo_learn
 
     if args.budget <= 0 or not 0 < args.fraction <= 1:
         raise CommandError("--budget must be > 0 and --fraction in (0, 1]")
@@ -252,10 +248,7 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError(f"--eval-train and --eval-test must be >= 1, got {args.eval_train} and {args.eval_test}")
     if args.methods and "simclr" not in args.methods:
         raise CommandError("--methods must include the baseline simclr")
-    try:
-        require_solo_learn()
-    except SoloLearnMissing as error:
-        raise CommandError(str(error)) from None
+    require_solo_learn()
     reference, needed = min(args.basis_images, args.eval_train), 2 * projector_dimension()
     if args.methods and reference < needed:
         raise CommandError(f"--basis-images (and --eval-train) must be >= {needed}, twice the projector "

@@ -83,12 +83,9 @@ def read_corpus(args, loaded) -> Corpus:
                       foil_text=loaded.text_encoder(args.foil_text))
     from solo_tricl.explain.sampling import sample_disjoint
 
-    try:
-        corpus_paths, foil_paths = sample_disjoint(
-            [p.resolve() for p in image_paths(args.corpus)], [p.resolve() for p in image_paths(args.foil)],
-            args.corpus_size, args.foil_size, args.seed)
-    except ValueError as error:
-        raise CommandError(str(error)) from None
+    corpus_paths, foil_paths = sample_disjoint(
+        [p.resolve() for p in image_paths(args.corpus)], [p.resolve() for p in image_paths(args.foil)],
+        args.corpus_size, args.foil_size, args.seed)
     return Corpus(corpus_images=load_images(corpus_paths, loaded, args.resize),
                   foil_images=load_images(foil_paths, loaded, args.resize))
 
@@ -165,10 +162,7 @@ def run(args: argparse.Namespace) -> int:
     images = load_images(paths, loaded, args.resize)
     baselines = gaussian_blur(images)
     corpus = read_corpus(args, loaded)
-    try:
-        target = corpus.target(loaded.encoder, args.target)
-    except ValueError as error:
-        raise CommandError(str(error)) from None
+    target = corpus.target(loaded.encoder, args.target)
     report = {"checkpoint": str(args.checkpoint), "encoder": loaded.kind, "images": [str(p) for p in paths],
               "target": args.target, "settings": settings(args, images), "methods": {}}
     if args.evaluate:

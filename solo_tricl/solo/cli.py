@@ -99,13 +99,7 @@ def configure_pretrain(parser: argparse.ArgumentParser) -> None:
 
 def run_pretrain(args: argparse.Namespace) -> int:
     cfg = compose("pretrain", args.config_path, args.config_name, args.overrides)
-    pretrain = _import_solo("solo_tricl.solo.pretrain")
-    from solo_tricl.solo.method_kwargs import ConfigError
-
-    try:
-        result = pretrain.pretrain(cfg)
-    except ConfigError as error:
-        raise CommandError(str(error)) from None
+    result = _import_solo("solo_tricl.solo.pretrain").pretrain(cfg)
     if result.last_checkpoint:
         print(f"checkpoint: {result.last_checkpoint}")
     importance = getattr(result.method, "importance", None)
@@ -169,10 +163,7 @@ def run_linear(args: argparse.Namespace) -> int:
 def _import_solo(module: str):
     import importlib
 
-    from solo_tricl.solo.registry import SoloLearnMissing, require_solo_learn
+    from solo_tricl.solo.registry import require_solo_learn
 
-    try:
-        require_solo_learn()
-    except SoloLearnMissing as error:
-        raise CommandError(str(error)) from None
+    require_solo_learn()
     return importlib.import_module(module)

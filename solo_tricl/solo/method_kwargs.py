@@ -8,6 +8,8 @@ from typing import Dict, Iterable, Optional
 
 from omegaconf import DictConfig, OmegaConf
 
+from solo_tricl.errors import ConfigError
+
 from solo_tricl.common.options import (
     DECORRELATION,
     DECORRELATION_WEIGHT,
@@ -24,10 +26,6 @@ from solo_tricl.common.options import (
 )
 from solo_tricl.losses.kernel_mixture import MIXTURES
 from solo_tricl.losses.tricl import ANCHOR_SCALING
-
-
-class ConfigError(ValueError):
-    """A bad config value; the message names the key and the allowed values."""
 
 
 PROJECTOR = {

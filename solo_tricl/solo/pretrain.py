@@ -27,7 +27,7 @@ from solo.utils.auto_resumer import AutoResumer
 from solo.utils.checkpointer import Checkpointer
 from solo.utils.misc import make_contiguous, omegaconf_select
 
-from solo_tricl.solo.method_kwargs import ConfigError
+from solo_tricl.errors import ConfigError
 from solo_tricl.solo.registry import register
 from solo_tricl.solo.trainer import build_trainer, wandb_logger
 

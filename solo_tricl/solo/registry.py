@@ -11,17 +11,13 @@ import importlib.metadata
 import warnings
 from typing import Dict, Iterable, List, Optional
 
-from solo_tricl.errors import SoloTriclError
+from solo_tricl.errors import SoloLearnMissing
 
 ENTRY_POINT_GROUP = "solo.methods"
 SOLO_LEARN_INSTALL = (
     "pip install --no-build-isolation --no-deps "
     "'solo-learn @ git+https://github.com/vturrisi/solo-learn.git@9187ea39c2c3f43c455ab06664d2b019a9802954'"
 )
-
-
-class SoloLearnMissing(SoloTriclError, ImportError):
-    """solo-learn main is not installed; the message says how to install it."""
 
 
 def require_solo_learn():
