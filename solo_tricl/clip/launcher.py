@@ -23,12 +23,12 @@ process runs this same command, as ``python -m solo_tricl.cli clip-train ...``.
 
 import argparse
 import contextlib
-import json
 import os
 import zipfile
 from pathlib import Path
 from typing import List
 
+from solo_tricl.common.files import write_json
 from solo_tricl.clip.checkpoints import MODEL_CONFIGS
 from solo_tricl.common.options import flag
 from solo_tricl.common.run_options import RUN_OPTIONS_FILE
@@ -160,8 +160,7 @@ def patched_open_clip_train(plugin, options: argparse.Namespace):
         if args.rank == 0 and args.logs and args.logs.lower() != "none":
             run_dir = Path(args.logs) / args.name
             run_dir.mkdir(parents=True, exist_ok=True)
-            (run_dir / RUN_OPTIONS_FILE).write_text(json.dumps(
-                {"model": args.model, **vars(options)}, indent=1))
+            write_json(run_dir / RUN_OPTIONS_FILE, {"model": args.model, **vars(options)})
         return plugin(args)
 
     train_main.create_model_and_transforms = create_and_prepare

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 import torch
+from solo_tricl.common.files import write_json
 from solo_tricl.errors import CommandError
 
 
@@ -97,5 +98,5 @@ def run(args: argparse.Namespace) -> int:
     for key, value in results.items():
         print(f"{key}: {value:.4f}" if isinstance(value, float) else f"{key}: {value}")
     if args.json:
-        args.json.write_text(json.dumps(results, indent=1))
+        write_json(args.json, results)
     return 0

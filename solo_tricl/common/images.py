@@ -32,17 +32,45 @@ def subset(items, limit: Optional[int], seed: int):
     return items
 
 
-def folder_classes(root: Path) -> List[str]:
+def folder_classes(root: Path, key: str = "") -> List[str]:
     """The class folders of an ImageFolder tree, sorted: label i is the i-th."""
+    root = Path(root)
+    named = f"{key}={root}" if key else str(root)
     if not root.is_dir():
-        raise ValueError(f"{root} is not a directory of class folders")
-    return sorted(d.name for d in root.iterdir() if d.is_dir())
+        raise ValueError(f"{named} is not a folder of class folders")
+    classes = sorted(d.name for d in root.iterdir() if d.is_dir())
+    if not classes:
+        raise ValueError(f"{named} holds no class folders (expected {root}/<class>/<image>)")
+    return classes
 
 
-def folder_items(root: Path):
-    """(path, label) of an ImageFolder tree, labels by sorted class folder."""
-    classes = folder_classes(root)
-    return [(p, i) for i, c in enumerate(classes) for p in sorted((root / c).iterdir()) if p.is_file()]
+def is_image_file(path: Path) -> bool:
+    """What torchvision's ImageFolder (solo-learn's custom data) counts as an image."""
+    from torchvision.datasets.folder import IMG_EXTENSIONS
+
+    return path.is_file() and path.name.lower().endswith(IMG_EXTENSIONS)
+
+
+def folder_items(root: Path, key: str = ""):
+    """(path, label) of an ImageFolder tree, labels by sorted class folder, images as ImageFolder
+    finds them; a class folder without images is an error, as in ImageFolder."""
+    items = []
+    for label, name in enumerate(folder_classes(root, key)):
+        images = [(p, label) for p in sorted((Path(root) / name).rglob("*")) if is_image_file(p)]
+        if not images:
+            raise ValueError(f"class folder {Path(root) / name} holds no images")
+        items += images
+    return items
+
+
+def require_readable_images(paths, what: str) -> None:
+    """Decode every image; a ValueError names ``what`` and the first file that cannot be read."""
+    for path in paths:
+        try:
+            with Image.open(path) as image:
+                image.load()
+        except (OSError, SyntaxError, ValueError) as error:
+            raise ValueError(f"{what}: cannot read image {path} ({' '.join(str(error).split()) or type(error).__name__})") from None
 
 
 def csv_items(path: Path):

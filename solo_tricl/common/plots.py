@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING, Dict, Optional, Sequence
 import numpy as np
 from matplotlib.figure import Figure
 
+from solo_tricl.common.files import save_figure
+
 if TYPE_CHECKING:
     import torch
 
@@ -18,10 +20,7 @@ def _subplots(*grid, figsize, **kwargs):
 
 def _save(fig, path: Path, dpi: int = 120) -> Path:
     fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=dpi)
-    return path
+    return save_figure(fig, path, dpi=dpi)
 
 
 def plot_importance(s: Sequence[float], path: Path, title: str = "learned feature importance",

@@ -6,12 +6,13 @@ separator is a tab), and zero-shot evaluation reads the label.
 """
 
 import csv
-import json
 import random
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
+
+from solo_tricl.common.files import atomic_path, write_json
 
 TEMPLATES = (
     "a photo of a {}.",
@@ -36,10 +37,11 @@ def write_csv(
     class_names: Sequence[str],
     seed: int = 0,
 ) -> Path:
-    """``root/<split>.csv`` with one line per image and a random template caption of its class."""
+    """``root/<split>.csv`` with one line per image (its absolute path) and a random template
+    caption of its class."""
     rng = random.Random(seed)
     path = root / f"{split}.csv"
-    with path.open("w", newline="") as f:
+    with atomic_path(path) as temporary, temporary.open("w", newline="") as f:
         writer = csv.writer(f, delimiter="\t")
         writer.writerow(["filepath", "title", "label"])
         for image, label in zip(image_paths, labels):
@@ -50,7 +52,5 @@ def write_csv(
 
 def write_classes(root: Path, class_names: Sequence[str]) -> Path:
     """``root/classes.json``: the class names and templates for zero-shot evaluation."""
-    path = root / "classes.json"
-    path.write_text(json.dumps(
-        {"classes": [caption_name(c) for c in class_names], "templates": list(TEMPLATES)}, indent=1))
-    return path
+    return write_json(root / "classes.json",
+                      {"classes": [caption_name(c) for c in class_names], "templates": list(TEMPLATES)})

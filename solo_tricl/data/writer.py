@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 from typing import Optional
 
+from solo_tricl.common.files import atomic_folder, write_json
 from solo_tricl.data import fashion_mnist
 from solo_tricl.data.image_folder import sample_per_class, write_split
 
@@ -22,6 +23,8 @@ def write_dataset(dataset: str, out: Path, train_per_class: Optional[int] = None
     Raises:
         ValueError: an unknown dataset or a per-class count below 1.
         FileExistsError: ``out`` holds other files (nothing is changed).
+        OutputNotWritten: ``out`` cannot be written. The dataset is written to a temporary folder
+            beside ``out`` and renamed when complete, so ``out`` never holds half a dataset.
         fashion_mnist.DatasetUnavailable: the Fashion-MNIST files cannot be found or downloaded.
     """
     if dataset not in DATASETS:
@@ -40,17 +43,21 @@ def write_dataset(dataset: str, out: Path, train_per_class: Optional[int] = None
     splits = {"train": (fashion_mnist.load("train"), train_per_class),
               "val": (fashion_mnist.load("test"), val_per_class)}
     with_captions = dataset == "fashion-mnist-clip"
-    for split, ((images, labels), per_class) in splits.items():
-        keep = sample_per_class(labels, per_class, seed)
-        paths = write_split(out, split, images[keep], labels[keep], fashion_mnist.class_folder)
-        print(f"{split}: {len(paths)} images in {out / split}")
+    with atomic_folder(out) as folder:
+        for split, ((images, labels), per_class) in splits.items():
+            keep = sample_per_class(labels, per_class, seed)
+            paths = write_split(folder, split, images[keep], labels[keep], fashion_mnist.class_folder)
+            print(f"{split}: {len(paths)} images in {out / split}")
+            if with_captions:
+                from solo_tricl.data.captions import write_csv
+
+                final_paths = [out / path.relative_to(folder) for path in paths]
+                write_csv(folder, split, final_paths, labels[keep], fashion_mnist.CLASSES, seed)
+                print(f"{split}: captions in {out / f'{split}.csv'}")
         if with_captions:
-            from solo_tricl.data.captions import write_csv
+            from solo_tricl.data.captions import write_classes
 
-            print(f"{split}: captions in {write_csv(out, split, paths, labels[keep], fashion_mnist.CLASSES, seed)}")
-    if with_captions:
-        from solo_tricl.data.captions import write_classes
-
-        print(f"classes and templates: {write_classes(out, fashion_mnist.CLASSES)}")
-    marker.write_text(json.dumps(request))
+            write_classes(folder, fashion_mnist.CLASSES)
+            print(f"classes and templates: {out / 'classes.json'}")
+        write_json(folder / MARKER, request)
     return True

@@ -30,6 +30,7 @@ from typing import Optional
 
 import torch
 
+from solo_tricl.common.files import write_json
 from solo_tricl.errors import CommandError
 
 # bench name -> (solo-learn method, overrides of its shipped fashion_mnist config)
@@ -139,7 +140,7 @@ def reuse_or_clear(run_dir: Path, settings: dict, retrain: bool) -> Optional[dic
 
 
 def save_run(run_dir: Path, record: dict) -> dict:
-    (run_dir / RUN_RECORD).write_text(json.dumps(record, indent=1))
+    write_json(run_dir / RUN_RECORD, record)
     return record
 
 

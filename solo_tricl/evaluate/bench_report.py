@@ -7,6 +7,7 @@ from typing import Dict, List, Optional
 
 import numpy as np
 
+from solo_tricl.common.files import write_json, write_text
 from solo_tricl.evaluate.report import collapse_warning
 
 ORDER_KS = (1, 2, 4, 8, 16, 32)
@@ -355,10 +356,10 @@ def write_report(report: Dict, out: Path) -> None:
         "Plots: " + ", ".join(f"`{Path(p).name}`" for p in plots), "",
         "Every number: `bench.json`. Reproduce with the command above.", "",
     ])
-    (out / "bench.md").write_text(text)
+    write_text(out / "bench.md", text)
     slim = json.loads(json.dumps(report))
     for ident in [*slim["identifiability"].values(), slim.get("noise_floor", {})]:
         ident.pop("heatmap", None)
         ident.pop("canonical_heatmap", None)
-    (out / "bench.json").write_text(json.dumps(slim, indent=1))
+    write_json(out / "bench.json", slim)
     print(text)

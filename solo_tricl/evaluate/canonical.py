@@ -25,6 +25,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
+from solo_tricl.common.files import save_torch
 from solo_tricl.common.torch_files import load_torch_file
 
 RIDGE = 1e-3
@@ -114,11 +115,9 @@ class CanonicalBasis:
         return (z - self.mean) @ self.projection
 
     def save(self, path) -> Path:
-        path = Path(path)
-        torch.save({"format": FORMAT, "mean": self.mean, "projection": self.projection,
-                    "spectrum": self.spectrum, "normalize": self.normalize,
-                    "threshold": self.threshold}, path)
-        return path
+        return save_torch({"format": FORMAT, "mean": self.mean, "projection": self.projection,
+                           "spectrum": self.spectrum, "normalize": self.normalize,
+                           "threshold": self.threshold}, path)
 
     @classmethod
     def load(cls, path) -> "CanonicalBasis":

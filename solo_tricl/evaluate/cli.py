@@ -1,9 +1,9 @@
 """``solo-tricl evaluate``: every measure of one checkpoint, and identifiability of two."""
 
 import argparse
-import json
 from pathlib import Path
 
+from solo_tricl.common.files import write_json
 from solo_tricl.errors import CommandError
 
 
@@ -96,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
                      f"{runs[0].method}: |corr| of features across runs, each in its own order"
                      + (" (canonical basis)" if bases else ""),
                      "run 2 feature rank", "run 1 feature rank")
-    (args.out / "evaluation.json").write_text(json.dumps(report, indent=1))
+    write_json(args.out / "evaluation.json", report)
     print_summary(report)
     print(f"measures: {args.out / 'evaluation.json'}; plots: {args.out}/*.png")
     return 0

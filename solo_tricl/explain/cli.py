@@ -9,6 +9,7 @@ from typing import Callable, Dict, Optional
 import torch
 import torch.nn.functional as F
 
+from solo_tricl.common.files import write_json
 from solo_tricl.errors import CommandError
 from solo_tricl.explain.attribution import METHODS
 
@@ -182,7 +183,7 @@ def run(args: argparse.Namespace) -> int:
     for i, path in enumerate(paths):
         plot_attributions(loaded.unnormalize(images[i]), {m: a[i] for m, a in attributions.items()},
                           args.out / "heatmaps" / f"{i:03d}_{path.stem}.png", title=path.name)
-    (args.out / "explanations.json").write_text(json.dumps(report, indent=1))
+    write_json(args.out / "explanations.json", report)
     print(json.dumps(without_per_image(report), indent=1))
     print(f"heatmaps: {args.out / 'heatmaps'}; AUCs and settings: {args.out / 'explanations.json'}")
     return 0

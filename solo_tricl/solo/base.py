@@ -11,20 +11,24 @@ from solo.methods.base import BaseMethod
 from solo_tricl.solo.method_kwargs import require_two_large_crops
 
 
-def stretch_warmup_cosine(checkpoint: Dict[str, Any], max_epochs: int) -> None:
-    """Set the length of every saved warmup-cosine schedule in ``checkpoint`` to ``max_epochs``
-    epochs, counted in the saved run's scheduler steps per epoch, and at least one step past the
+def fit_warmup_cosine_to_run(trainer) -> None:
+    """Set the length of every warmup-cosine schedule to this run's, at least one step past the
     warmup.
 
-    The schedule is chainable (each rate follows from the previous one), so the rate does not
-    jump: from where the saved run stopped it follows a cosine that ends at the new length.
+    solo-learn's ``LinearWarmupCosineAnnealingLR`` saves its length in steps, and a resume keeps
+    the saved one: a run no longer than its warmup saved length == warmup, and its cosine step
+    then divides by their difference (ZeroDivisionError); a resume with a larger ``max_epochs``
+    would keep the old length, and the extra epochs climb back toward the peak rate. Called at
+    the start of training, after Lightning restored the saved state; the schedule is chainable,
+    so the rate does not jump: from where the saved run stopped it follows a cosine that ends at
+    this run's length. A fresh run's length is unchanged.
     """
-    completed_epochs = checkpoint.get("epoch", -1) + 1
-    for state in checkpoint.get("lr_schedulers", []):
-        if completed_epochs < 1 or not {"warmup_epochs", "max_epochs", "last_epoch"} <= set(state):
+    for config in trainer.lr_scheduler_configs:
+        scheduler = config.scheduler
+        if not (hasattr(scheduler, "warmup_epochs") and hasattr(scheduler, "max_epochs")):
             continue
-        per_epoch = state["last_epoch"] / completed_epochs
-        state["max_epochs"] = max(round(per_epoch * max_epochs), math.floor(state["warmup_epochs"]) + 1)
+        length = trainer.estimated_stepping_batches if config.interval == "step" else trainer.max_epochs
+        scheduler.max_epochs = max(int(length), math.floor(scheduler.warmup_epochs) + 1)
 
 
 class ProjectedMethod(BaseMethod):
@@ -32,8 +36,9 @@ class ProjectedMethod(BaseMethod):
 
     Like solo-learn's SimCLR it takes 2 large crops and any number of small ones
     (``data.num_small_crops``); every crop of an image is a positive for every other crop of it.
-    Subclasses build their loss in ``__init__``, validate their ``method_kwargs`` in
-    ``add_and_assert_specific_cfg`` and implement :meth:`contrastive_terms`; they may override
+    Subclasses declare their ``method_kwargs`` in ``OPTIONS`` (a table of
+    :class:`~solo_tricl.common.options.Option`), build their loss in ``__init__``, validate their
+    ``method_kwargs`` against ``OPTIONS`` in ``add_and_assert_specific_cfg`` and implement :meth:`contrastive_terms`; they may override
     :meth:`project` to change what ``forward`` returns as ``"z"``.
     """
 
@@ -76,16 +81,9 @@ class ProjectedMethod(BaseMethod):
         """The loss of V (B, k) views (large crops first) as ``{"loss": total, <part>: value, ...}``."""
         raise NotImplementedError
 
-    def on_load_checkpoint(self, checkpoint: Dict[str, Any]) -> None:
-        """Stretch a saved warmup-cosine schedule to this run's ``max_epochs`` on resume.
-
-        solo-learn's ``LinearWarmupCosineAnnealingLR`` saves its length in steps. A run no longer
-        than its warmup saves length == warmup, and its cosine step then divides by their
-        difference (ZeroDivisionError on resume); a resume with a larger ``max_epochs`` would
-        otherwise keep the old length, and the extra epochs climb back toward the peak rate.
-        """
-        super().on_load_checkpoint(checkpoint)
-        stretch_warmup_cosine(checkpoint, self.max_epochs)
+    def on_train_start(self) -> None:
+        super().on_train_start()
+        fit_warmup_cosine_to_run(self.trainer)
 
     def training_step(self, batch: Sequence[Any], batch_idx: int) -> torch.Tensor:
         out = super().training_step(batch, batch_idx)

@@ -7,11 +7,11 @@ config name is looked up in the configs shipped with solo-tricl, e.g.
 """
 
 import argparse
-import json
 import math
 from pathlib import Path
 from typing import List, Optional
 
+from solo_tricl.common.files import write_json
 from solo_tricl.errors import CommandError
 
 def shipped_configs() -> Path:
@@ -49,7 +49,9 @@ def add_config_arguments(parser: argparse.ArgumentParser, kind: str) -> None:
 
 
 def compose(kind: str, config_path: Optional[str], config_name: str, overrides: List[str]):
-    """Compose a hydra config the way ``@hydra.main`` would, as a mutable DictConfig."""
+    """Compose a hydra config the way ``@hydra.main`` would, as a mutable DictConfig, after
+    checking the overrides against the config file (their types, keys nothing reads, keys
+    solo-learn would overwrite): see :func:`solo_tricl.solo.preflight.check_overrides`."""
     from hydra import compose as hydra_compose
     from hydra import initialize_config_dir, initialize_config_module
     from hydra.errors import HydraException, OverrideParseException
@@ -74,6 +76,7 @@ def compose(kind: str, config_path: Optional[str], config_name: str, overrides: 
     try:
         with context:
             cfg = hydra_compose(config_name=config_name, overrides=overrides)
+            reference = hydra_compose(config_name=config_name, overrides=[])
     except OverrideParseException as error:
         raise CommandError(
             f"cannot parse the overrides ({str(error).splitlines()[0]}); quote values that hold "
@@ -85,6 +88,10 @@ def compose(kind: str, config_path: Optional[str], config_name: str, overrides: 
             message += (f"; keys that the shipped configs do not hold take a '+', e.g. {ADDED_KEYS_HINT}")
         raise CommandError(message) from None
     OmegaConf.set_struct(cfg, False)
+    if overrides:
+        from solo_tricl.solo.preflight import check_overrides
+
+        check_overrides(kind, reference, cfg, overrides)
     return cfg
 
 
@@ -121,8 +128,7 @@ def report_importance(s, result, plot_path: Optional[Path]) -> None:
     plot_path = plot_path or directory / "importance.png"
     plot_importance(s.numpy(), plot_path, f"{result.cfg.name}: learned importance s",
                     initial=math.log(2))
-    (plot_path.with_suffix(".json")).write_text(json.dumps(
-        {"s": s.tolist(), "order": order.tolist(), "entropy": entropy}, indent=1))
+    write_json(plot_path.with_suffix(".json"), {"s": s.tolist(), "order": order.tolist(), "entropy": entropy})
     print(f"importance curve: {plot_path} (values in {plot_path.with_suffix('.json')})")
 
 

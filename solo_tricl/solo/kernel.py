@@ -31,6 +31,8 @@ class KernelContrastive(ProjectedMethod):
     the gamma kernel at tau1 alone.
     """
 
+    OPTIONS = KERNEL
+
     def __init__(self, cfg: omegaconf.DictConfig):
         super().__init__(cfg)
         kwargs = cfg.method_kwargs
@@ -45,7 +47,7 @@ class KernelContrastive(ProjectedMethod):
     def add_and_assert_specific_cfg(cfg: omegaconf.DictConfig) -> omegaconf.DictConfig:
         cfg = super(KernelContrastive, KernelContrastive).add_and_assert_specific_cfg(cfg)
         given = set(cfg.method_kwargs.keys())
-        cfg = validate_method_kwargs(cfg, KERNEL)
+        cfg = validate_method_kwargs(cfg, KernelContrastive.OPTIONS)
         require_even_output_for_concat(cfg)
         if note := simclr_temperature_to_kernel(cfg, given):
             rank_zero_info_line(note)

@@ -26,7 +26,9 @@ from torchvision import transforms
 from solo_tricl.common.order import feature_order
 from solo_tricl.common.torch_files import load_torch_file, state_dict_of
 from solo_tricl.solo.checkpoints import load_method
-from solo_tricl.solo.trainer import build_trainer, wandb_logger
+from solo_tricl.solo.guards import GracefulStop, NonFiniteGuard, WarmupCosineFitsRun
+from solo_tricl.solo.preflight import check_run
+from solo_tricl.solo.trainer import build_trainer, parse_cfg_with_device_count, wandb_logger
 from solo_tricl.solo.features import (
     SelectedProjectorFeatures,
     learned_importance,
@@ -55,13 +57,9 @@ def pretrained_backbone(cfg: DictConfig) -> nn.Module:
         if cfg.data.dataset in ("cifar10", "cifar100"):
             backbone.conv1 = nn.Conv2d(3, 64, kernel_size=3, stride=1, padding=2, bias=False)
             backbone.maxpool = nn.Identity()
-    path = cfg.pretrained_feature_extractor
-    if not str(path).endswith((".ckpt", ".pth", ".pt")) or not os.path.isfile(path):
-        raise ValueError(f"pretrained_feature_extractor={path} is not a .ckpt/.pth/.pt file")
+    path = cfg.pretrained_feature_extractor  # checked by solo_tricl.solo.preflight
     state = state_dict_of(load_torch_file(path, "pretrained_feature_extractor"), path)
     weights = {k[len("backbone."):]: v for k, v in state.items() if k.startswith("backbone.")}
-    if not weights:
-        raise ValueError(f"{path} holds no backbone.* weights")
     backbone.load_state_dict(weights, strict=False)
     return backbone
 
@@ -151,15 +149,23 @@ def top_k_backbone(cfg: DictConfig, top_k: int, order: str, seed: int):
 
 def linear(cfg: DictConfig, top_k: Optional[int] = None, order: str = "importance",
            seed: int = 0) -> LinearResult:
-    """Train a linear probe as ``main_linear.py`` would (optionally on top-k features)."""
+    """Train a linear probe as ``main_linear.py`` would (optionally on top-k features), after
+    checking everything it reads (:mod:`solo_tricl.solo.preflight`), with the guards of
+    :mod:`solo_tricl.solo.guards`."""
     OmegaConf.set_struct(cfg, False)
-    cfg = parse_cfg(cfg)
-    train_loader, val_loader = data_loaders(cfg)
+    stop = GracefulStop()
+    with stop.handling_signals():
+        check_run("linear", cfg)
+        return _linear(parse_cfg_with_device_count(parse_cfg, cfg), top_k, order, seed, stop)
+
+
+def _linear(cfg: DictConfig, top_k: Optional[int], order: str, seed: int, stop: GracefulStop) -> LinearResult:
     columns = None
     if top_k is None:
         backbone = pretrained_backbone(cfg)
     else:
         backbone, columns = top_k_backbone(cfg, top_k, order, seed)
+    train_loader, val_loader = data_loaders(cfg)
 
     loss_func = nn.CrossEntropyLoss()
     mixup_func = None
@@ -189,7 +195,7 @@ def linear(cfg: DictConfig, top_k: Optional[int] = None, order: str = "importanc
         ckpt_path = cfg.resume_from_checkpoint
         del cfg.resume_from_checkpoint
 
-    callbacks, checkpointer = [], None
+    callbacks, checkpointer = [NonFiniteGuard(), stop, WarmupCosineFitsRun()], None
     if cfg.checkpoint.enabled:
         checkpointer = Checkpointer(cfg, logdir=os.path.join(cfg.checkpoint.dir, "linear"),
                                     frequency=cfg.checkpoint.frequency,
@@ -197,7 +203,7 @@ def linear(cfg: DictConfig, top_k: Optional[int] = None, order: str = "importanc
         callbacks.append(checkpointer)
     logger = wandb_logger(cfg, model, callbacks)
     trainer = build_trainer(cfg, callbacks, logger)
-    trainer.fit(model, train_loader, val_loader, ckpt_path=ckpt_path)
+    stop.fit(trainer, model, train_loader, val_loader, ckpt_path=ckpt_path)
     last = getattr(checkpointer, "last_ckpt", None)
     last = str(last) if last else None
     return LinearResult(model, cfg, trainer, columns, last)

@@ -22,6 +22,8 @@ class NCL(ProjectedMethod):
     evaluation read the pre-activation output unless the checkpoint path said "relu").
     """
 
+    OPTIONS = NCL_OPTIONS
+
     def __init__(self, cfg: omegaconf.DictConfig):
         super().__init__(cfg)
         self.non_negative = NonNegative(cfg.method_kwargs.non_neg)
@@ -30,7 +32,7 @@ class NCL(ProjectedMethod):
     @staticmethod
     def add_and_assert_specific_cfg(cfg: omegaconf.DictConfig) -> omegaconf.DictConfig:
         cfg = super(NCL, NCL).add_and_assert_specific_cfg(cfg)
-        return validate_method_kwargs(cfg, NCL_OPTIONS)
+        return validate_method_kwargs(cfg, NCL.OPTIONS)
 
     def project(self, feats: torch.Tensor) -> torch.Tensor:
         return self.non_negative(self.projector(feats))

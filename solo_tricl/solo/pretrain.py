@@ -27,13 +27,10 @@ from solo.utils.auto_resumer import AutoResumer
 from solo.utils.checkpointer import Checkpointer
 from solo.utils.misc import make_contiguous, omegaconf_select
 
-from solo_tricl.errors import ConfigError
+from solo_tricl.solo.guards import GracefulStop, NonFiniteGuard, WarmupCosineFitsRun
+from solo_tricl.solo.preflight import check_run
 from solo_tricl.solo.registry import register
-from solo_tricl.solo.trainer import build_trainer, wandb_logger
-
-# solo-learn's rule: only these methods may use a number of large crops other than 2
-MULTI_CROP_METHODS = ("wmse", "mae")
-
+from solo_tricl.solo.trainer import build_trainer, parse_cfg_with_device_count, wandb_logger
 
 @dataclass
 class PretrainResult:
@@ -41,18 +38,6 @@ class PretrainResult:
     cfg: DictConfig
     trainer: Trainer
     last_checkpoint: Optional[str]
-
-
-def check_method(cfg: DictConfig) -> None:
-    if cfg.method not in METHODS:
-        raise ConfigError(
-            f"method {cfg.method!r} is not a solo-learn method; allowed: {', '.join(METHODS)}"
-        )
-    if cfg.data.num_large_crops != 2 and cfg.method not in MULTI_CROP_METHODS:
-        raise ConfigError(
-            f"augmentations give {cfg.data.num_large_crops} large crops; method "
-            f"{cfg.method!r} needs 2 (only {', '.join(MULTI_CROP_METHODS)} take other numbers)"
-        )
 
 
 def _validation_loader(cfg: DictConfig):
@@ -124,25 +109,6 @@ def _training_data(cfg: DictConfig, val_loader):
     return loader, None
 
 
-DOWNLOADED_DATASETS = ("cifar10", "cifar100", "stl10")
-
-
-def require_existing_paths(cfg: DictConfig) -> None:
-    """Data folders and a resume checkpoint must exist before anything is built: one
-    :class:`ConfigError` naming the key, the path and the working directory it is read from."""
-    data = cfg.get("data", {})
-    keys = [] if data.get("dataset") in DOWNLOADED_DATASETS else ["data.train_path"]
-    if data.get("format", "image_folder") == "image_folder" and data.get("val_path") is not None:
-        keys.append("data.val_path")
-    if cfg.get("resume_from_checkpoint") is not None:
-        keys.append("resume_from_checkpoint")
-    for key in keys:
-        path = OmegaConf.select(cfg, key)
-        if path is not None and not os.path.exists(path):
-            raise ConfigError(f"{key}={path} does not exist (relative paths are read from the working "
-                              f"directory, {os.getcwd()})")
-
-
 def _resume_checkpoint(cfg: DictConfig):
     """(checkpoint path or None, wandb run id or None), as main_pretrain.py decides them."""
     if cfg.auto_resume.enabled and cfg.resume_from_checkpoint is None:
@@ -163,51 +129,56 @@ def _resume_checkpoint(cfg: DictConfig):
 def pretrain(cfg: DictConfig, extra_callbacks: Sequence[Callback] = ()) -> PretrainResult:
     """Train ``cfg`` (a composed solo-learn pretrain config) as ``main_pretrain.py`` would.
 
-    ``extra_callbacks`` are added to the Trainer's (e.g. timers, probes).
+    Everything the run reads is checked first (:mod:`solo_tricl.solo.preflight`), before any
+    model is built or file written. During training a non-finite loss or parameter raises
+    :class:`~solo_tricl.errors.TrainingDiverged`, and SIGINT/SIGTERM end in
+    :class:`~solo_tricl.errors.Interrupted` after saving a resumable checkpoint
+    (:mod:`solo_tricl.solo.guards`). ``extra_callbacks`` are added to the Trainer's (e.g. timers).
     """
     register()
     OmegaConf.set_struct(cfg, False)
-    require_existing_paths(cfg)
-    cfg = parse_cfg(cfg)
-    seed_everything(cfg.seed)
-    check_method(cfg)
+    stop = GracefulStop()
+    with stop.handling_signals():
+        check_run("pretrain", cfg)
+        cfg = parse_cfg_with_device_count(parse_cfg, cfg)
+        seed_everything(cfg.seed)
 
-    method = METHODS[cfg.method](cfg)
-    data_order_seed = omegaconf_select(cfg, "data_order_seed", None)
-    if data_order_seed is not None:
-        # the weights are initialised from cfg.seed; crops and batches follow data_order_seed
-        seed_everything(data_order_seed)
-    make_contiguous(method)
-    if not cfg.performance.disable_channel_last:
-        method = method.to(memory_format=torch.channels_last)
+        method = METHODS[cfg.method](cfg)
+        data_order_seed = omegaconf_select(cfg, "data_order_seed", None)
+        if data_order_seed is not None:
+            # the weights are initialised from cfg.seed; crops and batches follow data_order_seed
+            seed_everything(data_order_seed)
+        make_contiguous(method)
+        if not cfg.performance.disable_channel_last:
+            method = method.to(memory_format=torch.channels_last)
 
-    val_loader = _validation_loader(cfg)
-    train_loader, datamodule = _training_data(cfg, val_loader)
-    ckpt_path, wandb_run_id = _resume_checkpoint(cfg)
+        val_loader = _validation_loader(cfg)
+        train_loader, datamodule = _training_data(cfg, val_loader)
+        ckpt_path, wandb_run_id = _resume_checkpoint(cfg)
 
-    callbacks, checkpointer = list(extra_callbacks), None
-    if cfg.checkpoint.enabled:
-        checkpointer = Checkpointer(
-            cfg,
-            logdir=os.path.join(cfg.checkpoint.dir, cfg.method),
-            frequency=cfg.checkpoint.frequency,
-            keep_prev=cfg.checkpoint.keep_prev,
-        )
-        callbacks.append(checkpointer)
-    if omegaconf_select(cfg, "auto_umap.enabled", False):
-        from solo.utils.auto_umap import AutoUMAP
+        callbacks, checkpointer = [NonFiniteGuard(), stop, WarmupCosineFitsRun(), *extra_callbacks], None
+        if cfg.checkpoint.enabled:
+            checkpointer = Checkpointer(
+                cfg,
+                logdir=os.path.join(cfg.checkpoint.dir, cfg.method),
+                frequency=cfg.checkpoint.frequency,
+                keep_prev=cfg.checkpoint.keep_prev,
+            )
+            callbacks.append(checkpointer)
+        if omegaconf_select(cfg, "auto_umap.enabled", False):
+            from solo.utils.auto_umap import AutoUMAP
 
-        callbacks.append(
-            AutoUMAP(cfg.name, logdir=os.path.join(cfg.auto_umap.dir, cfg.method),
-                     frequency=cfg.auto_umap.frequency)
-        )
+            callbacks.append(
+                AutoUMAP(cfg.name, logdir=os.path.join(cfg.auto_umap.dir, cfg.method),
+                         frequency=cfg.auto_umap.frequency)
+            )
 
-    logger = wandb_logger(cfg, method, callbacks, wandb_run_id)
-    trainer = build_trainer(cfg, callbacks, logger)
-    if datamodule is not None:
-        trainer.fit(method, ckpt_path=ckpt_path, datamodule=datamodule)
-    else:
-        trainer.fit(method, train_loader, val_loader, ckpt_path=ckpt_path)
+        logger = wandb_logger(cfg, method, callbacks, wandb_run_id)
+        trainer = build_trainer(cfg, callbacks, logger)
+        if datamodule is not None:
+            stop.fit(trainer, method, ckpt_path=ckpt_path, datamodule=datamodule)
+        else:
+            stop.fit(trainer, method, train_loader, val_loader, ckpt_path=ckpt_path)
     last = getattr(checkpointer, "last_ckpt", None)
     last = str(last) if last else None
     return PretrainResult(method, cfg, trainer, last)

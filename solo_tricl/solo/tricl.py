@@ -22,6 +22,8 @@ class TriCL(ProjectedMethod):
     the state dict (``loss.importance.theta``), so checkpoints and resumes carry it.
     """
 
+    OPTIONS = TRICL
+
     def __init__(self, cfg: omegaconf.DictConfig):
         super().__init__(cfg)
         kwargs = cfg.method_kwargs
@@ -39,7 +41,7 @@ class TriCL(ProjectedMethod):
     @staticmethod
     def add_and_assert_specific_cfg(cfg: omegaconf.DictConfig) -> omegaconf.DictConfig:
         cfg = super(TriCL, TriCL).add_and_assert_specific_cfg(cfg)
-        return validate_method_kwargs(cfg, TRICL)
+        return validate_method_kwargs(cfg, TriCL.OPTIONS)
 
     @property
     def importance(self) -> FeatureImportance:

@@ -13,27 +13,38 @@ from tests.solo.test_cli import MAIN_PRETRAIN, PACKAGED
 pytestmark = needs_solo_learn
 
 
-def saved_state(warmup, length, last, epoch):
-    return {"epoch": epoch, "lr_schedulers": [{"warmup_epochs": warmup, "max_epochs": length, "last_epoch": last}]}
+def trainer_with(scheduler, steps, interval="step", max_epochs=1):
+    from types import SimpleNamespace
+
+    return SimpleNamespace(lr_scheduler_configs=[SimpleNamespace(scheduler=scheduler, interval=interval)],
+                           estimated_stepping_batches=steps, max_epochs=max_epochs)
 
 
-def test_stretch_a_run_no_longer_than_its_warmup():
-    from solo_tricl.solo.base import stretch_warmup_cosine
+def warmup_cosine(warmup, length):
+    from solo.utils.lr_scheduler import LinearWarmupCosineAnnealingLR as Schedule
 
-    checkpoint = saved_state(warmup=10.0, length=10, last=10, epoch=0)   # 1 epoch of 10 steps
-    stretch_warmup_cosine(checkpoint, max_epochs=3)
-    assert checkpoint["lr_schedulers"][0]["max_epochs"] == 30
-    same_length = saved_state(warmup=10.0, length=10, last=10, epoch=0)
-    stretch_warmup_cosine(same_length, max_epochs=1)
-    assert same_length["lr_schedulers"][0]["max_epochs"] == 11, "never equal to the warmup"
+    optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+    return Schedule(optimizer, warmup_epochs=warmup, max_epochs=length)
 
 
-def test_stretch_leaves_other_schedulers_alone():
-    from solo_tricl.solo.base import stretch_warmup_cosine
+def test_the_schedule_takes_the_resumed_runs_length_and_never_equals_its_warmup():
+    from solo_tricl.solo.base import fit_warmup_cosine_to_run
 
-    checkpoint = {"epoch": 1, "lr_schedulers": [{"step_size": 3, "last_epoch": 4}]}
-    stretch_warmup_cosine(checkpoint, max_epochs=5)
-    assert checkpoint["lr_schedulers"] == [{"step_size": 3, "last_epoch": 4}]
+    saved = warmup_cosine(warmup=10.0, length=10)      # a 1-epoch run of 10 steps, warmup 1 epoch
+    fit_warmup_cosine_to_run(trainer_with(saved, steps=30, max_epochs=3))
+    assert saved.max_epochs == 30
+    same_length = warmup_cosine(warmup=10.0, length=10)
+    fit_warmup_cosine_to_run(trainer_with(same_length, steps=10))
+    assert same_length.max_epochs == 11, "never equal to the warmup"
+
+
+def test_other_schedulers_are_left_alone():
+    from solo_tricl.solo.base import fit_warmup_cosine_to_run
+
+    optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+    step = torch.optim.lr_scheduler.StepLR(optimizer, step_size=3)
+    fit_warmup_cosine_to_run(trainer_with(step, steps=30))
+    assert step.step_size == 3 and not hasattr(step, "max_epochs")
 
 
 @pytest.mark.slow
