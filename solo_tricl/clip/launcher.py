@@ -3,15 +3,22 @@
     solo-tricl clip-train --loss tricl [our options] -- [any open_clip_train options]
 
 Everything after ``--`` goes to ``open_clip_train.main.main`` unchanged. Before calling it, the
-launcher checks our options and OpenCLIP's (read with OpenCLIP's own parser; one-line errors,
-before any model is built or folder written), registers the model configs shipped with
-solo-tricl (``--model solo-tricl-tiny``), checks that the two names it replaces are still
-OpenCLIP's, and patches them inside ``open_clip_train.main`` for the run, restoring them after:
+launcher checks our options and OpenCLIP's (read with OpenCLIP's own parser) and everything the
+run reads (:mod:`solo_tricl.clip.preflight`): one-line errors, before OpenCLIP logs anything,
+builds a model or writes a folder. It registers the model configs shipped with solo-tricl
+(``--model solo-tricl-tiny``), checks that the names it replaces are still OpenCLIP's, and
+patches them inside ``open_clip_train.main`` for the run, restoring them after:
 
 * ``create_model_and_transforms``: the created model gets the loss's hook (triCL's s, NCL's
   map), before OpenCLIP builds its optimizer, DDP wrapper and resume, so all three see it;
-* ``create_loss``: returns the plugin's loss instead of OpenCLIP's. A run that finishes without
-  calling it (OpenCLIP changed where it builds its loss) is an error, not a silent ClipLoss run.
+* ``create_loss``: returns the plugin's loss instead of OpenCLIP's, guarded (a non-finite loss
+  stops the run; :mod:`solo_tricl.clip.guards`). A run that finishes without calling it
+  (OpenCLIP changed where it builds its loss) is an error, not a silent ClipLoss run;
+* ``train_one_epoch``: non-finite parameters stop the run before OpenCLIP saves them; SIGINT or
+  SIGTERM save the interrupted epoch for ``--resume latest``;
+* ``torch``: its ``save`` writes checkpoints atomically.
+
+A run that fails before its first checkpoint leaves no ``<logs>/<name>`` folder behind.
 
 One compatibility fix applies only to CPU runs with several processes: OpenCLIP 3.3 passes
 ``device_ids=[device]`` to DDP, which torch rejects for CPU modules, so for those runs DDP is
@@ -23,18 +30,20 @@ process runs this same command, as ``python -m solo_tricl.cli clip-train ...``.
 
 import argparse
 import contextlib
+import json
+import logging
 import os
-import zipfile
+import shutil
 from pathlib import Path
-from typing import List
+from typing import List, Optional
 
-from solo_tricl.common.files import write_json
 from solo_tricl.clip.checkpoints import MODEL_CONFIGS
+from solo_tricl.clip.guards import AtomicTorch, ClipRunGuard, GuardedLoss, guarded_train_one_epoch
+from solo_tricl.clip.preflight import check_open_clip_args
+from solo_tricl.common.files import write_json
 from solo_tricl.common.options import flag
-from solo_tricl.common.run_options import RUN_OPTIONS_FILE
+from solo_tricl.common.run_options import RUN_OPTIONS_FILE, run_options_path
 from solo_tricl.errors import CommandError, PatchTargetChanged
-
-
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
@@ -108,32 +117,64 @@ def check(options: argparse.Namespace, open_clip_argv: List[str]):
                                "model, which needs OpenCLIP's CoCa loss)")):
             if refused:
                 raise CommandError(f"--loss {options.loss} does not combine with {what}; use --loss clip")
-    resume = open_clip_args.resume
-    if resume is not None and resume != "latest" and "://" not in resume:
-        if not Path(resume).is_file():
-            raise CommandError(f"--resume {resume} does not exist (give a checkpoint file or 'latest')")
-        if not zipfile.is_zipfile(resume):
-            raise CommandError(f"--resume {resume} is not a torch checkpoint (not a zip archive)")
+    check_resume(open_clip_args, options)
+    check_open_clip_args(open_clip_args)
     return plugin, open_clip_args
 
 
-PATCHED_NAMES = ("create_model_and_transforms", "create_loss")
+def check_resume(open_clip_args: argparse.Namespace, options: argparse.Namespace) -> None:
+    """``--resume FILE`` must be a complete OpenCLIP checkpoint of a run with the same model and loss."""
+    from solo_tricl.common.torch_files import load_torch_file
+
+    resume = open_clip_args.resume
+    if resume is None or resume == "latest" or "://" in resume:
+        return
+    if not Path(resume).is_file():
+        raise CommandError(f"--resume {resume} does not exist (give a checkpoint file or 'latest')")
+    try:
+        saved = load_torch_file(resume, "--resume")
+    except ValueError as error:
+        raise CommandError(str(error)) from None
+    if not isinstance(saved, dict) or not {"epoch", "state_dict", "optimizer"} <= set(saved) or \
+            "pytorch-lightning_version" in saved:
+        raise CommandError(f"--resume {resume} is not an open_clip_train checkpoint (it needs epoch, state_dict "
+                           "and optimizer)")
+    recorded = run_options_path(resume)
+    if recorded.is_file():
+        run = json.loads(recorded.read_text())
+        for key, value in (("model", open_clip_args.model), ("loss", options.loss)):
+            if run.get(key) != value:
+                raise CommandError(f"--resume {resume} was trained with {key} {run.get(key)!r}, not {value!r}")
+
+
+PATCHED_NAMES = ("create_model_and_transforms", "create_loss", "train_one_epoch", "torch")
+
+
+def _originals():
+    import open_clip
+    import open_clip_train.train
+    import torch
+
+    return {"create_model_and_transforms": open_clip.create_model_and_transforms,
+            "create_loss": open_clip.create_loss, "train_one_epoch": open_clip_train.train.train_one_epoch,
+            "torch": torch}
 
 
 def _check_patch_targets(train_main) -> None:
     import open_clip
 
-    for name in PATCHED_NAMES:
-        if getattr(train_main, name, None) is not getattr(open_clip, name, object()):
+    for name, original in _originals().items():
+        if getattr(train_main, name, None) is not original:
             raise PatchTargetChanged(
-                f"open_clip_train.main.{name} is not open_clip.{name} in this open_clip_torch "
-                f"({getattr(open_clip, '__version__', '?')}): solo-tricl's launcher patches it to install the loss "
-                "and would otherwise train OpenCLIP's own loss silently; use open_clip_torch 3.3")
+                f"open_clip_train.main.{name} is not the {name} solo-tricl expects in this open_clip_torch "
+                f"({getattr(open_clip, '__version__', '?')}): solo-tricl's launcher replaces it to install the loss "
+                "and its guards, and would otherwise train OpenCLIP's own loss silently; use open_clip_torch 3.3")
 
 
 @contextlib.contextmanager
-def patched_open_clip_train(plugin, options: argparse.Namespace):
-    """``open_clip_train.main`` with the model hook and the loss installed, restored afterwards.
+def patched_open_clip_train(plugin, options: argparse.Namespace, guard: ClipRunGuard):
+    """``open_clip_train.main`` with the model hook, the loss and the guards installed, restored
+    afterwards.
 
     Yields ``(module, calls)``; ``calls["create_loss"]`` counts how often our ``create_loss``
     ran, so a run that trained without it is caught.
@@ -157,14 +198,16 @@ def patched_open_clip_train(plugin, options: argparse.Namespace):
     def create_loss(args):
         calls["create_loss"] += 1
         args.solo_tricl = options
+        guard.args = args
         if args.rank == 0 and args.logs and args.logs.lower() != "none":
-            run_dir = Path(args.logs) / args.name
-            run_dir.mkdir(parents=True, exist_ok=True)
-            write_json(run_dir / RUN_OPTIONS_FILE, {"model": args.model, **vars(options)})
-        return plugin(args)
+            write_json(Path(args.logs) / args.name / RUN_OPTIONS_FILE, {"model": args.model, **vars(options)})
+        return GuardedLoss(plugin(args), guard)
 
-    train_main.create_model_and_transforms = create_and_prepare
-    train_main.create_loss = create_loss
+    replacements = {"create_model_and_transforms": create_and_prepare, "create_loss": create_loss,
+                    "train_one_epoch": guarded_train_one_epoch(originals["train_one_epoch"], guard),
+                    "torch": AtomicTorch()}
+    for name, replacement in replacements.items():
+        setattr(train_main, name, replacement)
     try:
         yield train_main, calls
     finally:
@@ -195,21 +238,63 @@ def cpu_ddp_without_device_ids():
     return swapped()
 
 
+@contextlib.contextmanager
+def restored_logging():
+    """open_clip_train sets the root logger and every existing logger to INFO and adds its own
+    handlers; put all of it back after the run (otherwise torch's INFO lines follow at exit)."""
+    root = logging.getLogger()
+    handlers = list(root.handlers)
+    levels = {name: logger.level for name, logger in logging.root.manager.loggerDict.items()
+              if isinstance(logger, logging.Logger)}
+    root_level = root.level
+    try:
+        yield
+    finally:
+        for handler in root.handlers[:]:
+            if handler not in handlers:
+                root.removeHandler(handler)
+                handler.close()
+        root.setLevel(root_level)
+        for name, logger in logging.root.manager.loggerDict.items():
+            if isinstance(logger, logging.Logger):
+                logger.setLevel(levels.get(name, logging.NOTSET))
+
+
+def new_runs_without_checkpoints(logs: Optional[str], before: set) -> List[Path]:
+    """Run folders under ``logs`` that this run created and that hold no checkpoint."""
+    if not logs or str(logs).lower() == "none" or not Path(logs).is_dir():
+        return []
+    return [path for path in Path(logs).iterdir() if path.is_dir() and path.name not in before
+            and not any(path.glob("checkpoints/*.pt"))]
+
+
 def run(args: argparse.Namespace) -> int:
     open_clip_argv = list(args.open_clip_args)
     if open_clip_argv and open_clip_argv[0] == "--":
         open_clip_argv = open_clip_argv[1:]
     options = our_options(args)
-    try:
-        plugin, open_clip_args = check(options, open_clip_argv)
-    except ModuleNotFoundError as error:
-        raise CommandError(f"{error}: install the clip extra, pip install 'solo-tricl[clip]'") from None
-    multi_process_cpu = int(os.environ.get("WORLD_SIZE", "1")) > 1 and open_clip_args.device == "cpu"
-    with patched_open_clip_train(plugin, options) as (train_main, calls):
-        with cpu_ddp_without_device_ids() if multi_process_cpu else contextlib.nullcontext():
-            result = train_main.main(open_clip_argv)
+    guard = ClipRunGuard()
+    with guard.handling():
+        try:
+            plugin, open_clip_args = check(options, open_clip_argv)
+        except ModuleNotFoundError as error:
+            raise CommandError(f"{error}: install the clip extra, pip install 'solo-tricl[clip]'") from None
+        if guard.requested():
+            raise guard.interrupted(None)
+        logs = open_clip_args.logs
+        before = {p.name for p in Path(logs).iterdir()} if logs and Path(logs).is_dir() else set()
+        multi_process_cpu = int(os.environ.get("WORLD_SIZE", "1")) > 1 and open_clip_args.device == "cpu"
+        try:
+            with patched_open_clip_train(plugin, options, guard) as (train_main, calls), restored_logging():
+                with cpu_ddp_without_device_ids() if multi_process_cpu else contextlib.nullcontext():
+                    result = train_main.main(open_clip_argv)
+        except BaseException:
+            if int(os.environ.get("RANK", "0")) == 0:
+                for folder in new_runs_without_checkpoints(logs, before):
+                    shutil.rmtree(folder, ignore_errors=True)
+            raise
     if result == -1:
-        return 1
+        raise CommandError("open_clip_train stopped with an error (its message is above)")
     if calls["create_loss"] == 0:
         raise CommandError(f"open_clip_train finished without calling create_loss: --loss {options.loss} was "
                            "not used; this open_clip_torch builds its loss elsewhere")

@@ -15,13 +15,11 @@ first non-finite loss or parameter, and a resumable stop on SIGINT/SIGTERM.
   SLURM requeue signal, is left to Lightning. A second Ctrl-C stops at once.
 """
 
-import contextlib
-import itertools
 import os
 import shutil
 import signal
 from pathlib import Path
-from typing import Iterator, Optional
+from typing import Optional
 
 import torch
 from lightning.pytorch.callbacks import Callback
@@ -29,6 +27,7 @@ from lightning.pytorch.plugins.io import TorchCheckpointIO
 from lightning.pytorch.utilities.exceptions import SIGTERMException
 
 from solo_tricl.common.files import save_torch
+from solo_tricl.common.run_guards import StopSignals, first_non_finite
 from solo_tricl.errors import Interrupted, TrainingDiverged, signal_name
 from solo_tricl.solo.base import fit_warmup_cosine_to_run
 
@@ -40,14 +39,6 @@ class AtomicCheckpointIO(TorchCheckpointIO):
         if storage_options is not None:
             raise TypeError(f"{type(self).__name__} takes no storage_options, got {storage_options!r}")
         save_torch(checkpoint, path)
-
-
-def first_non_finite(module: torch.nn.Module) -> Optional[str]:
-    """The name of the first parameter or buffer of ``module`` holding NaN or Inf, or None."""
-    for name, tensor in itertools.chain(module.named_parameters(), module.named_buffers()):
-        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
-            return name
-    return None
 
 
 def last_checkpoint_of(trainer) -> Optional[str]:
@@ -89,39 +80,20 @@ class NonFiniteGuard(Callback):
             raise self._diverged(trainer, pl_module, f"{name} holds non-finite values (not saved)")
 
 
-class GracefulStop(Callback):
+class GracefulStop(StopSignals, Callback):
     """SIGINT and SIGTERM stop the run at a batch boundary with a resumable checkpoint.
 
-    Use :meth:`handling_signals` around the whole run, and :meth:`fit` instead of ``trainer.fit``.
+    Use :meth:`handling` around the whole run, and :meth:`fit` instead of ``trainer.fit``.
     """
 
     def __init__(self):
-        self.signum: Optional[int] = None
+        super().__init__()
         self.saved: Optional[Path] = None
 
-    @contextlib.contextmanager
-    def handling_signals(self) -> Iterator["GracefulStop"]:
-        previous = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
-        signal.signal(signal.SIGTERM, self._on_sigterm)
-        signal.signal(signal.SIGINT, self._on_sigint)
-        try:
-            yield self
-        finally:
-            for signum, handler in previous.items():
-                signal.signal(signum, handler)
-
-    def _on_sigterm(self, signum, frame) -> None:
-        self.signum = self.signum or signum
-
-    def _on_sigint(self, signum, frame) -> None:
-        if self.signum is not None:
-            raise KeyboardInterrupt  # the second Ctrl-C: stop now, saving nothing more
-        self.signum = signum
-        # Lightning stops at the next batch on SIGTERM (and tells the other DDP processes)
-        signal.raise_signal(signal.SIGTERM)
-
-    def requested(self) -> bool:
-        return self.signum is not None
+    def on_signal(self, signum: int) -> None:
+        if signum == signal.SIGINT:
+            # Lightning stops at the next batch on SIGTERM (and tells the other DDP processes)
+            signal.raise_signal(signal.SIGTERM)
 
     def fit(self, trainer, *args, **kwargs) -> None:
         """``trainer.fit(*args, **kwargs)``; a stop by signal ends in :class:`Interrupted`. A run

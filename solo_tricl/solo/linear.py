@@ -154,7 +154,7 @@ def linear(cfg: DictConfig, top_k: Optional[int] = None, order: str = "importanc
     :mod:`solo_tricl.solo.guards`."""
     OmegaConf.set_struct(cfg, False)
     stop = GracefulStop()
-    with stop.handling_signals():
+    with stop.handling():
         check_run("linear", cfg)
         return _linear(parse_cfg_with_device_count(parse_cfg, cfg), top_k, order, seed, stop)
 

@@ -240,7 +240,6 @@ RANGES: Dict[str, Tuple[Callable[[float], bool], str]] = {
     "data.fraction": (lambda value: value == -1 or 0 < value < 1, "-1 (every image) or in (0, 1)"),
     "max_epochs": _count(),
     "optimizer.batch_size": _count(),
-    "optimizer.lr": (lambda value: value > 0, "> 0"),
     "optimizer.kwargs.momentum": (lambda value: 0 <= value < 1, "in [0, 1)"),
     "method_kwargs.proj_*_dim": _count(),
     "checkpoint.frequency": _count(),

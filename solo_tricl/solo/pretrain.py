@@ -138,7 +138,7 @@ def pretrain(cfg: DictConfig, extra_callbacks: Sequence[Callback] = ()) -> Pretr
     register()
     OmegaConf.set_struct(cfg, False)
     stop = GracefulStop()
-    with stop.handling_signals():
+    with stop.handling():
         check_run("pretrain", cfg)
         cfg = parse_cfg_with_device_count(parse_cfg, cfg)
         seed_everything(cfg.seed)

@@ -67,24 +67,31 @@ def test_forgetting_the_double_dash_gets_a_hint(capsys):
     assert len(err.splitlines()) == 1 and "open_clip_train's options go after --" in err
 
 
-def test_a_patch_target_that_changed_upstream_is_an_error_not_a_silent_run(monkeypatch, capsys):
+def valid_open_clip_args(data):
+    """OpenCLIP options that pass every pre-flight check (the run itself is faked)."""
+    return ["--model", "solo-tricl-tiny", "--train-data", str(data / "train.csv"), "--csv-img-key", "filepath",
+            "--csv-caption-key", "title", "--batch-size", "32", "--device", "cpu", "--logs", "none"]
+
+
+def test_a_patch_target_that_changed_upstream_is_an_error_not_a_silent_run(monkeypatch, capsys,
+                                                                          fashion_mnist_clip_folder):
     import open_clip_train.main as train_main
 
     monkeypatch.delattr(train_main, "create_loss")
     monkeypatch.setattr(train_main, "main", lambda argv: pytest.fail("OpenCLIP must not run"))
-    assert main(["clip-train", "--loss", "tricl", "--", "--model", "solo-tricl-tiny"]) == 2
-    assert "open_clip_train.main.create_loss is not open_clip.create_loss" in capsys.readouterr().err
+    assert main(["clip-train", "--loss", "tricl", "--", *valid_open_clip_args(fashion_mnist_clip_folder)]) == 2
+    assert "open_clip_train.main.create_loss is not the create_loss solo-tricl expects" in capsys.readouterr().err
 
 
-def test_a_run_that_never_builds_our_loss_is_an_error(monkeypatch, capsys):
+def test_a_run_that_never_builds_our_loss_is_an_error(monkeypatch, capsys, fashion_mnist_clip_folder):
     import open_clip_train.main as train_main
 
     monkeypatch.setattr(train_main, "main", lambda argv: 0)   # an OpenCLIP that builds its loss elsewhere
-    assert main(["clip-train", "--loss", "tricl", "--", "--model", "solo-tricl-tiny"]) == 2
+    assert main(["clip-train", "--loss", "tricl", "--", *valid_open_clip_args(fashion_mnist_clip_folder)]) == 2
     assert "finished without calling create_loss" in capsys.readouterr().err
 
 
-def test_the_patched_names_are_restored_after_a_run(monkeypatch):
+def test_the_patched_names_are_restored_after_a_run(monkeypatch, fashion_mnist_clip_folder):
     import open_clip
     import open_clip_train.main as train_main
 
@@ -98,7 +105,7 @@ def test_the_patched_names_are_restored_after_a_run(monkeypatch):
         return 0
 
     monkeypatch.setattr(train_main, "main", fake_main)
-    assert main(["clip-train", "--loss", "clip", "--", "--model", "solo-tricl-tiny", "--logs", "none"]) == 0
+    assert main(["clip-train", "--loss", "clip", "--", *valid_open_clip_args(fashion_mnist_clip_folder)]) == 0
     assert seen["patched"]
     assert train_main.create_loss is open_clip.create_loss
     assert train_main.create_model_and_transforms is open_clip.create_model_and_transforms
