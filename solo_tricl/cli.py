@@ -6,6 +6,7 @@ either host installed.
 
 import argparse
 import importlib
+import logging
 import sys
 import warnings
 from typing import List, Optional
@@ -65,6 +66,29 @@ def build_parser(command: Optional[str] = None) -> argparse.ArgumentParser:
 # the hosts' dependencies warn about their own deprecations on import; a user of the command
 # cannot act on them, and they would bury our one-line errors
 QUIET_IMPORTS = r"(solo|timm|torchmetrics)(\.|$)"
+# what solo-learn logs whenever it builds a method; solo-tricl fits the schedule of a resumed run
+# (solo_tricl.solo.base.fit_warmup_cosine_to_run), so the warning does not apply
+QUIET_LOG_LINES = ("Using scheduler_interval=step might generate issues when resuming",)
+
+
+def quiet_host_log_lines(record: logging.LogRecord) -> bool:
+    return not str(record.msg).startswith(QUIET_LOG_LINES)
+
+
+def ignored_option(args: argparse.Namespace, argv: List[str]) -> Optional[str]:
+    """The first option on the command line that would be ignored, said as an error, or None.
+
+    A subcommand declares, in its parser's default ``_requires``, ``(option, condition, needs)``
+    triples: ``option`` given while ``condition(args)`` is false would be ignored, because it
+    needs ``needs``.
+    """
+    given = {token.split("=", 1)[0] for token in argv if token.startswith("--")}
+    if "--" in argv:  # what follows -- belongs to another program (clip-train)
+        given = {token.split("=", 1)[0] for token in argv[:argv.index("--")] if token.startswith("--")}
+    for option, condition, needs in getattr(args, "_requires", ()):
+        if option in given and not condition(args):
+            return f"{option} needs {needs}; without it {option} would be ignored"
+    return None
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -72,6 +96,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     of :mod:`solo_tricl.errors` (2: bad input, 3: diverged, 128 + N: signal N)."""
     argv = sys.argv[1:] if argv is None else list(argv)
     warnings.filterwarnings("ignore", module=QUIET_IMPORTS)
+    if quiet_host_log_lines not in logging.getLogger().filters:
+        logging.getLogger().addFilter(quiet_host_log_lines)
     command = next((arg for arg in argv if not arg.startswith("-")), None)
     try:
         parser = build_parser(command if command in SUBCOMMANDS else None)
@@ -93,6 +119,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     if args.command is None:
         parser.print_help()
         return 0
+    if meaningless := ignored_option(args, argv):
+        print(f"{prog}: error: {meaningless}", file=sys.stderr)
+        return EXIT_ERROR
     try:
         module_name, run = args._run
         return getattr(importlib.import_module(module_name), run)(args) or 0

@@ -60,6 +60,19 @@ def clip_tricl_checkpoint(fashion_mnist_clip_folder, tmp_path_factory) -> Path:
     return logs / "tricl" / "checkpoints" / "epoch_2.pt"
 
 
+@pytest.fixture(scope="session")
+def tricl_run(fashion_mnist_folder, tmp_path_factory):
+    """One epoch of triCL on the small real Fashion-MNIST folder, with a checkpoint."""
+    if not solo_learn_available():
+        pytest.skip(SOLO_LEARN_MISSING)
+    from solo_tricl.solo.pretrain import pretrain
+    from tests.solo.helpers import pretrain_cfg
+
+    directory = tmp_path_factory.mktemp("tricl-run")
+    result = pretrain(pretrain_cfg("tricl", fashion_mnist_folder, directory))
+    return {"result": result, "dir": directory}
+
+
 def solo_learn_reports(terminalreporter):
     """(reports of the tests marked solo_learn, reports of every test skipped for lack of solo-learn
     or of SOLO_LEARN_SRC, whatever its marks)."""

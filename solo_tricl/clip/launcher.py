@@ -54,24 +54,29 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--batch-size 32 --device cpu\n\n"
         "Options after -- are open_clip_train's own (see python -m open_clip_train.main --help)."
     )
-    parser.add_argument("--loss", default="clip",
-                        help="an open_clip.losses entry point: clip (default), tricl, ncl, kernel")
-    from solo_tricl.clip.plugins import KERNEL_OPTIONS, NCL_OPTIONS, TRICL_OPTIONS
+    from solo_tricl.clip.plugins import declared_options, load_plugins
 
-    for title, options in (("triCL", TRICL_OPTIONS), ("NCL", NCL_OPTIONS), ("kernel", KERNEL_OPTIONS)):
-        group = parser.add_argument_group(title)
-        for name, option in options.items():
-            group.add_argument(flag(name), type=option.type, default=option.default,
-                               help=option.help + ("" if option.default is None else f" (default {option.default})"))
+    plugins = load_plugins()
+    parser.add_argument("--loss", default="clip",
+                        help=f"an open_clip.losses entry point: {', '.join(sorted(plugins))} (default clip)")
+    requires = []
+    for name, (option, users) in declared_options(plugins).items():
+        group_title = f"--loss {' / '.join(users)}"
+        group = next((g for g in parser._action_groups if g.title == group_title), None) or \
+            parser.add_argument_group(group_title, getattr(plugins[users[0]], "help", "") if len(users) == 1 else None)
+        group.add_argument(flag(name), type=option.type, default=option.default,
+                           help=option.help + ("" if option.default is None else f" (default {option.default})"))
+        requires.append((flag(name), lambda args, users=users: args.loss in users, f"--loss {' or '.join(users)}"))
     parser.add_argument("open_clip_args", nargs=argparse.REMAINDER, metavar="-- OPEN_CLIP_ARGS",
                         help="options for open_clip_train, after --")
+    parser.set_defaults(_requires=requires)
 
 
 def our_options(args: argparse.Namespace) -> argparse.Namespace:
-    """The loss and every option of our losses, without OpenCLIP's."""
-    from solo_tricl.clip.plugins import KERNEL_OPTIONS, NCL_OPTIONS, TRICL_OPTIONS
+    """The loss and every option the loaded plugins declare, without OpenCLIP's."""
+    from solo_tricl.clip.plugins import declared_options, load_plugins
 
-    names = ["loss", *TRICL_OPTIONS, *NCL_OPTIONS, *KERNEL_OPTIONS]
+    names = ["loss", *declared_options(load_plugins())]
     return argparse.Namespace(**{name: getattr(args, name) for name in names})
 
 

@@ -10,7 +10,7 @@ import argparse
 import importlib.metadata
 import warnings
 from dataclasses import dataclass, field
-from typing import Callable, Dict, Optional
+from typing import Callable, Dict, List, Optional, Tuple
 
 import torch
 
@@ -112,6 +112,26 @@ KERNEL = ClipLossPlugin(
     options=KERNEL_OPTIONS,
     help="kernel InfoNCE: logits -D^gamma / tau (tau = 1 / logit_scale unless fixed)",
 )
+
+
+def declared_options(plugins: Dict[str, Callable]) -> Dict[str, Tuple[Option, List[str]]]:
+    """Every option the plugins declare (``plugin.options``), with the plugins that read it, in
+    the order met; an option two plugins declare differently keeps the first declaration."""
+    declared: Dict[str, Tuple[Option, List[str]]] = {}
+    for name, plugin in sorted(plugins.items()):
+        for option_name, option in getattr(plugin, "options", {}).items():
+            if option_name in declared:
+                declared[option_name][1].append(name)
+            else:
+                declared[option_name] = (option, [name])
+    return declared
+
+
+def options_with_defaults(saved: Dict) -> argparse.Namespace:
+    """A run's saved options (``solo_tricl.json``) completed with today's defaults: a checkpoint
+    saved before an option existed still loads."""
+    defaults = {name: option.default for name, (option, _) in declared_options(load_plugins()).items()}
+    return argparse.Namespace(**{**defaults, **saved})
 
 
 def load_plugins() -> Dict[str, Callable]:

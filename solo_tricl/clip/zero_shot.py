@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 import torch
-from solo_tricl.common.files import write_json
+from solo_tricl.common.files import require_writable_folder, write_json
 from solo_tricl.errors import CommandError
 
 
@@ -55,13 +55,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="importance: s for triCL, activation mass otherwise; or random")
     parser.add_argument("--batch-size", type=int, default=256, help="images per forward pass")
     parser.add_argument("--json", type=Path, default=None, help="write the accuracies here")
+    parser.set_defaults(_requires=[("--order", lambda args: bool(args.top_k), "--top-k")])
 
 
 def evaluate_zero_shot(checkpoint: Path, data: Path, classes_path: Path, top_ks: Sequence[int] = (),
                        order: str = "importance", batch_size: int = 256) -> dict:
     """Zero-shot top-1 of a clip-train checkpoint on a labelled CSV, and on its top-k features."""
     from solo_tricl.clip.checkpoints import load_clip
-    from solo_tricl.common.images import csv_items, encode_items
+    from solo_tricl.common.images import csv_items, encode_items, require_readable_images
     from solo_tricl.common.order import feature_order
 
     if not classes_path.is_file():
@@ -72,12 +73,13 @@ def evaluate_zero_shot(checkpoint: Path, data: Path, classes_path: Path, top_ks:
     items = csv_items(data)
     if not items:
         raise CommandError(f"{data} holds no images")
+    if max(label for _, label in items) >= len(spec["classes"]) or min(label for _, label in items) < 0:
+        raise CommandError(f"labels in {data} go from {min(label for _, label in items)} to "
+                           f"{max(label for _, label in items)} but {classes_path} names {len(spec['classes'])} classes")
+    require_readable_images([path for path, _ in items], f"--data {data}")
     model, preprocess, tokenizer, options = load_clip(checkpoint)
     features, labels = encode_items(items, preprocess, lambda x: model.encode_image(x, normalize=True),
                                     batch_size, "encoding images")
-    if labels.max() >= len(spec["classes"]):
-        raise CommandError(f"labels go up to {labels.max().item()} but {classes_path} names "
-                           f"{len(spec['classes'])} classes")
     classifier = build_classifier(model, tokenizer, spec["classes"], spec["templates"])
     k = features.shape[1]
     results = {"checkpoint": str(checkpoint), "loss": options["loss"], "images": len(labels),
@@ -93,6 +95,8 @@ def evaluate_zero_shot(checkpoint: Path, data: Path, classes_path: Path, top_ks:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.json is not None:
+        require_writable_folder(args.json.parent, "--json's folder")
     results = evaluate_zero_shot(args.checkpoint, args.data, args.classes or args.data.parent / "classes.json",
                                  args.top_k, args.order, args.batch_size)
     for key, value in results.items():

@@ -8,6 +8,7 @@ writable before any work starts (:func:`require_writable_folder`).
 """
 
 import contextlib
+import io
 import json
 import os
 import shutil
@@ -86,11 +87,14 @@ def write_json(path, value, indent: int = 1) -> Path:
 
 
 def save_torch(value, path) -> Path:
-    """``torch.save(value, path)``, atomically."""
+    """``torch.save(value, path)``, atomically. Serialised in memory first, as Lightning does:
+    torch's own file writer reports a full disk as an unexplained RuntimeError."""
     import torch
 
-    with atomic_path(path) as temporary:
-        torch.save(value, temporary)
+    buffer = io.BytesIO()
+    torch.save(value, buffer)
+    with atomic_path(path) as temporary, open(temporary, "wb") as file:
+        file.write(buffer.getbuffer())
     return Path(path)
 
 

@@ -63,6 +63,25 @@ def folder_items(root: Path, key: str = ""):
     return items
 
 
+def require_same_classes(train: Path, val: Path) -> List[str]:
+    """The class folders of ``train``, which ``val`` must hold too: labels are positions in the
+    sorted class list, so any difference would score predictions against the wrong labels."""
+    classes, val_classes = folder_classes(train), folder_classes(val)
+    if classes != val_classes:
+        only_train = sorted(set(classes) - set(val_classes))
+        only_val = sorted(set(val_classes) - set(classes))
+        raise ValueError(f"{train} and {val} hold different classes (only in train: {', '.join(only_train) or '-'}; "
+                         f"only in val: {', '.join(only_val) or '-'}): labels would not match")
+    return classes
+
+
+def require_known_labels(train_items, val_items, what: str) -> None:
+    """Every label of ``val_items`` must occur in ``train_items`` (CSV data, labels by number)."""
+    unknown = sorted({label for _, label in val_items} - {label for _, label in train_items})
+    if unknown:
+        raise ValueError(f"{what}: labels {unknown} occur in the validation data but not in the training data")
+
+
 def require_readable_images(paths, what: str) -> None:
     """Decode every image; a ValueError names ``what`` and the first file that cannot be read."""
     for path in paths:

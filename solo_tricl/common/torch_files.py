@@ -20,7 +20,13 @@ def load_torch_file(path, what: str = "checkpoint", weights_only: bool = True):
 
 
 def state_dict_of(saved, path, what: str = "checkpoint") -> dict:
-    """The ``state_dict`` entry of a loaded checkpoint, or a one-line ``ValueError``."""
+    """The ``state_dict`` entry of a loaded checkpoint, with any DDP ``module.`` prefix removed;
+    a one-line ``ValueError`` if there is none, or if a weight holds NaN or Inf (a diverged run:
+    every number measured on it would be meaningless)."""
     if not isinstance(saved, dict) or not isinstance(saved.get("state_dict"), dict):
         raise ValueError(f"{what} {path} holds no state_dict")
-    return saved["state_dict"]
+    state = {key.removeprefix("module."): value for key, value in saved["state_dict"].items()}
+    for key, value in state.items():
+        if torch.is_tensor(value) and value.is_floating_point() and bool(torch.isnan(value).any()):
+            raise ValueError(f"{what} {path}: {key} holds NaN (a diverged run); nothing measured on it would mean anything")
+    return state

@@ -30,7 +30,7 @@ from typing import Optional
 
 import torch
 
-from solo_tricl.common.files import write_json
+from solo_tricl.common.files import require_writable_folder, write_json
 from solo_tricl.errors import CommandError
 
 # bench name -> (solo-learn method, overrides of its shipped fashion_mnist config)
@@ -250,6 +250,12 @@ def run(args: argparse.Namespace) -> int:
     if args.methods and "simclr" not in args.methods:
         raise CommandError("--methods must include the baseline simclr")
     require_solo_learn()
+    if args.accelerator not in ("cpu", "gpu"):
+        raise CommandError(f"--accelerator must be cpu or gpu, got {args.accelerator!r}")
+    if args.accelerator == "gpu" and not torch.cuda.is_available():
+        raise CommandError("--accelerator gpu: no CUDA device on this machine")
+    for folder, what in ((args.work, "--work"), (args.out or Path("bench-results"), "--out")):
+        require_writable_folder(folder, what)
     reference, needed = min(args.basis_images, args.eval_train), 2 * projector_dimension()
     if args.methods and reference < needed:
         raise CommandError(f"--basis-images (and --eval-train) must be >= {needed}, twice the projector "

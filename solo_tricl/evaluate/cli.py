@@ -3,7 +3,7 @@
 import argparse
 from pathlib import Path
 
-from solo_tricl.common.files import write_json
+from solo_tricl.common.files import require_writable_folder, write_json
 from solo_tricl.errors import CommandError
 
 
@@ -55,9 +55,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
                              "(at most --train-samples; default 5,000)")
     parser.add_argument("--out", type=Path, default=Path("evaluation"),
                         help="folder for evaluation.json and the plots (default: evaluation)")
+    parser.set_defaults(_requires=[("--gallery-images", lambda args: args.gallery > 0, "--gallery N"),
+                                   ("--basis-images", lambda args: args.basis == "canonical", "--basis canonical")])
 
 
 def run(args: argparse.Namespace) -> int:
+    import torch
+
     from solo_tricl.evaluate.features import load_features
     from solo_tricl.evaluate.gallery import draw_run_gallery
     from solo_tricl.evaluate.report import compare_runs, correlation_for_plot, evaluate_run, in_canonical_basis
@@ -70,9 +74,21 @@ def run(args: argparse.Namespace) -> int:
     for flag in ("train_samples", "test_samples", "top_k", "basis_images"):
         if getattr(args, flag) < 1:
             raise CommandError(f"--{flag.replace('_', '-')} must be >= 1, got {getattr(args, flag)}")
+    if len(args.checkpoints) == 2 and args.checkpoints[0].resolve() == args.checkpoints[1].resolve():
+        raise CommandError(f"{args.checkpoints[0]} is given twice: identifiability compares two runs")
+    if len(args.checkpoints) == 2 and same_weights(*args.checkpoints):
+        raise CommandError(f"{args.checkpoints[0]} and {args.checkpoints[1]} hold the same weights: "
+                           "identifiability compares two runs")
+    require_writable_folder(args.out, "--out")
+    if args.basis == "canonical":
+        for checkpoint in args.checkpoints:
+            require_writable_folder(checkpoint.parent, "the canonical basis's folder (beside the checkpoint)")
     views = min(args.basis_images, args.train_samples) if args.basis == "canonical" else 0
     runs = [load_features(c, args.data, limit_train=args.train_samples, limit_test=args.test_samples,
                           seed=args.seed, views=views) for c in args.checkpoints]
+    if len(runs) == 2 and torch.equal(runs[0].test.features, runs[1].test.features):
+        raise CommandError(f"{args.checkpoints[0]} and {args.checkpoints[1]} give identical features: "
+                           "identifiability compares two runs")
     bases = []
     if args.basis == "canonical":
         runs, bases = map(list, zip(*(in_canonical_basis(run) for run in runs)))
@@ -100,6 +116,17 @@ def run(args: argparse.Namespace) -> int:
     print_summary(report)
     print(f"measures: {args.out / 'evaluation.json'}; plots: {args.out}/*.png")
     return 0
+
+
+def same_weights(first: Path, second: Path) -> bool:
+    """Whether two checkpoint files hold equal state dicts (a copy of one run, say)."""
+    import torch
+
+    from solo_tricl.common.torch_files import load_torch_file, state_dict_of
+
+    a, b = (state_dict_of(load_torch_file(path), path) for path in (first, second))
+    return a.keys() == b.keys() and all(
+        torch.equal(a[k], b[k]) if torch.is_tensor(a[k]) and torch.is_tensor(b[k]) else a[k] == b[k] for k in a)
 
 
 def gallery_of(run, features_per_end: int, images_per_feature: int):

@@ -16,7 +16,16 @@ from typing import List, Optional, Tuple
 
 import torch
 
-from solo_tricl.common.images import csv_items, encode_items, folder_classes, folder_items, subset
+from solo_tricl.common.images import (
+    csv_items,
+    encode_items,
+    folder_classes,
+    folder_items,
+    require_known_labels,
+    require_readable_images,
+    require_same_classes,
+    subset,
+)
 
 # OpenCLIP's AugmentationCfg for the two views of an OpenCLIP model: its own RandomResizedCrop,
 # widened from (0.9, 1), plus colour jitter and grayscale as in SimCLR.
@@ -82,8 +91,10 @@ def solo_features(checkpoint, data: Path, limit_train=None, limit_test=None, bat
         return projector_output(method, feats), feats
 
     splits, view_pair = {}, None
+    require_same_classes(Path(data) / "train", Path(data) / "val")
     for split, folder, limit in (("train", "train", limit_train), ("test", "val", limit_test)):
         items = subset(folder_items(Path(data) / folder), limit, seed)
+        require_readable_images([path for path, _ in items], f"--data {Path(data) / folder}")
         (features, backbone), labels = encode_items(items, transform, encode, batch_size, f"{split} features")
         splits[split] = Split(features, labels, backbone, [str(path) for path, _ in items],
                               folder_classes(Path(data) / folder))
@@ -104,8 +115,10 @@ def clip_features(checkpoint, data: Path, limit_train=None, limit_test=None, bat
     model, preprocess, _, options = load_clip(checkpoint)
     encode = lambda x: model.encode_image(x, normalize=True)  # noqa: E731
     splits, view_pair = {}, None
+    require_known_labels(csv_items(Path(data) / "train.csv"), csv_items(Path(data) / "val.csv"), f"--data {data}")
     for split, name, limit in (("train", "train.csv", limit_train), ("test", "val.csv", limit_test)):
         items = subset(csv_items(Path(data) / name), limit, seed)
+        require_readable_images([path for path, _ in items], f"--data {Path(data) / name}")
         features, labels = encode_items(items, preprocess, encode, batch_size, f"{split} features")
         splits[split] = Split(features, labels, paths=[str(path) for path, _ in items])
         if split == "train" and views:

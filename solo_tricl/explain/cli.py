@@ -9,7 +9,7 @@ from typing import Callable, Dict, Optional
 import torch
 import torch.nn.functional as F
 
-from solo_tricl.common.files import write_json
+from solo_tricl.common.files import require_writable_folder, write_json
 from solo_tricl.errors import CommandError
 from solo_tricl.explain.attribution import METHODS
 
@@ -51,6 +51,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="seed of the corpus/foil sampling, the RISE masks and GradientShap's noise")
     parser.add_argument("--out", type=Path, default=Path("explanations"),
                         help="folder for heatmaps/*.png and explanations.json (default: explanations)")
+    parser.set_defaults(_requires=[
+        ("--rise-masks", lambda args: "rise" in args.methods, "rise in --methods"),
+        ("--rise-grid", lambda args: "rise" in args.methods, "rise in --methods"),
+        ("--corpus-size", lambda args: args.corpus is not None, "--corpus images (a text corpus is not sampled)"),
+        ("--foil-size", lambda args: args.foil is not None, "--foil images (a text foil is not sampled)"),
+    ])
 
 
 @dataclass
@@ -154,6 +160,7 @@ def run(args: argparse.Namespace) -> int:
     from solo_tricl.explain.models import image_paths, load_encoder, load_images
     from solo_tricl.explain.target import LabelFreeSimilarity
 
+    require_writable_folder(args.out, "--out")
     loaded = load_encoder(args.checkpoint)
     for parameter in loaded.encoder.parameters():
         parameter.requires_grad_(False)

@@ -146,6 +146,8 @@ def configure_linear(parser: argparse.ArgumentParser) -> None:
         "activation (mean |z| on training images) or random",
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of --order random")
+    parser.set_defaults(_requires=[("--order", lambda args: args.top_k is not None, "--top-k"),
+                                   ("--seed", lambda args: args.order == "random", "--order random")])
 
 
 def run_linear(args: argparse.Namespace) -> int:

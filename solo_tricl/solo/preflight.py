@@ -373,6 +373,13 @@ def check_trainer(cfg: DictConfig) -> None:
 
 # --- files -----------------------------------------------------------------------------------------
 
+def require_given(cfg: DictConfig) -> None:
+    """A value the config file leaves as ``???`` must be given."""
+    for key, value in leaves(cfg).items():
+        if value == "???":
+            raise ConfigError(f"{key} is required: the config leaves it to you ({key}=...)")
+
+
 DOWNLOADED_DATASETS = ("cifar10", "cifar100", "stl10")
 
 
@@ -497,6 +504,7 @@ def validates_its_options(method: str) -> bool:
 def check_run(kind: str, cfg: DictConfig) -> DictConfig:
     """Every check that needs only the composed config, in the order a user would fix them.
     Returns solo-learn's parsed copy of it."""
+    require_given(cfg)
     require_existing_paths(cfg)
     skip = ("method_kwargs",) if kind == "pretrain" and validates_its_options(cfg.get("method")) else ()
     check_values(cfg, skip)
