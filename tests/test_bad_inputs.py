@@ -165,7 +165,7 @@ CASES = {
                                         None, "--distill-model"),
     "clip-train with a CoCa model": (["clip-train", "--loss", "kernel", "--", "--model", "coca_ViT-B-32"], None, "CoCa"),
     "clip-train with an unknown loss": (["clip-train", "--loss", "simclr", "--", *OPEN_CLIP], None,
-                                        "allowed: clip, kernel, ncl, tricl"),
+                                        "allowed: clip, kernel, mrl, ncl, tricl"),
     "clip-train a CSV without the caption column": (
         ["clip-train", "--loss", "tricl", "--", *OPEN_CLIP, "--train-data", "bad.csv"],
         lambda d, p: clip_csv(d, p["clip"], lambda lines: [lines[0].replace("title", "caption")] + lines[1:]),

@@ -20,6 +20,7 @@ from solo_tricl.common.options import (
     DECORRELATION_WEIGHT,
     GAMMA,
     IMPORTANCE_INIT_STD,
+    NESTING,
     NON_NEG,
     Option,
     check_options,
@@ -27,7 +28,7 @@ from solo_tricl.common.options import (
     optional,
     positive,
 )
-from solo_tricl.losses import KernelClipLoss, NCLClipLoss, TriCLClipLoss
+from solo_tricl.losses import KernelClipLoss, MatryoshkaClipLoss, NCLClipLoss, TriCLClipLoss
 
 ENTRY_POINT_GROUP = "open_clip.losses"
 
@@ -111,6 +112,12 @@ KERNEL = ClipLossPlugin(
     ),
     options=KERNEL_OPTIONS,
     help="kernel InfoNCE: logits -D^gamma / tau (tau = 1 / logit_scale unless fixed)",
+)
+
+MRL = ClipLossPlugin(
+    lambda args: MatryoshkaClipLoss(args.solo_tricl.nesting, **distributed_flags(args)),
+    options={"nesting": NESTING},
+    help="Matryoshka: CLIP's loss on nested prefixes of both embeddings",
 )
 
 

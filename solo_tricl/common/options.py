@@ -4,6 +4,7 @@ reads them as ``method_kwargs.<name>``, ``solo-tricl clip-train`` as ``--<name-w
 Pure Python: importing it imports neither host.
 """
 
+import argparse
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, Mapping, Sequence
 
@@ -54,6 +55,27 @@ non_negative = _number(require_non_negative)
 unit_interval = _number(lambda key, value: require_in_range(key, value, 0.0, 1.0))
 gamma = _number(lambda key, value: require_in_range(key, value, *GAMMA_RANGE, low_open=True))
 
+def prefix_sizes(key: str, value: Any):
+    """A list of prefix sizes (integers >= 1), as Matryoshka's ``nesting``."""
+    from solo_tricl.losses.matryoshka import require_nesting
+
+    if value is not None and not isinstance(value, (list, tuple)) and hasattr(value, "__iter__") and \
+            not isinstance(value, str):
+        value = list(value)   # an omegaconf ListConfig
+    try:
+        return list(require_nesting(value))
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"{key}: {error}") from None
+
+
+def comma_separated_ints(text: str):
+    """The command-line form of a list of integers: ``1,2,4,8``."""
+    try:
+        return [int(item) for item in text.split(",") if item.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected integers separated by commas, e.g. 1,2,4,8; got {text!r}") from None
+
+
 # shared by the solo-learn methods and the OpenCLIP losses
 IMPORTANCE_INIT_STD = Option(0.1, non_negative, "theta ~ std * N(0, 1) at initialisation", float)
 DECORRELATION = Option("isotropic", choice(DECORRELATION_FORMS),
@@ -65,6 +87,8 @@ DECORRELATION_WEIGHT = Option(None, optional(non_negative),
 NON_NEG = Option("rep_relu", choice(NON_NEGATIVE_MAPS),
                  f"the non-negative map phi: {', '.join(NON_NEGATIVE_MAPS)}")
 GAMMA = Option(1.0, gamma, "kernel exponent in (0, 2]: 1 Laplacian, 0.5 exponential", float)
+NESTING = Option(None, optional(prefix_sizes), "Matryoshka's nested prefix sizes m, each trained to work on its "
+                 "own; default: 1, 2, 4, ... and k", comma_separated_ints)
 
 
 def flag(name: str) -> str:

@@ -61,6 +61,37 @@ def plot_curves(curves: Dict[str, Dict[int, float]], path: Path, xlabel: str, yl
     return _save(fig, path)
 
 
+def plot_curve_grid(panels: Dict[str, Dict[str, Dict[int, float]]], path: Path, xlabel: str, ylabel: str,
+                    title: str, columns: int = 3, chance: Optional[float] = None) -> Path:
+    """One panel of curves per entry of ``panels`` (panel title -> {label: {x: y}}), sharing the y
+    axis, log-2 x axis; one legend for the figure."""
+    rows = -(-len(panels) // columns)
+    fig, axes = _subplots(rows, columns, figsize=(4.6 * columns, 3.6 * rows + 0.8), sharey=True, squeeze=False)
+    labels = sorted({label for curves in panels.values() for label in curves})
+    colours = {label: f"C{i % 10}" for i, label in enumerate(labels)}
+    styles = {label: ("-", "--", ":")[i // 10 % 3] for i, label in enumerate(labels)}
+    for ax, (panel, curves) in zip(axes.flat, panels.items()):
+        for label, points in curves.items():
+            xs = sorted(points)
+            ax.plot(xs, [points[x] for x in xs], marker="o", markersize=3, label=label, color=colours[label],
+                    linestyle=styles[label])
+        if chance is not None:
+            ax.axhline(chance, color="gray", linestyle=":")
+        ax.set_xscale("log", base=2)
+        ax.set_title(panel, fontsize=10)
+        ax.set_xlabel(xlabel)
+    for ax in axes[:, 0]:
+        ax.set_ylabel(ylabel)
+    for ax in list(axes.flat)[len(panels):]:
+        ax.axis("off")
+    handles = [next(line for ax in axes.flat for line in ax.get_lines() if line.get_label() == label)
+               for label in labels]
+    fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), 6), fontsize=8)
+    fig.suptitle(title)
+    fig.tight_layout(rect=(0, 0.06 + 0.02 * (len(labels) // 6), 1, 0.97))
+    return save_figure(fig, path, dpi=120)
+
+
 def plot_heatmap(matrix: np.ndarray, path: Path, title: str, xlabel: str, ylabel: str,
                  vmin: float = 0.0, vmax: float = 1.0) -> Path:
     fig, ax = _subplots(figsize=(5.5, 4.5))

@@ -4,6 +4,7 @@ import argparse
 from pathlib import Path
 
 from solo_tricl.common.files import require_writable_folder, write_json
+from solo_tricl.evaluate.orders import ORDERS
 from solo_tricl.errors import CommandError
 
 
@@ -24,7 +25,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "own order, for the top 8, top 16 and all features, with each top feature's best match in\n"
         "the other run beside it. Runs whose features are collapsed (mean |corr| > 0.8) get a\n"
         "warning instead of an identifiability headline.\n\n"
-        "--basis canonical rotates each run's features into its canonical invariance basis first:\n"
+        "--order canonical rotates each run's features into its canonical invariance basis first:\n"
         "fitted from two augmented views of --basis-images training images (solo-learn: the\n"
         "checkpoint's own pretraining augmentations; OpenCLIP: its training transform with crops of\n"
         "scale 0.5-1, colour jitter and grayscale), ordered by how much the views agree (lambda).\n"
@@ -47,16 +48,18 @@ def configure(parser: argparse.ArgumentParser) -> None:
                              "class purity (default 0: none)")
     parser.add_argument("--gallery-images", type=int, default=8, metavar="M",
                         help="images per gallery row (default 8)")
-    parser.add_argument("--basis", choices=("native", "canonical"), default="native",
-                        help="native: the model's own features in their importance order (default); "
-                             "canonical: the canonical invariance basis (see above)")
+    parser.add_argument("--order", choices=ORDERS, default="importance",
+                        help="which features count as the k most important: importance (triCL's s, "
+                             "Matryoshka's prefix, activation mass for other methods; default), activation, "
+                             "prefix, random, or a rotation fitted after training without labels: pca "
+                             "(principal components) or canonical (the canonical invariance basis, see above)")
     parser.add_argument("--basis-images", type=int, default=5000, metavar="N",
                         help="training images whose two augmented views fit the canonical basis "
                              "(at most --train-samples; default 5,000)")
     parser.add_argument("--out", type=Path, default=Path("evaluation"),
                         help="folder for evaluation.json and the plots (default: evaluation)")
     parser.set_defaults(_requires=[("--gallery-images", lambda args: args.gallery > 0, "--gallery N"),
-                                   ("--basis-images", lambda args: args.basis == "canonical", "--basis canonical")])
+                                   ("--basis-images", lambda args: args.order == "canonical", "--order canonical")])
 
 
 def run(args: argparse.Namespace) -> int:
@@ -64,7 +67,8 @@ def run(args: argparse.Namespace) -> int:
 
     from solo_tricl.evaluate.features import load_features
     from solo_tricl.evaluate.gallery import draw_run_gallery
-    from solo_tricl.evaluate.report import compare_runs, correlation_for_plot, evaluate_run, in_canonical_basis
+    from solo_tricl.evaluate.orders import in_order
+    from solo_tricl.evaluate.report import compare_runs, correlation_for_plot, evaluate_run
 
     if len(args.checkpoints) > 2:
         raise CommandError("give one checkpoint, or two runs of one method for identifiability")
@@ -80,22 +84,21 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError(f"{args.checkpoints[0]} and {args.checkpoints[1]} hold the same weights: "
                            "identifiability compares two runs")
     require_writable_folder(args.out, "--out")
-    if args.basis == "canonical":
+    if args.order == "canonical":
         for checkpoint in args.checkpoints:
             require_writable_folder(checkpoint.parent, "the canonical basis's folder (beside the checkpoint)")
-    views = min(args.basis_images, args.train_samples) if args.basis == "canonical" else 0
+    views = min(args.basis_images, args.train_samples) if args.order == "canonical" else 0
     runs = [load_features(c, args.data, limit_train=args.train_samples, limit_test=args.test_samples,
                           seed=args.seed, views=views) for c in args.checkpoints]
     if len(runs) == 2 and torch.equal(runs[0].test.features, runs[1].test.features):
         raise CommandError(f"{args.checkpoints[0]} and {args.checkpoints[1]} give identical features: "
                            "identifiability compares two runs")
-    bases = []
-    if args.basis == "canonical":
-        runs, bases = map(list, zip(*(in_canonical_basis(run) for run in runs)))
+    runs, bases = map(list, zip(*(in_order(run, args.order, args.seed) for run in runs)))
+    bases = [basis for basis in bases if basis is not None]
     if len(runs) == 2:
         identifiability = compare_runs(*runs)
     galleries = [gallery_of(run, args.gallery, args.gallery_images) for run in runs] if args.gallery else []
-    report = {"basis": args.basis, "runs": [evaluate_run(run, args.top_k, seed=args.seed) for run in runs]}
+    report = {"order": args.order, "runs": [evaluate_run(run, args.top_k, seed=args.seed) for run in runs]}
     args.out.mkdir(parents=True, exist_ok=True)
     for checkpoint, basis, result in zip(args.checkpoints, bases, report["runs"]):
         result.update(identifiable_rank=basis.identifiable_rank, identifiable_threshold=basis.threshold,
@@ -110,7 +113,7 @@ def run(args: argparse.Namespace) -> int:
 
         plot_heatmap(correlation_for_plot(*runs).numpy(), args.out / "identifiability.png",
                      f"{runs[0].method}: |corr| of features across runs, each in its own order"
-                     + (" (canonical basis)" if bases else ""),
+                     + ("" if args.order == "importance" else f" ({args.order} order)"),
                      "run 2 feature rank", "run 1 feature rank")
     write_json(args.out / "evaluation.json", report)
     print_summary(report)

@@ -52,7 +52,8 @@ class RunFeatures:
     importance: Optional[torch.Tensor] = None   # (k,) s of triCL
     info: dict = field(default_factory=dict)
     views: Optional[Tuple[torch.Tensor, torch.Tensor]] = None   # two (N, k) augmented views
-    basis: str = "native"             # "native" or "canonical" coordinates
+    order: str = "native"             # "native": as the model gives them; else the order they are in (orders.py)
+    scores: Optional[torch.Tensor] = None       # (k,) the order's score of each column (s, lambda, ...), or None
 
 
 @contextmanager

@@ -157,15 +157,40 @@ def linear_probe(train_x: torch.Tensor, train_y: torch.Tensor, test_x: torch.Ten
     return float(probe.score(test_x.numpy(), test_y.numpy()))
 
 
+KNN_NEIGHBOURS, KNN_TEMPERATURE = 20, 0.07
+
+
+def knn_accuracy(train_x: torch.Tensor, train_y: torch.Tensor, test_x: torch.Tensor, test_y: torch.Tensor,
+                 k: int = KNN_NEIGHBOURS, temperature: float = KNN_TEMPERATURE) -> float:
+    """Top-1 accuracy of solo-learn's weighted kNN (``solo/utils/knn.py``): cosine similarity of
+    L2-normalised features, the k nearest training samples, each voting for its label with weight
+    exp(similarity / temperature)."""
+    train = F.normalize(_require_matrix(train_x, "train features"), dim=1)
+    test = F.normalize(_require_matrix(test_x, "test features"), dim=1)
+    classes = int(max(train_y.max(), test_y.max())) + 1
+    k = min(k, len(train))
+    correct = 0
+    for start in range(0, len(test), 1024):
+        similarity, neighbours = (test[start:start + 1024] @ train.T).topk(k, dim=1)
+        votes = torch.zeros(len(similarity), classes).scatter_add_(
+            1, train_y.long()[neighbours], (similarity / temperature).exp())
+        correct += (votes.argmax(dim=1) == test_y[start:start + 1024].long()).sum().item()
+    return correct / len(test)
+
+
 def topk_curve(train_x, train_y, test_x, test_y, order: torch.Tensor, ks, metric="probe",
                seed: int = 0) -> Dict[int, float]:
-    """Probe accuracy (or, with ``metric="retrieval"``, precision@10 on the test features alone)
-    on the first k features of ``order``, for each k."""
+    """On the first k features of ``order``, for each k: linear probe accuracy (``probe``), kNN
+    accuracy (``knn``), or precision@10 on the test features alone (``retrieval``)."""
     curve = {}
     for k in ks:
         columns = order[:k]
         if metric == "probe":
             curve[k] = linear_probe(train_x[:, columns], train_y, test_x[:, columns], test_y, seed)
-        else:
+        elif metric == "knn":
+            curve[k] = knn_accuracy(train_x[:, columns], train_y, test_x[:, columns], test_y)
+        elif metric == "retrieval":
             curve[k] = precision_and_map(test_x[:, columns], test_y)["precision_at_10"]
+        else:
+            raise ValueError(f"metric must be probe, knn or retrieval; got {metric!r}")
     return curve

@@ -1,86 +1,86 @@
 """All measures for one run, and identifiability for a pair of runs."""
 
-from dataclasses import replace
-from typing import Dict, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence
 
 import torch
 
 from solo_tricl.common.order import feature_order
 from solo_tricl.evaluate import measures
-from solo_tricl.evaluate.canonical import CanonicalBasis
 from solo_tricl.evaluate.features import RunFeatures
+from solo_tricl.evaluate.orders import describe, selection
 
-DEFAULT_KS = (1, 2, 4, 8, 16, 20, 32, 64, 128, 256, 512)
-
-
-def in_canonical_basis(run: RunFeatures, basis: Optional[CanonicalBasis] = None) -> Tuple[RunFeatures, CanonicalBasis]:
-    """``run`` with its features in the canonical invariance basis (fitted from ``run.views``
-    unless given), ordered by the invariance spectrum, which takes the place of the importance."""
-    if basis is None:
-        if run.views is None:
-            raise ValueError("the canonical basis needs two augmented views of reference images; "
-                             "extract the features with views=N")
-        basis = CanonicalBasis.fit(*run.views)
-    splits = {name: replace(split, features=basis.transform(split.features))
-              for name, split in (("train", run.train), ("test", run.test))}
-    return replace(run, **splits, importance=basis.spectrum, views=None, basis="canonical"), basis
-
-
-def order_name(run: RunFeatures) -> str:
-    if run.basis == "canonical":
-        return "invariance (canonical basis)"
-    return "s (learned)" if run.importance is not None else "activation mass"
+# the points of every accuracy-vs-k curve (the run's own k and any headline k are added)
+DEFAULT_KS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048)
 
 
 def importance_order(run: RunFeatures) -> torch.Tensor:
-    """triCL: by s; other methods: by activation mass on the training features; in the canonical
-    basis, by invariance."""
-    k = run.train.features.shape[1]
-    return feature_order("importance", k, run.importance, run.train.features)
+    """(k,) columns, most important first: the method's own importance for a native run (triCL:
+    s; MRL: prefix; others: activation mass on the training features), the columns as they
+    are for a run already put in an order (:func:`solo_tricl.evaluate.orders.in_order`)."""
+    if run.order == "native":
+        return selection(run, "importance")[0]
+    return torch.arange(run.train.features.shape[1])
+
+
+def order_name(run: RunFeatures) -> str:
+    return describe("importance" if run.order == "native" else run.order, run)
 
 
 RANDOM_DRAWS = 3
 
 
-def random_curve(train, test, ks: Sequence[int], seed: int, draws: int = RANDOM_DRAWS) -> Dict[int, float]:
-    """Probe accuracy of k random features, the mean over ``draws`` seeded draws for each k."""
+def random_curve(train, test, ks: Sequence[int], seed: int, draws: int = RANDOM_DRAWS,
+                 metric: str = "probe") -> Dict[int, float]:
+    """Accuracy of k random features (linear probe or kNN), the mean over ``draws`` seeded draws."""
     k = train.features.shape[1]
     curves = [measures.topk_curve(train.features, train.labels, test.features, test.labels,
-                                  feature_order("random", k, seed=seed + draw), ks, seed=seed)
+                                  feature_order("random", k, seed=seed + draw), ks, metric, seed=seed)
               for draw in range(draws)]
     return {x: sum(curve[x] for curve in curves) / draws for x in ks}
 
 
+def curve_ks(k: int, ks: Sequence[int] = DEFAULT_KS, also: Sequence[int] = ()) -> List[int]:
+    """The points of an accuracy-vs-k curve for k features: ``ks`` up to k, ``also``, and k itself."""
+    return sorted({x for x in ks if x <= k} | {x for x in also if x <= k} | {k})
+
+
 def evaluate_run(run: RunFeatures, top_k: int = 20, ks: Sequence[int] = DEFAULT_KS,
                  seed: int = 0) -> Dict:
-    """Probes, retrieval, sparsity, consistency, orthogonality and collapse of one run (JSON-ready).
+    """Probes, kNN, retrieval, sparsity, consistency, orthogonality and collapse of one run
+    (JSON-ready), in the run's order (its own importance for a native run).
 
-    Accuracy vs k on three feature sets: the k most important (triCL: by s, others: activation
-    mass), the k least important, and k random ones (mean of :data:`RANDOM_DRAWS` draws).
+    Accuracy vs k, linear probe and kNN (solo-learn's: k = 20, T = 0.07), on three feature sets:
+    the k most important, the k least important (linear only), and k random ones (mean of
+    :data:`RANDOM_DRAWS` draws).
     """
     train, test = run.train, run.test
     k = train.features.shape[1]
     if not 1 <= top_k <= k:
         raise ValueError(f"--top-k must be in [1, {k}] (the feature dimension), got {top_k}")
-    ks = sorted({x for x in ks if x <= k} | {top_k, k})
+    ks = curve_ks(k, ks, (top_k,))
     ordered = importance_order(run)
     shuffled = feature_order("random", k, seed=seed)
+
+    def curve(order, metric="probe"):
+        return measures.topk_curve(train.features, train.labels, test.features, test.labels, order, ks, metric,
+                                   seed=seed)
+
     # top_k and k are points of the curves: the headline probes are read off them
-    important_curve, least_curve = (
-        measures.topk_curve(train.features, train.labels, test.features, test.labels, order, ks, seed=seed)
-        for order in (ordered, ordered.flip(0)))
+    important_curve, least_curve, knn_curve = curve(ordered), curve(ordered.flip(0)), curve(ordered, "knn")
     chance_curve = random_curve(train, test, ks, seed)
     result = {
         "checkpoint": run.checkpoint, "host": run.host, "method": run.method, **run.info,
         "features": k, "train_samples": len(train.labels), "test_samples": len(test.labels),
-        "basis": run.basis, "order": order_name(run),
+        "order": order_name(run), "order_key": "importance" if run.order == "native" else run.order,
         "accuracy": {
             "projector_all": important_curve[k],
+            "knn_all": knn_curve[k],
             f"top{top_k}_important": important_curve[top_k],
             f"top{top_k}_random": chance_curve[top_k],
             f"top{top_k}_least": least_curve[top_k],
         },
         "accuracy_vs_k": {"important": important_curve, "random": chance_curve, "least": least_curve},
+        "knn_vs_k": {"important": knn_curve, "random": random_curve(train, test, ks, seed, metric="knn")},
         "random_draws": RANDOM_DRAWS,
         "retrieval": {
             f"top{top_k}_important": measures.precision_and_map(test.features[:, ordered[:top_k]], test.labels),
@@ -100,10 +100,12 @@ def evaluate_run(run: RunFeatures, top_k: int = 20, ks: Sequence[int] = DEFAULT_
     if train.backbone is not None:
         result["accuracy"]["backbone"] = measures.linear_probe(
             train.backbone, train.labels, test.backbone, test.labels, seed)
-    if run.basis == "canonical":
-        result["invariance_spectrum"] = run.importance.tolist()
-    elif run.importance is not None:
+        result["accuracy"]["backbone_knn"] = measures.knn_accuracy(
+            train.backbone, train.labels, test.backbone, test.labels)
+    if run.importance is not None:
         result["importance"] = run.importance.tolist()
+    if run.order == "canonical":
+        result["invariance_spectrum"] = run.scores.tolist()
     return result
 
 

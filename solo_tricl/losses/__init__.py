@@ -5,11 +5,12 @@ return a scalar; under an initialized ``torch.distributed`` process group they g
 processes' rows (with gradient) as negatives. CLIP losses follow OpenCLIP's ``ClipLoss`` call.
 """
 
-from solo_tricl.losses.clip import KernelClipLoss, NCLClipLoss, TriCLClipLoss
+from solo_tricl.losses.clip import KernelClipLoss, MatryoshkaClipLoss, NCLClipLoss, TriCLClipLoss
 from solo_tricl.losses.decorrelation import decorrelation_loss
 from solo_tricl.losses.importance import FeatureImportance
 from solo_tricl.losses.kernel import KernelInfoNCELoss, kernel_info_nce_loss
 from solo_tricl.losses.kernel_mixture import KernelMixtureLoss
+from solo_tricl.losses.matryoshka import MatryoshkaInfoNCELoss, matryoshka_info_nce_loss
 from solo_tricl.losses.ncl import NCLLoss
 from solo_tricl.losses.nonneg import NON_NEGATIVE_MAPS, NonNegative
 from solo_tricl.losses.simclr import InfoNCELoss, info_nce_loss
@@ -22,6 +23,8 @@ __all__ = [
     "KernelClipLoss",
     "KernelInfoNCELoss",
     "KernelMixtureLoss",
+    "MatryoshkaClipLoss",
+    "MatryoshkaInfoNCELoss",
     "NCLClipLoss",
     "NCLLoss",
     "NON_NEGATIVE_MAPS",
@@ -32,6 +35,7 @@ __all__ = [
     "decorrelation_loss",
     "info_nce_loss",
     "kernel_info_nce_loss",
+    "matryoshka_info_nce_loss",
     "spectral_tricl_terms",
     "tricl_terms",
 ]

@@ -8,7 +8,7 @@ into ``open_clip_train`` unchanged.
 """
 
 import numbers
-from typing import Callable, Dict, Optional, Tuple, Union
+from typing import Callable, Dict, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
@@ -23,6 +23,7 @@ from solo_tricl.losses.distributed import (
 from solo_tricl.losses.importance import FeatureImportance
 from solo_tricl.losses.views import contrastive_cross_entropy, unit_rows
 from solo_tricl.losses.kernel import kernel_logits, require_gamma, squared_distances
+from solo_tricl.losses.matryoshka import powers_of_two_up_to, require_nesting
 from solo_tricl.losses.nonneg import NonNegative
 from solo_tricl.losses.tricl import (
     TRICL_DECORRELATION_WEIGHTS,
@@ -312,4 +313,52 @@ class KernelClipLoss(_ClipFrame):
             return kernel_logits(sq, self.gamma, temperature)
 
         contrastive = self._contrastive(image_features, text_features, score, logit_bias)
+        return {"contrastive_loss": contrastive} if output_dict else contrastive
+
+
+class MatryoshkaClipLoss(_ClipFrame):
+    """Matryoshka CLIP: CLIP's symmetric loss on nested prefixes ``u[:, :m]``, ``v[:, :m]``, each
+    L2-normalised on its own, averaged over m.
+
+    Reference: Kusupati et al., "Matryoshka Representation Learning", NeurIPS 2022.
+
+    Args:
+        nesting: prefix sizes in [1, d]; None (default): 1, 2, 4, ... and d.
+
+    Shapes:
+        image_features, text_features: (n, d); logit_scale: scalar.
+
+    Examples:
+        >>> loss_fn = MatryoshkaClipLoss(nesting=(8, 32, 64))
+        >>> loss = loss_fn(torch.randn(8, 64), torch.randn(8, 64), logit_scale=torch.tensor(10.))
+    """
+
+    def __init__(self, nesting: Optional[Sequence[int]] = None, **clip_flags):
+        super().__init__(**clip_flags)
+        self.nesting = require_nesting(nesting)
+
+    def forward(
+        self,
+        image_features: torch.Tensor,
+        text_features: torch.Tensor,
+        logit_scale: torch.Tensor,
+        logit_bias: Optional[torch.Tensor] = None,
+        output_dict: bool = False,
+    ) -> LossOutput:
+        _require_scalar_scale(logit_scale)
+        _require_pairs(image_features, text_features)
+        all_image, all_text = self._gather(image_features, text_features)
+        d = image_features.shape[1]
+
+        def score(anchors, candidates):
+            return logit_scale * anchors @ candidates.T
+
+        terms = [
+            symmetric_clip_loss(
+                unit_rows(image_features[:, :m]), unit_rows(text_features[:, :m]),
+                unit_rows(all_image[:, :m]), unit_rows(all_text[:, :m]), score, logit_bias, self.local_loss,
+            )
+            for m in require_nesting(self.nesting, d) or powers_of_two_up_to(d)
+        ]
+        contrastive = torch.stack(terms).mean()
         return {"contrastive_loss": contrastive} if output_dict else contrastive

@@ -63,14 +63,18 @@ def keep_non_finite(output: torch.Tensor, source: torch.Tensor) -> torch.Tensor:
     return torch.where(torch.isfinite(source), output, source.new_tensor(float("nan")))
 
 
-def stack_views(*views: torch.Tensor) -> ViewBatch:
+def stack_views(*views: torch.Tensor, normalize: bool = True) -> ViewBatch:
     """L2-normalise V >= 2 views of shape (B, k), stack and gather them, index pairs globally.
 
-    Rows are L2-normalised by :func:`unit_rows`: an all-zero row stays zero. Sample ids are global:
-    process ``r``'s rows hold samples ``r * B ... r * B + B - 1``, so masks are right under DDP.
+    Rows are L2-normalised by :func:`unit_rows` (an all-zero row stays zero), or left as they are
+    with ``normalize=False`` (for a loss that normalises parts of each row, such as Matryoshka's
+    prefixes). Sample ids are global: process ``r``'s rows hold samples ``r * B ... r * B + B - 1``,
+    so masks are right under DDP.
     """
     require_views(views)
-    local = unit_rows(torch.cat(views, dim=0))
+    local = torch.cat(views, dim=0)
+    if normalize:
+        local = unit_rows(local)
     rows, num_views = local.shape[0], len(views)
     batch = rows // num_views
     rank, world_size = rank_and_world_size()

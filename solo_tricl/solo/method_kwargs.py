@@ -15,6 +15,7 @@ from solo_tricl.common.options import (
     DECORRELATION_WEIGHT,
     GAMMA,
     IMPORTANCE_INIT_STD,
+    NESTING,
     NON_NEG,
     REQUIRED,
     Option,
@@ -48,6 +49,12 @@ NCL = {
     **PROJECTOR,
     "temperature": Option(0.2, positive, "tau"),
     "non_neg": NON_NEG,
+}
+
+MRL = {
+    **PROJECTOR,
+    "temperature": Option(0.2, positive, "tau"),
+    "nesting": NESTING,
 }
 
 KERNEL = {
@@ -134,6 +141,7 @@ def require_even_output_for_concat(cfg: DictConfig) -> None:
 __all__ = [
     "ConfigError",
     "KERNEL",
+    "MRL",
     "NCL",
     "TRICL",
     "require_even_output_for_concat",

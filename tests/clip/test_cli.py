@@ -22,7 +22,7 @@ def no_training(monkeypatch):
 @pytest.mark.parametrize(
     "our_args,message",
     [
-        (["--loss", "simclr"], "--loss 'simclr' is not an open_clip.losses entry point; allowed: clip, kernel, ncl, tricl"),
+        (["--loss", "simclr"], "--loss 'simclr' is not an open_clip.losses entry point; allowed: clip, kernel, mrl, ncl, tricl"),
         (["--loss", "kernel", "--gamma", "3"], r"--gamma must be in (0.0, 2.0], got 3.0"),
         (["--loss", "kernel", "--kernel-temperature", "0"], "--kernel-temperature must be finite and > 0, got 0.0"),
         (["--loss", "tricl", "--decorrelation-weight", "-1"], "--decorrelation-weight must be finite and >= 0, got -1.0"),
