@@ -13,7 +13,6 @@ import json
 import shlex
 import sys
 from pathlib import Path
-from types import SimpleNamespace
 
 SETTINGS = {
     "simclr (reference)": ("simclr", {}),
@@ -33,7 +32,7 @@ def main() -> None:
     parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "kernel_sweep.md"))
     args = parser.parse_args()
 
-    from solo_tricl.evaluate.bench import prepare_data, train_solo
+    from solo_tricl.bench.runs import BenchSettings, prepare_data, train_solo
     from solo_tricl.evaluate.features import solo_features
     from solo_tricl.evaluate.measures import linear_probe
 
@@ -41,10 +40,9 @@ def main() -> None:
     rows, raw = [], {}
     for label, (method, kwargs) in SETTINGS.items():
         extra = [f"method_kwargs.{k}={v}" for k, v in kwargs.items()]
-        options = SimpleNamespace(work=args.work / "sweep" / str(len(raw)), epochs=args.epochs, budget=1.0,
-                                  fraction=args.fraction, accelerator="cpu", retrain=True)
+        options = BenchSettings(work=args.work / "sweep" / str(len(raw)), epochs=args.epochs, fraction=args.fraction, retrain=True)
         trained = train_solo(method, 0, options, data, extra)
-        run = solo_features(trained["checkpoint"], data, limit_train=10000, limit_test=10000)
+        run = solo_features(trained.checkpoint, data, limit_train=10000, limit_test=10000)
         accuracy = linear_probe(run.train.backbone, run.train.labels, run.test.backbone, run.test.labels)
         raw[label] = {"method": method, "method_kwargs": kwargs, "backbone_accuracy": accuracy}
         rows.append(f"| {label} | {accuracy:.3f} |")

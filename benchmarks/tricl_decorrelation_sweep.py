@@ -13,7 +13,6 @@ import json
 import shlex
 import sys
 from pathlib import Path
-from types import SimpleNamespace
 
 SETTINGS = {
     "simclr (baseline)": ("simclr", {}),
@@ -70,7 +69,7 @@ def main() -> None:
     parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "tricl_decorrelation_sweep.md"))
     args = parser.parse_args()
 
-    from solo_tricl.evaluate.bench import prepare_data, train_solo
+    from solo_tricl.bench.runs import BenchSettings, prepare_data, train_solo
     from solo_tricl.evaluate.features import solo_features
 
     data = prepare_data(args.work)["solo"]
@@ -78,10 +77,9 @@ def main() -> None:
     for index, label in enumerate(args.settings):
         method, kwargs = SETTINGS[label]
         extra = [f"method_kwargs.{key}={value}" for key, value in kwargs.items()]
-        options = SimpleNamespace(work=args.work / "tricl-sweep" / str(index), epochs=args.epochs, budget=1.0,
-                                  fraction=args.fraction, accelerator="cpu", retrain=False)
+        options = BenchSettings(work=args.work / "tricl-sweep" / str(index), epochs=args.epochs, fraction=args.fraction, retrain=False)
         trained = train_solo(method, 0, options, data, extra)
-        run = solo_features(trained["checkpoint"], data, limit_train=args.samples, limit_test=args.samples)
+        run = solo_features(trained.checkpoint, data, limit_train=args.samples, limit_test=args.samples)
         raw[label] = {"method": method, "method_kwargs": kwargs, **measure(run)}
         r = raw[label]
         rows.append(" | ".join([

@@ -29,7 +29,7 @@ SUBCOMMANDS = {
                 "COCOA: heatmaps and insertion/deletion AUCs for a solo-learn or OpenCLIP checkpoint"),
     "evaluate": ("solo_tricl.evaluate.cli", "configure", "run",
                  "measure importance order, sparsity, consistency, retrieval, identifiability"),
-    "bench": ("solo_tricl.evaluate.bench", "configure", "run",
+    "bench": ("solo_tricl.bench.cli", "configure", "run",
               "train the built-in baselines and our methods alike, evaluate all, write tables"),
 }
 

@@ -33,7 +33,9 @@ def load_clip(checkpoint) -> Tuple[torch.nn.Module, object, object, dict]:
     options = run_options(checkpoint)
     open_clip.add_model_config(MODEL_CONFIGS)
     state = state_dict_of(load_torch_file(checkpoint), checkpoint)
-    model, _, preprocess = open_clip.create_model_and_transforms(options["model"])
+    # a SigLIP run (--siglip) trained a logit bias, which the model must hold to load its state
+    bias = {"init_logit_bias": 0.0} if "logit_bias" in state else {}
+    model, _, preprocess = open_clip.create_model_and_transforms(options["model"], **bias)
     plugin = load_plugins().get(options["loss"])
     prepare = getattr(plugin, "prepare_model", None)
     if prepare is not None:

@@ -1,0 +1,1 @@
+"""``solo-tricl bench``: the bench application on top of :mod:`solo_tricl.evaluate` (runs, typed results, report)."""

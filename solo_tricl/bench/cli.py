@@ -1,0 +1,124 @@
+"""``solo-tricl bench``: the hosts' built-in baselines, the methods built for ordered features and
+ours, under one budget, evaluated alike.
+
+solo-learn trains the image methods (its own SimCLR, BYOL, Barlow Twins, VICReg, MoCo v3, or any
+other built-in, and our triCL, tri-SCL, NCL, kernel and Matryoshka) from the shipped
+Fashion-MNIST configs: the same ResNet-18, augmentations, batch, data and epochs, for every seed;
+each built-in keeps solo-learn's own hyperparameters (bench.md lists every difference).
+OpenCLIP trains the CLIP variants (its ClipLoss and SigLIP, and ours) on Fashion-MNIST images
+with template captions. Every run is measured in its own importance order, in two orders any
+model has after training (PCA, the canonical invariance basis) and against k random features:
+linear probe and kNN accuracy of the first k features, k = 1 to all. Two seeds give
+identifiability in each order; a triCL run with the first seed's initial weights and another
+data order gives its noise floor. Writes bench.md, bench.json and plots to --out.
+
+The default budget takes about 2.5 hours on a 2-core CPU; an interrupted bench resumes (finished
+runs with the same settings are reused); --budget multiplies the epochs.
+"""
+
+import argparse
+import platform
+import shlex
+import sys
+import time
+from pathlib import Path
+
+from solo_tricl.bench.runs import CLIP_VARIANTS, DEFAULT_VARIANTS, BenchSettings
+from solo_tricl.errors import CommandError
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.description = __doc__.split("\n\n", 1)[1] if __doc__ else ""
+    defaults = BenchSettings()
+    parser.add_argument("--methods", nargs="+", default=list(DEFAULT_VARIANTS), metavar="METHOD",
+                        help="solo-learn runs: ours (tricl, tricl-reference: the authors' decorrelation, tri-scl, "
+                             "ncl, kernel, mrl) and any solo-learn method; must include the baseline simclr "
+                             f"(default: {' '.join(DEFAULT_VARIANTS)})")
+    parser.add_argument("--seeds", type=int, nargs="+", default=list(defaults.seeds),
+                        help="seeds of the solo-learn runs; two give identifiability (default: 0 1)")
+    parser.add_argument("--clip-losses", nargs="*", default=list(CLIP_VARIANTS), choices=list(CLIP_VARIANTS),
+                        metavar="LOSS", help="OpenCLIP runs: clip (ClipLoss) and siglip (SigLIP's sigmoid loss), "
+                        f"OpenCLIP's own, and ours; none: skip CLIP (default: {' '.join(CLIP_VARIANTS)})")
+    parser.add_argument("--epochs", type=int, default=defaults.epochs,
+                        help=f"solo-learn epochs at budget 1 (default {defaults.epochs})")
+    parser.add_argument("--clip-epochs", type=int, default=defaults.clip_epochs,
+                        help=f"OpenCLIP epochs at budget 1 (default {defaults.clip_epochs})")
+    parser.add_argument("--budget", type=float, default=defaults.budget,
+                        help="multiplies every epoch count (default 1)")
+    parser.add_argument("--fraction", type=float, default=defaults.fraction,
+                        help="share of the 60,000 training images used for pretraining (default 0.1)")
+    parser.add_argument("--eval-train", type=int, default=defaults.eval_train,
+                        help="training images the probes and kNN are fitted on (default 5,000)")
+    parser.add_argument("--eval-test", type=int, default=defaults.eval_test,
+                        help="held-out images every measure reads (default 5,000)")
+    parser.add_argument("--basis-images", type=int, default=defaults.basis_images,
+                        help="training images whose two augmented views fit each run's canonical basis "
+                             "(at most --eval-train, at least twice the projector dimension; default 5,000)")
+    parser.add_argument("--no-noise-floor", action="store_true",
+                        help="skip the extra triCL run with the first seed's initial weights and another data "
+                             "order, which measures the identifiability that training noise alone allows")
+    parser.add_argument("--accelerator", choices=("cpu", "gpu"), default=defaults.accelerator,
+                        help="where both hosts train (default cpu)")
+    parser.add_argument("--work", type=Path, default=defaults.work,
+                        help="data, checkpoints and logs (reused: data is written once; default bench-work)")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="folder for bench.md, bench.json, the plots and galleries (default: a new "
+                             "bench-results/<date-time>; the committed results are benchmarks/results)")
+    parser.add_argument("--retrain", action="store_true",
+                        help="train every run again, even one already finished in --work with the "
+                             "same settings (by default such runs are reused, so an interrupted "
+                             "bench resumes where it stopped)")
+    parser.set_defaults(_requires=[
+        ("--clip-epochs", lambda args: bool(args.clip_losses), "--clip-losses"),
+        ("--no-noise-floor", lambda args: "tricl" in args.methods and len(args.seeds) >= 1, "tricl in --methods"),
+    ])
+
+
+def settings_of(args: argparse.Namespace) -> BenchSettings:
+    """The checked settings of a command line."""
+    import torch
+
+    from solo_tricl.bench.runs import check_variants
+    from solo_tricl.solo.registry import require_solo_learn
+
+    if args.budget <= 0 or not 0 < args.fraction <= 1:
+        raise CommandError("--budget must be > 0 and --fraction in (0, 1]")
+    if args.eval_train < 1 or args.eval_test < 1:
+        raise CommandError(f"--eval-train and --eval-test must be >= 1, got {args.eval_train} and {args.eval_test}")
+    if args.epochs < 1 or args.clip_epochs < 1:
+        raise CommandError(f"--epochs and --clip-epochs must be >= 1, got {args.epochs} and {args.clip_epochs}")
+    if len(set(args.seeds)) != len(args.seeds) or min(args.seeds) < 0:
+        raise CommandError(f"--seeds must be distinct and >= 0, got {args.seeds}")
+    require_solo_learn()
+    check_variants(args.methods)
+    if args.accelerator == "gpu" and not torch.cuda.is_available():
+        raise CommandError("--accelerator gpu: no CUDA device on this machine")
+    return BenchSettings(methods=tuple(dict.fromkeys(args.methods)), seeds=tuple(args.seeds),
+                         clip_losses=tuple(dict.fromkeys(args.clip_losses)), epochs=args.epochs,
+                         clip_epochs=args.clip_epochs, budget=args.budget, fraction=args.fraction,
+                         eval_train=args.eval_train, eval_test=args.eval_test, basis_images=args.basis_images,
+                         noise_floor=not args.no_noise_floor, accelerator=args.accelerator, work=args.work,
+                         retrain=args.retrain)
+
+
+def run(args: argparse.Namespace) -> int:
+    from solo_tricl.bench.report import write_report
+    from solo_tricl.bench.run import run_bench, widest_projector
+    from solo_tricl.common.files import require_writable_folder
+
+    settings = settings_of(args)
+    needed = 2 * widest_projector(settings.methods)
+    if min(settings.basis_images, settings.eval_train) < needed:
+        raise CommandError(f"--basis-images (and --eval-train) must be >= {needed}, twice the widest projector of "
+                           f"--methods, to fit the canonical basis; got {min(settings.basis_images, settings.eval_train)}")
+    out = args.out or Path("bench-results") / time.strftime("%Y%m%d-%H%M%S")
+    require_writable_folder(settings.work, "--work")
+    require_writable_folder(out, "--out")
+    import torch
+
+    context = {"command": "solo-tricl bench " + shlex.join(sys.argv[2:]),
+               "machine": f"{platform.machine()}, {torch.get_num_threads()} threads"}
+    result = run_bench(settings, out, context)
+    write_report(result, out)
+    return 0

@@ -1,0 +1,67 @@
+"""The bench reuses a finished run only when its settings are identical and its checkpoint exists,
+and names every built-in's config."""
+
+import pytest
+
+from solo_tricl.bench.runs import Trained, finished_run, reuse_or_clear, save_run
+from tests.solo.helpers import needs_solo_learn
+
+
+def saved(tmp_path, settings):
+    checkpoint = tmp_path / "last.ckpt"
+    checkpoint.write_bytes(b"weights")
+    save_run(tmp_path, settings, Trained("tricl-seed0", str(checkpoint), "solo-tricl pretrain ...", 3.0, 12.5))
+    return checkpoint
+
+
+def test_a_finished_run_is_reused_with_identical_settings_and_counts_as_untimed(tmp_path):
+    settings = {"config": "fashion_mnist/tricl", "overrides": ["max_epochs=6", "++seed=0"]}
+    saved(tmp_path, settings)
+    assert finished_run(tmp_path, settings)["name"] == "tricl-seed0"
+    reused = reuse_or_clear(tmp_path, settings, retrain=False)
+    assert reused.checkpoint.endswith("last.ckpt") and reused.seconds is None and reused.images_per_s is None
+
+
+def test_changed_settings_or_a_missing_checkpoint_mean_training_again(tmp_path):
+    settings = {"config": "fashion_mnist/tricl", "overrides": ["max_epochs=6"]}
+    checkpoint = saved(tmp_path, settings)
+    assert finished_run(tmp_path, {"config": "fashion_mnist/tricl", "overrides": ["max_epochs=7"]}) is None
+    checkpoint.unlink()
+    assert finished_run(tmp_path, settings) is None
+    assert finished_run(tmp_path / "never-trained", settings) is None
+
+
+def test_a_run_that_cannot_be_reused_is_cleared_for_a_fresh_start(tmp_path):
+    run_dir = tmp_path / "tricl-seed0"
+    run_dir.mkdir()
+    (run_dir / "half-written.ckpt").write_bytes(b"interrupted")
+    assert reuse_or_clear(run_dir, {"config": "x"}, retrain=False) is None
+    assert not run_dir.exists()
+
+
+def test_retrain_ignores_a_finished_run(tmp_path):
+    settings = {"config": "x"}
+    saved(tmp_path, settings)
+    assert reuse_or_clear(tmp_path, settings, retrain=False) is not None
+    assert reuse_or_clear(tmp_path, settings, retrain=True) is None
+
+
+@pytest.mark.parametrize("variant,config", [("tricl", "fashion_mnist/tricl"), ("tri-scl", "fashion_mnist/tricl"),
+                                            ("byol", "fashion_mnist/byol"), ("mrl", "fashion_mnist/mrl"),
+                                            ("nnclr", "fashion_mnist/simclr")])
+def test_every_variant_has_a_config(variant, config):
+    from solo_tricl.bench.runs import variant_config
+
+    assert variant_config(variant)[0] == config
+
+
+@pytest.mark.parametrize("_", [None], ids=["solo-learn"])
+@needs_solo_learn[0]
+@needs_solo_learn[1]
+def test_config_differences_name_what_each_built_in_changes(_):
+    from solo_tricl.bench.runs import config_differences
+
+    differences = config_differences(["simclr", "byol", "mrl"])
+    assert "method=byol" in differences["byol"] and "method_kwargs.pred_hidden_dim=4096" in differences["byol"]
+    assert "optimizer.lr=1.0" in differences["byol"]
+    assert differences["mrl"] == ["method=mrl", "method_kwargs.nesting=None"]
