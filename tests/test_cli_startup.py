@@ -28,3 +28,11 @@ def test_top_level_help_imports_no_subcommand():
 
 def test_a_subcommand_help_imports_only_its_module():
     assert imported_after(["evaluate", "--help"]) == "['solo_tricl.evaluate.cli']"
+
+
+def test_no_subcommand_help_imports_torch_or_a_host():
+    from solo_tricl.cli import SUBCOMMANDS
+
+    for command in SUBCOMMANDS:
+        assert imported_after([command, "--help"]) in ("[]", f"['{SUBCOMMANDS[command][0]}']",
+                                                        "['solo_tricl.solo.cli']"), command

@@ -22,7 +22,7 @@ def test_cli_help_lists_subcommands_without_error():
 # subpackage or of a lower layer. The CLI is imported by nothing.
 LAYERS = {
     "errors": 0, "losses": 1, "common": 2, "checkpoint_kind": 3, "data": 3, "solo": 3, "clip": 3,
-    "explain": 4, "evaluate": 5, "cli": 6,
+    "explain": 4, "evaluate": 5, "bench": 6, "cli": 7,
 }
 
 
@@ -55,7 +55,7 @@ def test_imports_point_down_toward_the_losses():
 
 
 def test_each_subpackage_imports_on_its_own():
-    for subpackage in ("losses", "common", "data", "solo", "clip", "explain", "evaluate"):
+    for subpackage in ("losses", "common", "data", "solo", "clip", "explain", "evaluate", "bench"):
         subprocess.run([sys.executable, "-c", f"import solo_tricl.{subpackage}"], check=True)
 
 
@@ -66,12 +66,34 @@ def test_each_shared_option_is_defined_once_for_both_hosts():
     from solo_tricl.clip.launcher import configure
     from solo_tricl.solo import method_kwargs
 
-    solo_options = {**method_kwargs.TRICL, **method_kwargs.NCL, **method_kwargs.KERNEL}
-    clip_options = {**plugins.TRICL_OPTIONS, **plugins.NCL_OPTIONS, **plugins.KERNEL_OPTIONS}
+    solo_options = {**method_kwargs.TRICL, **method_kwargs.NCL, **method_kwargs.KERNEL, **method_kwargs.MRL}
+    clip_options = {name: option for name, (option, _) in plugins.declared_options(plugins.load_plugins()).items()}
     shared = set(solo_options) & set(clip_options)
-    assert shared == {"importance_init_std", "decorrelation", "decorrelation_weight", "non_neg", "gamma"}
+    assert shared == {"importance_init_std", "decorrelation", "decorrelation_weight", "non_neg", "gamma", "nesting"}
     assert all(solo_options[name] is clip_options[name] for name in shared)
     parser = argparse.ArgumentParser()
     configure(parser)
     defaults = vars(parser.parse_args([]))
     assert all(defaults[name] == option.default for name, option in clip_options.items())
+
+
+def test_every_default_comes_from_one_table():
+    """The losses' constructor defaults, solo-learn's method_kwargs and clip-train's flags all read
+    solo_tricl.losses.defaults."""
+    import inspect
+
+    from solo_tricl import losses
+    from solo_tricl.losses import defaults
+    from solo_tricl.solo import method_kwargs
+
+    def default(cls, name):
+        return inspect.signature(cls).parameters[name].default
+
+    for cls in (losses.InfoNCELoss, losses.NCLLoss, losses.TriCLLoss, losses.MatryoshkaInfoNCELoss):
+        assert default(cls, "temperature") == defaults.TEMPERATURE == method_kwargs.TRICL["temperature"].default
+    assert default(losses.KernelInfoNCELoss, "temperature") == default(losses.KernelMixtureLoss, "tau1") \
+        == method_kwargs.KERNEL["tau1"].default == defaults.TAU1
+    assert default(losses.KernelMixtureLoss, "lam") == method_kwargs.KERNEL["lam"].default
+    assert default(losses.NCLLoss, "non_neg") == method_kwargs.NCL["non_neg"].default
+    assert tuple(losses.NON_NEGATIVE_MAPS) == defaults.NON_NEGATIVE_MAP_NAMES
+    assert default(losses.FeatureImportance, "init_std") == method_kwargs.TRICL["importance_init_std"].default

@@ -4,8 +4,6 @@ import json
 from pathlib import Path
 from typing import Tuple
 
-import torch
-
 from solo_tricl.common.run_options import RUN_OPTIONS_FILE, run_options_path
 from solo_tricl.common.torch_files import load_torch_file, state_dict_of
 
@@ -22,7 +20,7 @@ def run_options(checkpoint: Path) -> dict:
     return json.loads(path.read_text())
 
 
-def load_clip(checkpoint) -> Tuple[torch.nn.Module, object, object, dict]:
+def load_clip(checkpoint) -> Tuple[object, object, object, dict]:
     """(model in eval mode, its validation transform, its tokenizer, the run's options)."""
     import open_clip
     from solo_tricl.clip.plugins import load_plugins, options_with_defaults

@@ -38,7 +38,6 @@ from pathlib import Path
 from typing import List, Optional
 
 from solo_tricl.clip.checkpoints import MODEL_CONFIGS
-from solo_tricl.clip.guards import AtomicTorch, ClipRunGuard, GuardedLoss, guarded_train_one_epoch
 from solo_tricl.clip.preflight import check_open_clip_args
 from solo_tricl.common.files import write_json
 from solo_tricl.common.options import flag
@@ -177,7 +176,7 @@ def _check_patch_targets(train_main) -> None:
 
 
 @contextlib.contextmanager
-def patched_open_clip_train(plugin, options: argparse.Namespace, guard: ClipRunGuard):
+def patched_open_clip_train(plugin, options: argparse.Namespace, guard):
     """``open_clip_train.main`` with the model hook, the loss and the guards installed, restored
     afterwards.
 
@@ -186,6 +185,8 @@ def patched_open_clip_train(plugin, options: argparse.Namespace, guard: ClipRunG
     """
     import open_clip
     import open_clip_train.main as train_main
+
+    from solo_tricl.clip.guards import AtomicTorch, GuardedLoss, guarded_train_one_epoch
 
     _check_patch_targets(train_main)
     open_clip.add_model_config(MODEL_CONFIGS)
@@ -277,6 +278,8 @@ def run(args: argparse.Namespace) -> int:
     open_clip_argv = list(args.open_clip_args)
     if open_clip_argv and open_clip_argv[0] == "--":
         open_clip_argv = open_clip_argv[1:]
+    from solo_tricl.clip.guards import ClipRunGuard
+
     options = our_options(args)
     guard = ClipRunGuard()
     with guard.handling():

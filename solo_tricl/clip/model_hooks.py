@@ -18,7 +18,7 @@ swapped for a subclass with one of the mixins below.
 import torch
 import torch.nn.functional as F
 
-from solo_tricl.losses import FeatureImportance, NonNegative
+from solo_tricl.losses import FeatureImportance, NonNegative, TriCLClipLoss
 
 IMPORTANCE_KEY = "feature_importance"
 
@@ -91,3 +91,20 @@ def add_non_negative_map(model: torch.nn.Module, name: str = "rep_relu") -> torc
     model.add_module("non_negative", NonNegative(name))
     _extend_class(model, _NonNegativeMixin, "NonNegative")
     return model
+
+
+class OpenCLIPTriCLLoss(TriCLClipLoss):
+    """TriCLClipLoss reading s from the model's (a, k) ``feature_importance`` output.
+
+    With ``--accum-freq a`` OpenCLIP concatenates the (1, k) row of every micro-batch: all rows
+    hold the same s, and only the current micro-batch's row carries gradient. The rows are
+    collapsed so that the value is s and every row's gradient is kept whole.
+    """
+
+    def forward(self, image_features, text_features, logit_scale, logit_bias=None,
+                feature_importance=None, output_dict=False):
+        if feature_importance is not None and feature_importance.ndim == 2:
+            rows = feature_importance
+            feature_importance = rows[0].detach() + (rows - rows.detach()).sum(dim=0)
+        return super().forward(image_features, text_features, logit_scale, logit_bias,
+                               feature_importance, output_dict)

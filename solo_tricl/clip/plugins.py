@@ -10,11 +10,8 @@ import argparse
 import importlib.metadata
 import warnings
 from dataclasses import dataclass, field
-from typing import Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
-import torch
-
-from solo_tricl.clip import model_hooks
 from solo_tricl.common.options import (
     DECORRELATION,
     DECORRELATION_WEIGHT,
@@ -28,7 +25,6 @@ from solo_tricl.common.options import (
     optional,
     positive,
 )
-from solo_tricl.losses import KernelClipLoss, MatryoshkaClipLoss, NCLClipLoss, TriCLClipLoss
 
 ENTRY_POINT_GROUP = "open_clip.losses"
 
@@ -37,9 +33,9 @@ ENTRY_POINT_GROUP = "open_clip.losses"
 class ClipLossPlugin:
     """A loss factory for open_clip_train, with optional up-front checks and a model hook."""
 
-    create: Callable[[argparse.Namespace], torch.nn.Module]
+    create: Callable[[argparse.Namespace], Any]
     options: Dict[str, Option] = field(default_factory=dict)
-    prepare_model: Optional[Callable[[torch.nn.Module, argparse.Namespace], None]] = None
+    prepare_model: Optional[Callable[[Any, argparse.Namespace], None]] = None
     help: str = ""
 
     def __call__(self, args):
@@ -56,23 +52,6 @@ def distributed_flags(args) -> Dict:
                 cache_labels=True, rank=args.rank, world_size=args.world_size)
 
 
-class OpenCLIPTriCLLoss(TriCLClipLoss):
-    """TriCLClipLoss reading s from the model's (a, k) ``feature_importance`` output.
-
-    With ``--accum-freq a`` OpenCLIP concatenates the (1, k) row of every micro-batch: all rows
-    hold the same s, and only the current micro-batch's row carries gradient. The rows are
-    collapsed so that the value is s and every row's gradient is kept whole.
-    """
-
-    def forward(self, image_features, text_features, logit_scale, logit_bias=None,
-                feature_importance=None, output_dict=False):
-        if feature_importance is not None and feature_importance.ndim == 2:
-            rows = feature_importance
-            feature_importance = rows[0].detach() + (rows - rows.detach()).sum(dim=0)
-        return super().forward(image_features, text_features, logit_scale, logit_bias,
-                               feature_importance, output_dict)
-
-
 # the options of each of our losses, with their command-line flags (--decorrelation-weight, ...)
 TRICL_OPTIONS = {"importance_init_std": IMPORTANCE_INIT_STD, "decorrelation": DECORRELATION,
                  "decorrelation_weight": DECORRELATION_WEIGHT}
@@ -81,44 +60,61 @@ KERNEL_OPTIONS = {"gamma": GAMMA, "kernel_temperature": Option(
     None, optional(positive), "a fixed tau (default: the model's learnable 1 / logit_scale)", float)}
 
 
+# the factories and hooks import torch, OpenCLIP and the losses when a run needs them, not when
+# the plugins are listed (clip-train --help)
 def _open_clip_loss(args):
     from open_clip import create_loss
 
     return create_loss(args)
 
 
-CLIP = ClipLossPlugin(_open_clip_loss, help="OpenCLIP's own loss (the default)")
-TRICL = ClipLossPlugin(
-    lambda args: OpenCLIPTriCLLoss(
-        decorrelation_weight=args.solo_tricl.decorrelation_weight,
-        decorrelation=args.solo_tricl.decorrelation, **distributed_flags(args)
-    ),
-    options=TRICL_OPTIONS,
-    prepare_model=lambda model, options: model_hooks.add_feature_importance(
-        model, options.importance_init_std
-    ),
-    help="triCL: logits u^T diag(s) v with a learned s on the model",
-)
-NCL = ClipLossPlugin(
-    # the model applies phi before normalising (prepare_model), so the loss must not again
-    lambda args: NCLClipLoss(non_neg=None, **distributed_flags(args)),
-    options=NCL_OPTIONS,
-    prepare_model=lambda model, options: model_hooks.add_non_negative_map(model, options.non_neg),
-    help="NCL: a non-negative map on both towers before normalisation",
-)
-KERNEL = ClipLossPlugin(
-    lambda args: KernelClipLoss(
-        args.solo_tricl.gamma, args.solo_tricl.kernel_temperature, **distributed_flags(args)
-    ),
-    options=KERNEL_OPTIONS,
-    help="kernel InfoNCE: logits -D^gamma / tau (tau = 1 / logit_scale unless fixed)",
-)
+def _tricl_loss(args):
+    from solo_tricl.clip.model_hooks import OpenCLIPTriCLLoss
 
-MRL = ClipLossPlugin(
-    lambda args: MatryoshkaClipLoss(args.solo_tricl.nesting, **distributed_flags(args)),
-    options={"nesting": NESTING},
-    help="Matryoshka: CLIP's loss on nested prefixes of both embeddings",
-)
+    return OpenCLIPTriCLLoss(decorrelation_weight=args.solo_tricl.decorrelation_weight,
+                             decorrelation=args.solo_tricl.decorrelation, **distributed_flags(args))
+
+
+def _tricl_model(model, options):
+    from solo_tricl.clip.model_hooks import add_feature_importance
+
+    add_feature_importance(model, options.importance_init_std)
+
+
+def _ncl_loss(args):
+    from solo_tricl.losses import NCLClipLoss
+
+    # the model applies phi before normalising (_ncl_model), so the loss must not again
+    return NCLClipLoss(non_neg=None, **distributed_flags(args))
+
+
+def _ncl_model(model, options):
+    from solo_tricl.clip.model_hooks import add_non_negative_map
+
+    add_non_negative_map(model, options.non_neg)
+
+
+def _kernel_loss(args):
+    from solo_tricl.losses import KernelClipLoss
+
+    return KernelClipLoss(args.solo_tricl.gamma, args.solo_tricl.kernel_temperature, **distributed_flags(args))
+
+
+def _mrl_loss(args):
+    from solo_tricl.losses import MatryoshkaClipLoss
+
+    return MatryoshkaClipLoss(args.solo_tricl.nesting, **distributed_flags(args))
+
+
+CLIP = ClipLossPlugin(_open_clip_loss, help="OpenCLIP's own loss (the default; with --siglip, SigLIP's)")
+TRICL = ClipLossPlugin(_tricl_loss, options=TRICL_OPTIONS, prepare_model=_tricl_model,
+                       help="triCL: logits u^T diag(s) v with a learned s on the model")
+NCL = ClipLossPlugin(_ncl_loss, options=NCL_OPTIONS, prepare_model=_ncl_model,
+                     help="NCL: a non-negative map on both towers before normalisation")
+KERNEL = ClipLossPlugin(_kernel_loss, options=KERNEL_OPTIONS,
+                        help="kernel InfoNCE: logits -D^gamma / tau (tau = 1 / logit_scale unless fixed)")
+MRL = ClipLossPlugin(_mrl_loss, options={"nesting": NESTING},
+                     help="Matryoshka: CLIP's loss on nested prefixes of both embeddings")
 
 
 def declared_options(plugins: Dict[str, Callable]) -> Dict[str, Tuple[Option, List[str]]]:

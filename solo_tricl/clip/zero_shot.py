@@ -9,21 +9,15 @@ activation mass, or random) and renormalises the class embeddings on them.
 import argparse
 import json
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Sequence
 
-import torch
 from solo_tricl.common.files import require_writable_folder, write_json
 from solo_tricl.errors import CommandError
 
 
-@torch.no_grad()
-def zero_shot_accuracy(
-    classifier: torch.Tensor,
-    features: torch.Tensor,
-    labels: torch.Tensor,
-    columns: Optional[torch.Tensor] = None,
-) -> float:
-    """Top-1 accuracy of ``features (N, d) @ classifier (d, C)``, on ``columns`` only if given."""
+def zero_shot_accuracy(classifier, features, labels, columns=None) -> float:
+    """Top-1 accuracy of ``features (N, d) @ classifier (d, C)`` for (N,) ``labels``, on the
+    ``columns`` of the embedding only if given."""
     if columns is not None:
         classifier = classifier[columns]
         classifier = classifier / classifier.norm(dim=0, keepdim=True).clamp_min(1e-12)
@@ -34,6 +28,8 @@ def zero_shot_accuracy(
 
 def build_classifier(model, tokenizer, classes: Sequence[str], templates: Sequence[str]):
     from open_clip import build_zero_shot_classifier
+
+    import torch
 
     with torch.no_grad():
         return build_zero_shot_classifier(model, tokenizer=tokenizer, classnames=list(classes),

@@ -1,17 +1,23 @@
-"""The options of the methods, each defined once: its default, its check and its help. solo-learn
-reads them as ``method_kwargs.<name>``, ``solo-tricl clip-train`` as ``--<name-with-dashes>``.
+"""The options of the methods, each defined once: its default (from
+:mod:`solo_tricl.losses.defaults`, where the losses take theirs), its check and its help.
+solo-learn reads them as ``method_kwargs.<name>``, ``solo-tricl clip-train`` as
+``--<name-with-dashes>``.
 
-Pure Python: importing it imports neither host.
+Pure Python: importing it imports neither host nor torch (``--help`` stays fast).
 """
 
 import argparse
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, Mapping, Sequence
 
-from solo_tricl.losses._checks import require_choice, require_in_range, require_non_negative, require_positive
-from solo_tricl.losses.decorrelation import DECORRELATION_FORMS
-from solo_tricl.losses.kernel import GAMMA_RANGE
-from solo_tricl.losses.nonneg import NON_NEGATIVE_MAPS
+from solo_tricl.losses import defaults
+from solo_tricl.losses._checks import (
+    require_choice,
+    require_in_range,
+    require_nesting,
+    require_non_negative,
+    require_positive,
+)
 
 REQUIRED = object()
 
@@ -53,12 +59,10 @@ def optional(check):
 positive = _number(require_positive)
 non_negative = _number(require_non_negative)
 unit_interval = _number(lambda key, value: require_in_range(key, value, 0.0, 1.0))
-gamma = _number(lambda key, value: require_in_range(key, value, *GAMMA_RANGE, low_open=True))
+gamma = _number(lambda key, value: require_in_range(key, value, *defaults.GAMMA_RANGE, low_open=True))
 
 def prefix_sizes(key: str, value: Any):
     """A list of prefix sizes (integers >= 1), as Matryoshka's ``nesting``."""
-    from solo_tricl.losses.matryoshka import require_nesting
-
     if value is not None and not isinstance(value, (list, tuple)) and hasattr(value, "__iter__") and \
             not isinstance(value, str):
         value = list(value)   # an omegaconf ListConfig
@@ -77,16 +81,19 @@ def comma_separated_ints(text: str):
 
 
 # shared by the solo-learn methods and the OpenCLIP losses
-IMPORTANCE_INIT_STD = Option(0.1, non_negative, "theta ~ std * N(0, 1) at initialisation", float)
-DECORRELATION = Option("isotropic", choice(DECORRELATION_FORMS),
+IMPORTANCE_INIT_STD = Option(defaults.IMPORTANCE_INIT_STD, non_negative, "theta ~ std * N(0, 1) at initialisation",
+                             float)
+DECORRELATION = Option(defaults.DECORRELATION, choice(defaults.DECORRELATION_FORMS),
                        "C of mean((C - I)^2): isotropic (C = (k/N) Z^T Z, which decorrelates) or "
                        "reference (the authors' C = Z^T Z / N, which is inert)")
 DECORRELATION_WEIGHT = Option(None, optional(non_negative),
-                              "lambda of mean((C - I)^2); default: the form's (isotropic 10, reference 1); "
-                              "0 turns it off", float)
-NON_NEG = Option("rep_relu", choice(NON_NEGATIVE_MAPS),
-                 f"the non-negative map phi: {', '.join(NON_NEGATIVE_MAPS)}")
-GAMMA = Option(1.0, gamma, "kernel exponent in (0, 2]: 1 Laplacian, 0.5 exponential", float)
+                              "lambda of mean((C - I)^2); default: the form's ("
+                              + ", ".join(f"{form} {weight:g}" for form, weight in defaults.DECORRELATION_WEIGHTS.items())
+                              + "); 0 turns it off", float)
+NON_NEG = Option(defaults.NON_NEG, choice(defaults.NON_NEGATIVE_MAP_NAMES),
+                 f"the non-negative map phi: {', '.join(defaults.NON_NEGATIVE_MAP_NAMES)}")
+GAMMA = Option(defaults.GAMMA, gamma, "kernel exponent in (0, 2]: 1 Laplacian, 0.5 exponential", float)
+TEMPERATURE = Option(defaults.TEMPERATURE, positive, "tau", float)
 NESTING = Option(None, optional(prefix_sizes), "Matryoshka's nested prefix sizes m, each trained to work on its "
                  "own; default: 1, 2, 4, ... and k", comma_separated_ints)
 

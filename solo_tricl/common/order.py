@@ -1,13 +1,21 @@
-"""Feature orders: by learned importance s (triCL), by activation mass, or random."""
+"""Feature orders by which k of a run's features are chosen: by learned importance s (triCL),
+by activation mass, or random; and the names of every order :mod:`solo_tricl.evaluate.orders`
+knows (importing this module does not import torch)."""
 
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
-import torch
+if TYPE_CHECKING:
+    import torch
 
+# the orders linear and clip-zeroshot choose k features by
 ORDERS = ("importance", "activation", "random")
+# every order evaluate and the bench measure: the model's own features reordered, or rotated
+SELECTION_ORDERS = ("importance", "activation", "prefix", "random")
+ROTATION_ORDERS = ("pca", "canonical")
+ALL_ORDERS = ("importance", "activation", "prefix", "pca", "canonical", "random")
 
 
-def activation_mass(features: torch.Tensor) -> torch.Tensor:
+def activation_mass(features: "torch.Tensor") -> "torch.Tensor":
     """(N, k) features -> (k,) mean |z_j| over the samples."""
     if features.ndim != 2 or features.shape[0] == 0:
         raise ValueError(f"features must be a non-empty (N, k) matrix, got {tuple(features.shape)}")
@@ -17,10 +25,10 @@ def activation_mass(features: torch.Tensor) -> torch.Tensor:
 def feature_order(
     order: str,
     num_features: int,
-    importance: Optional[torch.Tensor] = None,
-    features: Optional[torch.Tensor] = None,
+    importance: Optional["torch.Tensor"] = None,
+    features: Optional["torch.Tensor"] = None,
     seed: int = 0,
-) -> torch.Tensor:
+) -> "torch.Tensor":
     """(k,) feature indices, most important first.
 
     Args:
@@ -31,6 +39,8 @@ def feature_order(
         features: (N, k) features of held-out or training samples, for activation mass.
         seed: seed of the random order.
     """
+    import torch
+
     if order not in ORDERS:
         raise ValueError(f"order must be one of {', '.join(ORDERS)}; got {order!r}")
     if order == "random":

@@ -2,13 +2,14 @@
 
 from pathlib import Path
 
-import torch
 
 
 def load_torch_file(path, what: str = "checkpoint", weights_only: bool = True):
     """``torch.load(path)`` on the CPU. Raises ``FileNotFoundError`` for a missing file and
     ``ValueError`` naming ``what`` and the path for one torch cannot read (not torch's text, which
     runs to several lines and suggests unsafe loading)."""
+    import torch
+
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{what} {path} does not exist")
@@ -23,6 +24,8 @@ def state_dict_of(saved, path, what: str = "checkpoint") -> dict:
     """The ``state_dict`` entry of a loaded checkpoint, with any DDP ``module.`` prefix removed;
     a one-line ``ValueError`` if there is none, or if a weight holds NaN or Inf (a diverged run:
     every number measured on it would be meaningless)."""
+    import torch
+
     if not isinstance(saved, dict) or not isinstance(saved.get("state_dict"), dict):
         raise ValueError(f"{what} {path} holds no state_dict")
     state = {key.removeprefix("module."): value for key, value in saved["state_dict"].items()}

@@ -4,7 +4,7 @@ import argparse
 from pathlib import Path
 
 from solo_tricl.common.files import require_writable_folder, write_json
-from solo_tricl.evaluate.orders import ORDERS
+from solo_tricl.common.order import ALL_ORDERS as ORDERS
 from solo_tricl.errors import CommandError
 
 

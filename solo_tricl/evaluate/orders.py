@@ -22,12 +22,11 @@ from typing import Optional, Tuple
 
 import torch
 
+from solo_tricl.common.order import ALL_ORDERS as ORDERS
 from solo_tricl.common.order import activation_mass
 from solo_tricl.evaluate.canonical import CanonicalBasis
 from solo_tricl.evaluate.features import RunFeatures
 
-ORDERS = ("importance", "activation", "prefix", "pca", "canonical", "random")
-ROTATIONS = ("pca", "canonical")
 PREFIX_METHODS = ("mrl",)
 
 

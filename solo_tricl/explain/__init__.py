@@ -6,10 +6,27 @@ corpus minus its similarity to a foil); any attribution method then applies: cap
 IntegratedGradients and GradientShap, and the batched :class:`RISE` here.
 """
 
-from solo_tricl.explain.baselines import gaussian_blur
-from solo_tricl.explain.rise import RISE, generate_masks
-from solo_tricl.explain.sampling import corpus_and_foil_indices, sample_disjoint
-from solo_tricl.explain.target import ContrastiveCorpusSimilarity, LabelFreeSimilarity
+import importlib
+
+# name -> the module that defines it, imported on first use (the CLI's options need no torch)
+_MODULES = {
+    "ContrastiveCorpusSimilarity": "target",
+    "LabelFreeSimilarity": "target",
+    "RISE": "rise",
+    "corpus_and_foil_indices": "sampling",
+    "gaussian_blur": "baselines",
+    "generate_masks": "rise",
+    "sample_disjoint": "sampling",
+}
+
+
+def __getattr__(name):
+    if name in _MODULES:
+        value = getattr(importlib.import_module(f"solo_tricl.explain.{_MODULES[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'solo_tricl.explain' has no attribute {name!r}")
+
 
 __all__ = [
     "ContrastiveCorpusSimilarity",

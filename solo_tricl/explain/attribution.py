@@ -1,11 +1,13 @@
 """Attributing a scalar target to pixels with RISE or captum's IntegratedGradients and
 GradientShap, one explicand at a time, with the settings in one place."""
 
-from dataclasses import asdict, dataclass
-from typing import Callable, Optional
+from __future__ import annotations
 
-import torch
-from tqdm import tqdm
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Callable, Optional
+
+if TYPE_CHECKING:
+    import torch
 
 METHODS = ("rise", "ig", "gradshap")
 
@@ -40,7 +42,9 @@ def attribute(method: str, forward: Callable, images: torch.Tensor, baselines: t
         references: (N, d) a second argument of ``forward`` per explicand (the label-free
             target's own representation), or None.
     """
+    import torch
     from captum.attr import GradientShap, IntegratedGradients
+    from tqdm import tqdm
 
     from solo_tricl.explain.rise import RISE
 

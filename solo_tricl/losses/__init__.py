@@ -5,17 +5,45 @@ return a scalar; under an initialized ``torch.distributed`` process group they g
 processes' rows (with gradient) as negatives. CLIP losses follow OpenCLIP's ``ClipLoss`` call.
 """
 
-from solo_tricl.losses.clip import KernelClipLoss, MatryoshkaClipLoss, NCLClipLoss, TriCLClipLoss
-from solo_tricl.losses.decorrelation import decorrelation_loss
-from solo_tricl.losses.importance import FeatureImportance
-from solo_tricl.losses.kernel import KernelInfoNCELoss, kernel_info_nce_loss
-from solo_tricl.losses.kernel_mixture import KernelMixtureLoss
-from solo_tricl.losses.matryoshka import MatryoshkaInfoNCELoss, matryoshka_info_nce_loss
-from solo_tricl.losses.ncl import NCLLoss
-from solo_tricl.losses.nonneg import NON_NEGATIVE_MAPS, NonNegative
-from solo_tricl.losses.simclr import InfoNCELoss, info_nce_loss
-from solo_tricl.losses.spectral_tricl import SpectralTriCLLoss, spectral_tricl_terms
-from solo_tricl.losses.tricl import TriCLLoss, tricl_terms
+import importlib
+
+# name -> the module that defines it; imported on first use, so that the torch-free modules of
+# this package (defaults, _checks) can be imported without torch
+_MODULES = {
+    "FeatureImportance": "importance",
+    "InfoNCELoss": "simclr",
+    "KernelClipLoss": "clip",
+    "KernelInfoNCELoss": "kernel",
+    "KernelMixtureLoss": "kernel_mixture",
+    "MatryoshkaClipLoss": "clip",
+    "MatryoshkaInfoNCELoss": "matryoshka",
+    "NCLClipLoss": "clip",
+    "NCLLoss": "ncl",
+    "NON_NEGATIVE_MAPS": "nonneg",
+    "NonNegative": "nonneg",
+    "SpectralTriCLLoss": "spectral_tricl",
+    "TriCLClipLoss": "clip",
+    "TriCLLoss": "tricl",
+    "decorrelation_loss": "decorrelation",
+    "info_nce_loss": "simclr",
+    "kernel_info_nce_loss": "kernel",
+    "matryoshka_info_nce_loss": "matryoshka",
+    "spectral_tricl_terms": "spectral_tricl",
+    "tricl_terms": "tricl",
+}
+
+
+def __getattr__(name):
+    if name in _MODULES:
+        value = getattr(importlib.import_module(f"solo_tricl.losses.{_MODULES[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'solo_tricl.losses' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_MODULES))
+
 
 __all__ = [
     "FeatureImportance",

@@ -1,11 +1,9 @@
-"""Argument checks shared by the losses: each raises ``TypeError`` or ``ValueError`` naming the
-argument and what it allows."""
+"""Argument checks shared by the losses and the options built on them: each raises ``TypeError``
+or ``ValueError`` naming the argument and what it allows. Imports torch only to check tensors."""
 
 import math
 import numbers
-from typing import Iterable, Sequence
-
-import torch
+from typing import Iterable, Optional, Sequence, Tuple
 
 
 def require_real(name: str, value) -> float:
@@ -64,8 +62,25 @@ def require_bool(name: str, value) -> bool:
     return value
 
 
-def require_float_tensor(name: str, value) -> torch.Tensor:
+def require_nesting(nesting, k: Optional[int] = None) -> Optional[Tuple[int, ...]]:
+    """Matryoshka's prefix sizes as a sorted tuple of distinct integers >= 1 (and <= k when k is
+    known), or None."""
+    if nesting is None:
+        return None
+    if isinstance(nesting, (str, bytes)) or not hasattr(nesting, "__iter__"):
+        raise TypeError(f"nesting must be a sequence of prefix sizes, got {type(nesting).__name__} {nesting!r}")
+    sizes = tuple(sorted({require_positive_int("nesting", m) for m in nesting}))
+    if not sizes:
+        raise ValueError("nesting must hold at least one prefix size")
+    if k is not None and sizes[-1] > k:
+        raise ValueError(f"nesting holds prefix size {sizes[-1]}, above the embedding dimension k={k}")
+    return sizes
+
+
+def require_float_tensor(name: str, value):
     """A floating-point tensor: integer, bool and complex features have no place in a loss."""
+    import torch
+
     if not torch.is_tensor(value):
         raise TypeError(f"{name} must be a torch.Tensor, got {type(value).__name__}")
     if not value.is_floating_point():
@@ -73,7 +88,7 @@ def require_float_tensor(name: str, value) -> torch.Tensor:
     return value
 
 
-def require_views(views: Sequence[torch.Tensor]) -> None:
+def require_views(views: Sequence) -> None:
     """At least two views, all floating-point (B, k) batches of the same shape and device (float64 not
     mixed with other precisions)."""
     if len(views) < 2:
@@ -93,9 +108,11 @@ def require_views(views: Sequence[torch.Tensor]) -> None:
         require_matching_dtypes(f"view {i}", view, first)
 
 
-def require_matching_dtypes(name: str, value: torch.Tensor, features: torch.Tensor) -> None:
+def require_matching_dtypes(name: str, value, features) -> None:
     """float64 mixed with another precision is a mistake (half precision with float32 is autocast's
     normal case and stays allowed)."""
+    import torch
+
     if value.dtype != features.dtype and torch.float64 in (value.dtype, features.dtype):
         raise ValueError(f"{name} is {value.dtype} but the features are {features.dtype}: convert one of them "
                          "(e.g. module.double() or module.float())")

@@ -23,10 +23,11 @@ from solo_tricl.losses.distributed import (
 from solo_tricl.losses.importance import FeatureImportance
 from solo_tricl.losses.views import contrastive_cross_entropy, unit_rows
 from solo_tricl.losses.kernel import kernel_logits, require_gamma, squared_distances
-from solo_tricl.losses.matryoshka import powers_of_two_up_to, require_nesting
+from solo_tricl.losses._checks import require_nesting
+from solo_tricl.losses.matryoshka import powers_of_two_up_to
 from solo_tricl.losses.nonneg import NonNegative
+from solo_tricl.losses.defaults import DECORRELATION, EPS, GAMMA
 from solo_tricl.losses.tricl import (
-    TRICL_DECORRELATION_WEIGHTS,
     require_importance_for,
     require_importance_module,
 )
@@ -178,14 +179,14 @@ class TriCLClipLoss(_ClipFrame):
         self,
         importance: Optional[FeatureImportance] = None,
         decorrelation_weight: Optional[float] = None,
-        decorrelation: str = "isotropic",
+        decorrelation: str = DECORRELATION,
         **clip_flags,
     ):
         super().__init__(**clip_flags)
         self.importance = None if importance is None else require_importance_module(importance)
         self.decorrelation = decorrelation
         self.decorrelation_weight = decorrelation_weight_or_default(
-            decorrelation_weight, decorrelation, TRICL_DECORRELATION_WEIGHTS
+            decorrelation_weight, decorrelation
         )
 
     def forward(
@@ -285,9 +286,9 @@ class KernelClipLoss(_ClipFrame):
 
     def __init__(
         self,
-        gamma: float = 1.0,
+        gamma: float = GAMMA,
         temperature: Optional[float] = None,
-        eps: float = 1e-6,
+        eps: float = EPS,
         **clip_flags,
     ):
         super().__init__(**clip_flags)

@@ -11,24 +11,21 @@ Two forms of ``L_dec = mean((C - I)^2)`` over the k x k entries of an uncentred 
   ``C = zhat^T zhat`` (trace N), which dominates the spectral loss. Kept for comparison.
 """
 
-from typing import Dict, Optional
+from typing import Optional
 
 import torch
 
 from solo_tricl.losses._checks import require_choice, require_non_negative
+from solo_tricl.losses.defaults import DECORRELATION, DECORRELATION_FORMS, DECORRELATION_WEIGHTS
 from solo_tricl.losses.views import at_least_fp32, without_autocast
 
-DECORRELATION_FORMS = ("isotropic", "reference")
 
-
-
-def decorrelation_weight_or_default(
-    weight: Optional[float], form: str, defaults: Dict[str, float]
-) -> float:
-    """``weight`` checked (>= 0), or ``defaults[form]`` (a loss's own lambda per form) if None."""
+def decorrelation_weight_or_default(weight: Optional[float], form: str) -> float:
+    """``weight`` checked (>= 0), or the form's default lambda
+    (:data:`solo_tricl.losses.defaults.DECORRELATION_WEIGHTS`) if None."""
     require_choice("decorrelation", form, DECORRELATION_FORMS)
     if weight is None:
-        return defaults[form]
+        return DECORRELATION_WEIGHTS[form]
     return require_non_negative("decorrelation_weight", weight)
 
 
@@ -62,7 +59,7 @@ class _Decorrelation(torch.autograd.Function):
 
 
 def decorrelation_loss(
-    zhat: torch.Tensor, form: str = "isotropic", average_rows: bool = True
+    zhat: torch.Tensor, form: str = DECORRELATION, average_rows: bool = True
 ) -> torch.Tensor:
     """mean over the k x k entries of (C - I)^2 for uncentred C over every row given.
 

@@ -7,6 +7,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from solo_tricl.losses._checks import require_non_negative, require_positive_int
+from solo_tricl.losses.defaults import IMPORTANCE_INIT_STD
 
 
 class FeatureImportance(nn.Module):
@@ -29,7 +30,7 @@ class FeatureImportance(nn.Module):
         >>> top = importance.order()[:20]  # indices of the 20 most important features
     """
 
-    def __init__(self, num_features: int, init_std: float = 0.1):
+    def __init__(self, num_features: int, init_std: float = IMPORTANCE_INIT_STD):
         super().__init__()
         num_features = require_positive_int("num_features", num_features)
         init_std = require_non_negative("init_std", init_std)

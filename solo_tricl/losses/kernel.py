@@ -6,15 +6,13 @@ import torch
 import torch.nn as nn
 
 from solo_tricl.losses._checks import require_in_range, require_positive
+from solo_tricl.losses.defaults import EPS, GAMMA, GAMMA_RANGE, TAU1
 from solo_tricl.losses.views import (
     at_least_fp32,
     multi_positive_cross_entropy,
     stack_views,
     without_autocast,
 )
-
-GAMMA_RANGE = (0.0, 2.0)
-
 
 def require_gamma(gamma: float) -> float:
     return require_in_range("gamma", gamma, *GAMMA_RANGE, low_open=True)
@@ -59,7 +57,7 @@ def squared_distances(
     anchors: torch.Tensor,
     candidates: torch.Tensor,
     self_cols: Optional[torch.Tensor] = None,
-    eps: float = 1e-6,
+    eps: float = EPS,
 ) -> torch.Tensor:
     """(N, M) ``D^2 + eps`` with D_ij = ||a_i - c_j||, from the Gram matrix.
 
@@ -109,9 +107,9 @@ def kernel_logits(sq_distances: torch.Tensor, gamma: float, temperature) -> torc
 
 def kernel_info_nce_loss(
     *views: torch.Tensor,
-    gamma: float = 1.0,
-    temperature: float = 0.5,
-    eps: float = 1e-6,
+    gamma: float = GAMMA,
+    temperature: float = TAU1,
+    eps: float = EPS,
 ) -> torch.Tensor:
     """Kernel InfoNCE of V >= 2 views of shape (B, k); see :class:`KernelInfoNCELoss`."""
     require_gamma(gamma)
@@ -140,11 +138,11 @@ class KernelInfoNCELoss(nn.Module):
         z0, z1: (B, k). Output: scalar.
 
     Examples:
-        >>> loss_fn = KernelInfoNCELoss(gamma=1.0, temperature=0.5)   # Laplacian
+        >>> loss_fn = KernelInfoNCELoss(gamma=1.0, temperature=0.1)   # Laplacian
         >>> loss = loss_fn(torch.randn(8, 32), torch.randn(8, 32))
     """
 
-    def __init__(self, gamma: float = 1.0, temperature: float = 0.5, eps: float = 1e-6):
+    def __init__(self, gamma: float = GAMMA, temperature: float = TAU1, eps: float = EPS):
         super().__init__()
         self.gamma = require_gamma(gamma)
         self.temperature = require_positive("temperature", temperature)

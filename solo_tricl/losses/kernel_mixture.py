@@ -4,11 +4,9 @@ import torch
 import torch.nn as nn
 
 from solo_tricl.losses._checks import require_choice, require_in_range, require_positive
+from solo_tricl.losses.defaults import EPS, GAMMA, LAM, MIXTURE, MIXTURES, TAU1, TAU2
 from solo_tricl.losses.views import multi_positive_cross_entropy, stack_views
 from solo_tricl.losses.kernel import kernel_logits, require_gamma, squared_distances
-
-MIXTURES = ("sum", "concat")
-
 
 class KernelMixtureLoss(nn.Module):
     """``lam * L(gamma, tau1) + (1 - lam) * L(2, tau2)`` of two kernel InfoNCE terms.
@@ -41,12 +39,12 @@ class KernelMixtureLoss(nn.Module):
 
     def __init__(
         self,
-        gamma: float = 1.0,
-        lam: float = 0.2,
-        tau1: float = 0.1,
-        tau2: float = 0.3,
-        mixture: str = "sum",
-        eps: float = 1e-6,
+        gamma: float = GAMMA,
+        lam: float = LAM,
+        tau1: float = TAU1,
+        tau2: float = TAU2,
+        mixture: str = MIXTURE,
+        eps: float = EPS,
     ):
         super().__init__()
         self.gamma = require_gamma(gamma)

@@ -5,7 +5,8 @@ from typing import Optional, Sequence, Tuple
 import torch
 import torch.nn as nn
 
-from solo_tricl.losses._checks import require_positive, require_positive_int
+from solo_tricl.losses._checks import require_nesting, require_positive
+from solo_tricl.losses.defaults import TEMPERATURE
 from solo_tricl.losses.views import multi_positive_cross_entropy, stack_views, unit_rows
 
 
@@ -18,22 +19,8 @@ def powers_of_two_up_to(k: int) -> Tuple[int, ...]:
     return tuple(sorted(set(sizes + [k])))
 
 
-def require_nesting(nesting: Optional[Sequence[int]], k: Optional[int] = None) -> Optional[Tuple[int, ...]]:
-    """Prefix sizes as a sorted tuple of distinct integers >= 1 (and <= k when k is known), or None."""
-    if nesting is None:
-        return None
-    if isinstance(nesting, (str, bytes)) or not hasattr(nesting, "__iter__"):
-        raise TypeError(f"nesting must be a sequence of prefix sizes, got {type(nesting).__name__} {nesting!r}")
-    sizes = tuple(sorted({require_positive_int("nesting", m) for m in nesting}))
-    if not sizes:
-        raise ValueError("nesting must hold at least one prefix size")
-    if k is not None and sizes[-1] > k:
-        raise ValueError(f"nesting holds prefix size {sizes[-1]}, above the embedding dimension k={k}")
-    return sizes
-
-
 def matryoshka_info_nce_loss(*views: torch.Tensor, nesting: Optional[Sequence[int]] = None,
-                             temperature: float = 0.2) -> torch.Tensor:
+                             temperature: float = TEMPERATURE) -> torch.Tensor:
     """Mean over the prefix sizes m of SimCLR's loss on ``z[:, :m]``, each prefix L2-normalised on
     its own; see :class:`MatryoshkaInfoNCELoss`."""
     require_positive("temperature", temperature)
@@ -67,7 +54,7 @@ class MatryoshkaInfoNCELoss(nn.Module):
         >>> loss = loss_fn(torch.randn(8, 64), torch.randn(8, 64))
     """
 
-    def __init__(self, nesting: Optional[Sequence[int]] = None, temperature: float = 0.2):
+    def __init__(self, nesting: Optional[Sequence[int]] = None, temperature: float = TEMPERATURE):
         super().__init__()
         self.nesting = require_nesting(nesting)
         self.temperature = require_positive("temperature", temperature)

@@ -4,6 +4,7 @@ import torch
 import torch.nn as nn
 
 from solo_tricl.losses._checks import require_positive
+from solo_tricl.losses.defaults import NON_NEG, TEMPERATURE
 from solo_tricl.losses.nonneg import NonNegative
 from solo_tricl.losses.simclr import info_nce_loss
 
@@ -28,7 +29,7 @@ class NCLLoss(nn.Module):
         >>> loss = loss_fn(torch.randn(8, 32), torch.randn(8, 32))
     """
 
-    def __init__(self, temperature: float = 0.2, non_neg: str = "rep_relu"):
+    def __init__(self, temperature: float = TEMPERATURE, non_neg: str = NON_NEG):
         super().__init__()
         self.temperature = require_positive("temperature", temperature)
         self.non_negative = NonNegative(non_neg)

@@ -7,6 +7,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from solo_tricl.losses._checks import require_choice, require_float_tensor
+from solo_tricl.losses.defaults import NON_NEG
 from solo_tricl.losses.views import keep_non_finite
 
 
@@ -63,7 +64,7 @@ class NonNegative(nn.Module):
         tensor([0., 2.])
     """
 
-    def __init__(self, name: str = "rep_relu"):
+    def __init__(self, name: str = NON_NEG):
         super().__init__()
         self.name = require_choice("non_neg", name, NON_NEGATIVE_MAPS)
         self._fn = NON_NEGATIVE_MAPS[name]

@@ -4,10 +4,11 @@ import torch
 import torch.nn as nn
 
 from solo_tricl.losses._checks import require_positive
+from solo_tricl.losses.defaults import TEMPERATURE
 from solo_tricl.losses.views import multi_positive_cross_entropy, stack_views
 
 
-def info_nce_loss(*views: torch.Tensor, temperature: float = 0.2) -> torch.Tensor:
+def info_nce_loss(*views: torch.Tensor, temperature: float = TEMPERATURE) -> torch.Tensor:
     """SimCLR loss of V >= 2 views of shape (B, k), averaged over all V * B anchors (gathered
     under DDP); every view of a sample is a positive for every other view of it."""
     require_positive("temperature", temperature)
@@ -39,7 +40,7 @@ class InfoNCELoss(nn.Module):
         >>> loss = loss_fn(torch.randn(8, 16), torch.randn(8, 16))
     """
 
-    def __init__(self, temperature: float = 0.2):
+    def __init__(self, temperature: float = TEMPERATURE):
         super().__init__()
         self.temperature = require_positive("temperature", temperature)
 

@@ -9,24 +9,19 @@ from solo_tricl.losses._checks import require_choice
 from solo_tricl.losses.decorrelation import decorrelation_loss, decorrelation_weight_or_default
 from solo_tricl.losses.importance import FeatureImportance
 from solo_tricl.losses.views import at_least_fp32, stack_views
+from solo_tricl.losses.defaults import ANCHOR_SCALING, ANCHORS, DECORRELATION
 from solo_tricl.losses.tricl import (
-    ANCHOR_SCALING,
     require_importance_for,
     require_importance_module,
     scaled_anchors,
 )
 
-# lambda per decorrelation form when none is given. isotropic: the strongest order of our sweep
-# (benchmarks/results/tricl_decorrelation_sweep.md); reference: the authors' value.
-SPECTRAL_DECORRELATION_WEIGHTS = {"isotropic": 10.0, "reference": 1.0}
-
-
 def spectral_tricl_terms(
     views: Sequence[torch.Tensor],
     s: torch.Tensor,
     decorrelation_weight: Optional[float] = None,
-    anchors: str = "all",
-    decorrelation: str = "isotropic",
+    anchors: str = ANCHORS,
+    decorrelation: str = DECORRELATION,
 ) -> Dict[str, torch.Tensor]:
     """tri-SCL loss and its parts for V >= 2 views of shape (B, k) and importance s (k,).
 
@@ -35,15 +30,19 @@ def spectral_tricl_terms(
     sim_nj^2``, where every other view of n's sample is a positive and the rest negatives;
     decorrelation ``isotropic`` uses C = (k/N) zhat^T zhat, ``reference`` C = zhat^T zhat without
     dividing by N, as the authors' code does (it then dominates the loss).
-    ``decorrelation_weight=None`` takes the form's default (:data:`SPECTRAL_DECORRELATION_WEIGHTS`).
+    ``decorrelation_weight=None`` takes the form's default
+    (:data:`solo_tricl.losses.defaults.DECORRELATION_WEIGHTS`).
 
     Returns:
         ``{"loss", "contrastive", "decorrelation"}``, scalars.
     """
-    weight = decorrelation_weight_or_default(
-        decorrelation_weight, decorrelation, SPECTRAL_DECORRELATION_WEIGHTS
-    )
+    weight = decorrelation_weight_or_default(decorrelation_weight, decorrelation)
     require_choice("anchors", anchors, ANCHOR_SCALING)
+    return _spectral_tricl_terms(views, s, weight, anchors, decorrelation)
+
+
+def _spectral_tricl_terms(views, s, weight: float, anchors: str, decorrelation: str):
+    """:func:`spectral_tricl_terms` for arguments already checked."""
     batch = stack_views(*views)
     require_importance_for(s, batch.local)
     sim = at_least_fp32(scaled_anchors(batch, s, anchors) @ batch.all.T)
@@ -86,19 +85,17 @@ class SpectralTriCLLoss(nn.Module):
         self,
         importance: FeatureImportance,
         decorrelation_weight: Optional[float] = None,
-        anchors: str = "all",
-        decorrelation: str = "isotropic",
+        anchors: str = ANCHORS,
+        decorrelation: str = DECORRELATION,
     ):
         super().__init__()
         self.importance = require_importance_module(importance)
         self.decorrelation = decorrelation
-        self.decorrelation_weight = decorrelation_weight_or_default(
-            decorrelation_weight, decorrelation, SPECTRAL_DECORRELATION_WEIGHTS
-        )
+        self.decorrelation_weight = decorrelation_weight_or_default(decorrelation_weight, decorrelation)
         self.anchors = require_choice("anchors", anchors, ANCHOR_SCALING)
 
     def terms(self, *views: torch.Tensor) -> Dict[str, torch.Tensor]:
-        return spectral_tricl_terms(
+        return _spectral_tricl_terms(
             views, self.importance(), self.decorrelation_weight, self.anchors, self.decorrelation
         )
 

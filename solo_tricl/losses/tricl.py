@@ -12,14 +12,10 @@ from solo_tricl.losses._checks import (
     require_positive,
 )
 from solo_tricl.losses.decorrelation import decorrelation_loss, decorrelation_weight_or_default
+from solo_tricl.losses.defaults import ANCHOR_SCALING, ANCHORS, DECORRELATION, TEMPERATURE
 from solo_tricl.losses.importance import FeatureImportance
 from solo_tricl.losses.views import ViewBatch, multi_positive_cross_entropy, stack_views
 
-ANCHOR_SCALING = ("all", "view1")
-
-# lambda per decorrelation form when none is given. isotropic: the best weight of our sweep
-# (benchmarks/results/tricl_decorrelation_sweep.md); reference: the authors' value.
-TRICL_DECORRELATION_WEIGHTS = {"isotropic": 10.0, "reference": 1.0}
 
 
 def require_importance_for(s: torch.Tensor, features: torch.Tensor) -> None:
@@ -60,10 +56,10 @@ def scaled_anchors(
 def tricl_terms(
     views: Sequence[torch.Tensor],
     s: torch.Tensor,
-    temperature: float = 0.2,
+    temperature: float = TEMPERATURE,
     decorrelation_weight: Optional[float] = None,
-    anchors: str = "all",
-    decorrelation: str = "isotropic",
+    anchors: str = ANCHORS,
+    decorrelation: str = DECORRELATION,
 ) -> Dict[str, torch.Tensor]:
     """triCL loss and its parts for V >= 2 views of shape (B, k) and importance s (k,).
 
@@ -71,17 +67,20 @@ def tricl_terms(
     number of small ones); the decorrelation takes every row of every view.
 
     ``decorrelation_weight=None`` takes the default lambda of the ``decorrelation`` form
-    (:data:`TRICL_DECORRELATION_WEIGHTS`).
+    (:data:`solo_tricl.losses.defaults.DECORRELATION_WEIGHTS`).
 
     Returns:
         ``{"loss", "contrastive", "decorrelation"}``, scalars; ``loss = contrastive +
         decorrelation_weight * decorrelation``.
     """
     require_positive("temperature", temperature)
-    weight = decorrelation_weight_or_default(
-        decorrelation_weight, decorrelation, TRICL_DECORRELATION_WEIGHTS
-    )
+    weight = decorrelation_weight_or_default(decorrelation_weight, decorrelation)
     require_choice("anchors", anchors, ANCHOR_SCALING)
+    return _tricl_terms(views, s, temperature, weight, anchors, decorrelation)
+
+
+def _tricl_terms(views, s, temperature: float, weight: float, anchors: str, decorrelation: str):
+    """:func:`tricl_terms` for arguments already checked (a :class:`TriCLLoss` checks them once)."""
     batch = stack_views(*views)
     require_importance_for(s, batch.local)
     logits = scaled_anchors(batch, s, anchors, 1 / temperature) @ batch.all.T
@@ -130,23 +129,21 @@ class TriCLLoss(nn.Module):
     def __init__(
         self,
         importance: FeatureImportance,
-        temperature: float = 0.2,
+        temperature: float = TEMPERATURE,
         decorrelation_weight: Optional[float] = None,
-        anchors: str = "all",
-        decorrelation: str = "isotropic",
+        anchors: str = ANCHORS,
+        decorrelation: str = DECORRELATION,
     ):
         super().__init__()
         self.importance = require_importance_module(importance)
         self.temperature = require_positive("temperature", temperature)
         self.decorrelation = decorrelation
-        self.decorrelation_weight = decorrelation_weight_or_default(
-            decorrelation_weight, decorrelation, TRICL_DECORRELATION_WEIGHTS
-        )
+        self.decorrelation_weight = decorrelation_weight_or_default(decorrelation_weight, decorrelation)
         self.anchors = require_choice("anchors", anchors, ANCHOR_SCALING)
 
     def terms(self, *views: torch.Tensor) -> Dict[str, torch.Tensor]:
         """The loss and its parts, see :func:`tricl_terms`."""
-        return tricl_terms(
+        return _tricl_terms(
             views, self.importance(), self.temperature, self.decorrelation_weight, self.anchors,
             self.decorrelation,
         )

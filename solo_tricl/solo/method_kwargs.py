@@ -17,6 +17,7 @@ from solo_tricl.common.options import (
     IMPORTANCE_INIT_STD,
     NESTING,
     NON_NEG,
+    TEMPERATURE,
     REQUIRED,
     Option,
     choice,
@@ -25,8 +26,7 @@ from solo_tricl.common.options import (
     positive_int,
     unit_interval,
 )
-from solo_tricl.losses.kernel_mixture import MIXTURES
-from solo_tricl.losses.tricl import ANCHOR_SCALING
+from solo_tricl.losses import defaults
 
 
 PROJECTOR = {
@@ -36,10 +36,10 @@ PROJECTOR = {
 
 TRICL = {
     **PROJECTOR,
-    "temperature": Option(0.2, positive, "tau of the InfoNCE variant"),
+    "temperature": TEMPERATURE,
     "decorrelation": DECORRELATION,
     "decorrelation_weight": DECORRELATION_WEIGHT,
-    "anchors": Option("all", choice(ANCHOR_SCALING), "diag(s) on every anchor or view 1 only"),
+    "anchors": Option(defaults.ANCHORS, choice(defaults.ANCHOR_SCALING), "diag(s) on every anchor or view 1 only"),
     "variant": Option("infonce", choice(("infonce", "spectral")), "triCL or tri-SCL"),
     "importance_init_std": IMPORTANCE_INIT_STD,
     "importance_lr": Option(None, optional(positive), "lr of theta (default: optimizer.lr)"),
@@ -47,24 +47,23 @@ TRICL = {
 
 NCL = {
     **PROJECTOR,
-    "temperature": Option(0.2, positive, "tau"),
+    "temperature": TEMPERATURE,
     "non_neg": NON_NEG,
 }
 
 MRL = {
     **PROJECTOR,
-    "temperature": Option(0.2, positive, "tau"),
+    "temperature": TEMPERATURE,
     "nesting": NESTING,
 }
 
 KERNEL = {
     **PROJECTOR,
     "gamma": GAMMA,
-    # defaults: the best of benchmarks/kernel_sweep.py
-    "tau1": Option(0.1, positive, "temperature of the gamma kernel"),
-    "tau2": Option(0.3, positive, "temperature of the Gaussian kernel (mixtures only)"),
-    "lam": Option(0.2, unit_interval, "weight of the gamma-kernel term (mixtures only)"),
-    "mixture": Option("sum", choice(("none",) + MIXTURES), "none, sum or concat"),
+    "tau1": Option(defaults.TAU1, positive, "temperature of the gamma kernel"),
+    "tau2": Option(defaults.TAU2, positive, "temperature of the Gaussian kernel (mixtures only)"),
+    "lam": Option(defaults.LAM, unit_interval, "weight of the gamma-kernel term (mixtures only)"),
+    "mixture": Option(defaults.MIXTURE, choice(("none",) + defaults.MIXTURES), "none, sum or concat"),
     "temperature": Option(None, optional(positive),
                           "SimCLR's temperature t, as in a SimCLR config: sets the Gaussian kernel's tau2 = 2t "
                           "(tau1 = 2t with mixture none), where the kernel equals SimCLR at t"),

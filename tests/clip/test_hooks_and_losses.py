@@ -8,7 +8,8 @@ import torch.nn.functional as F
 from tests.clip.helpers import open_clip
 from solo_tricl.clip import model_hooks
 from solo_tricl.clip.launcher import MODEL_CONFIGS
-from solo_tricl.clip.plugins import CLIP, KERNEL, NCL, TRICL, OpenCLIPTriCLLoss, load_plugins
+from solo_tricl.clip.model_hooks import OpenCLIPTriCLLoss
+from solo_tricl.clip.plugins import CLIP, KERNEL, NCL, TRICL, load_plugins
 from solo_tricl.losses import KernelClipLoss, NCLClipLoss, TriCLClipLoss
 
 

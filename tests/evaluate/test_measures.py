@@ -118,6 +118,31 @@ def test_an_empty_dataset_is_an_error():
 
 def test_evaluate_run_reports_every_measure():
     result = evaluate_run(run(n=400), top_k=4, ks=(1, 2, 4, 8))
-    assert set(result["accuracy"]) == {"projector_all", "top4_important", "top4_random", "top4_least"}
+    assert set(result["accuracy"]) == {"projector_all", "knn_all", "top4_important", "top4_random", "top4_least"}
     assert sorted(result["accuracy_vs_k"]["important"]) == [1, 2, 4, 8, 16]
+    assert sorted(result["knn_vs_k"]["important"]) == [1, 2, 4, 8, 16] and set(result["knn_vs_k"]) == {"important", "random"}
     assert {"sparsity", "class_consistency", "mean_abs_corr", "median_abs_corr"} <= set(result)
+
+
+def test_knn_follows_solo_learns_protocol_against_a_slow_reference():
+    from solo_tricl.evaluate.measures import knn_accuracy
+
+    generator = torch.Generator().manual_seed(0)
+    train, test = torch.randn(60, 5, generator=generator), torch.randn(25, 5, generator=generator)
+    train_y, test_y = torch.randint(0, 3, (60,), generator=generator), torch.randint(0, 3, (25,), generator=generator)
+    correct = 0
+    for x, y in zip(test, test_y):
+        similarity = torch.nn.functional.cosine_similarity(x[None], train)
+        nearest = similarity.argsort(descending=True)[:20]
+        votes = [sum(float(torch.exp(similarity[j] / 0.07)) for j in nearest if train_y[j] == c) for c in range(3)]
+        correct += int(max(range(3), key=votes.__getitem__) == y)
+    assert knn_accuracy(train, train_y, test, test_y) == pytest.approx(correct / 25)
+
+
+def test_knn_is_perfect_on_separated_classes():
+    from solo_tricl.evaluate.measures import knn_accuracy
+
+    centres = torch.eye(4) * 10
+    labels = torch.arange(4).repeat_interleave(30)
+    features = centres[labels] + 0.1 * torch.randn(120, 4)
+    assert knn_accuracy(features, labels, features, labels) == 1.0

@@ -178,7 +178,7 @@ def test_a_garbage_checkpoint_beside_args_json_is_one_line(tricl_run, fashion_mn
 def test_evaluate_a_solo_learn_checkpoint_in_the_canonical_basis(tricl_run, fashion_mnist_folder, tmp_path, capsys):
     checkpoint = Path(tricl_run["result"].last_checkpoint)
     code = main(["evaluate", str(checkpoint), "--data", str(fashion_mnist_folder), "--top-k", "4",
-                 "--basis", "canonical", "--basis-images", "100", "--out", str(tmp_path)])
+                 "--order", "canonical", "--basis-images", "100", "--out", str(tmp_path)])
     assert code == 0, capsys.readouterr().err
     run = json.loads((tmp_path / "evaluation.json").read_text())["runs"][0]
     assert run["order"] == "invariance (canonical basis)" and run["basis_images"] == 100
@@ -230,3 +230,15 @@ def test_the_deletion_gap_study_runs_on_a_solo_learn_checkpoint(tricl_run, fashi
                                    "order by mean abs(a) | ig", "order by mean abs(a) | gradshap"}
     assert report["gradient_norm_along_path"]["label_free"]["1.0"] < 1e-4   # maximal at the explicand
     assert "| 16 steps/samples | ig |" in (out / "cocoa_deletion_gap.md").read_text()
+
+
+@pytest.mark.parametrize("order,name", [("pca", "principal components"), ("prefix", "prefix"),
+                                        ("activation", "activation mass"), ("random", "random")])
+def test_evaluate_in_every_order(order, name, tricl_run, fashion_mnist_folder, tmp_path, capsys):
+    checkpoint = Path(tricl_run["result"].last_checkpoint)
+    code = main(["evaluate", str(checkpoint), "--data", str(fashion_mnist_folder), "--top-k", "4",
+                 "--order", order, "--out", str(tmp_path)])
+    assert code == 0, capsys.readouterr().err
+    run = json.loads((tmp_path / "evaluation.json").read_text())["runs"][0]
+    assert run["order"] == name and run["order_key"] == order
+    assert set(run["knn_vs_k"]) == {"important", "random"}

@@ -56,7 +56,7 @@ def test_an_entry_point_does_not_replace_an_existing_method():
 
 def test_our_methods_are_declared_once():
     names = [ep.name for ep in method_entry_points() if ep.value.startswith("solo_tricl.")]
-    assert sorted(names) == ["kernel", "ncl", "tricl"]
+    assert sorted(names) == ["kernel", "mrl", "ncl", "tricl"]
 
 
 def test_autoload_hook_fills_an_unmodified_methods_dict(tmp_path):
