@@ -23,12 +23,15 @@ def import_times_us(runs: int):
     """Per run: the summed self time (us) of our modules, and the whole start-up (us)."""
     ours, totals = [], []
     for _ in range(runs):
-        err = subprocess.run([sys.executable, "-X", "importtime", "-c", "pass"],
-                             capture_output=True, text=True, check=True).stderr
+        err = subprocess.run(
+            [sys.executable, "-X", "importtime", "-c", "pass"], capture_output=True, text=True, check=True
+        ).stderr
         rows = re.findall(r"import time:\s+(\d+) \|\s+(\d+) \|(\s*)(\S+)", err)
         if not any(name == MODULES[1] for *_, name in rows):
-            raise SystemExit("solo_tricl._solo_autoload was not imported at start-up: is "
-                             "solo-tricl installed in this interpreter's environment?")
+            raise SystemExit(
+                "solo_tricl._solo_autoload was not imported at start-up: is "
+                "solo-tricl installed in this interpreter's environment?"
+            )
         ours.append(sum(int(self_us) for self_us, _, _, name in rows if name in MODULES))
         totals.append(sum(int(self_us) for self_us, *_ in rows))
     return ours, totals

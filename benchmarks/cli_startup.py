@@ -34,12 +34,21 @@ def main() -> None:
         median, low, high = seconds(command, args.runs)
         rows.append(f"| `solo-tricl {' '.join(command)}` | {median:.3f} | {low:.3f} - {high:.3f} |")
         print(rows[-1], flush=True)
-    text = "\n".join([
-        "# solo-tricl start-up", "",
-        f"Command: `python benchmarks/cli_startup.py {shlex.join(sys.argv[1:])}`; median of {args.runs} fresh "
-        "processes (`python -m solo_tricl.cli ...`) on this machine, 2 cores, shared.", "",
-        "| command | median s | range s |", "|---|---:|---:|", *rows, "",
-        "Target: `solo-tricl --help` under 1 s. A subcommand's help imports that subcommand's module only.", ""])
+    text = "\n".join(
+        [
+            "# solo-tricl start-up",
+            "",
+            f"Command: `python benchmarks/cli_startup.py {shlex.join(sys.argv[1:])}`; median of {args.runs} fresh "
+            "processes (`python -m solo_tricl.cli ...`) on this machine, 2 cores, shared.",
+            "",
+            "| command | median s | range s |",
+            "|---|---:|---:|",
+            *rows,
+            "",
+            "Target: `solo-tricl --help` under 1 s. A subcommand's help imports that subcommand's module only.",
+            "",
+        ]
+    )
     Path(args.out).write_text(text)
     print(text)
 

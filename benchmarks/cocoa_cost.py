@@ -54,11 +54,14 @@ def main() -> None:
 
     methods = {
         "IntegratedGradients (50 steps)": lambda f: IntegratedGradients(f).attribute(
-            x, baselines=baseline, n_steps=50, internal_batch_size=50),
+            x, baselines=baseline, n_steps=50, internal_batch_size=50
+        ),
         "GradientShap (50 samples)": lambda f: GradientShap(f).attribute(
-            x, baselines=baseline, n_samples=50, stdevs=0.2),
+            x, baselines=baseline, n_samples=50, stdevs=0.2
+        ),
         f"RISE ({args.rise_masks} masks)": lambda f: RISE(f).attribute(
-            x, baseline, n_masks=args.rise_masks, grid=4, batch_size=args.batch_size),
+            x, baseline, n_masks=args.rise_masks, grid=4, batch_size=args.batch_size
+        ),
     }
     rows = []
     for name, attribute in methods.items():
@@ -68,35 +71,48 @@ def main() -> None:
             cocoa_times.append(timed(lambda: attribute(cocoa)))
             plain_times.append(timed(lambda: attribute(plain)))
         a, b = statistics.median(cocoa_times), statistics.median(plain_times)
-        rows.append(f"| {name} | {a * 1e3:.0f} | {b * 1e3:.0f} | {a / b:.3f} | {'met' if a / b <= 1.05 else 'MISSED'} |")
+        rows.append(
+            f"| {name} | {a * 1e3:.0f} | {b * 1e3:.0f} | {a / b:.3f} | {'met' if a / b <= 1.05 else 'MISSED'} |"
+        )
 
     batch = torch.randn(args.batch_size, 3, 32, 32)
     with torch.no_grad():
         encoder(batch)
         inference = statistics.median(timed(lambda: encoder(batch)) for _ in range(args.repeats))
     rise_seconds = statistics.median(
-        timed(lambda: RISE(cocoa).attribute(x, baseline, n_masks=args.rise_masks, grid=4,
-                                            batch_size=args.batch_size)) for _ in range(args.repeats))
+        timed(lambda: RISE(cocoa).attribute(x, baseline, n_masks=args.rise_masks, grid=4, batch_size=args.batch_size))
+        for _ in range(args.repeats)
+    )
     inference_rate = args.batch_size / inference
     rise_rate = args.rise_masks / rise_seconds
     ratio = rise_rate / inference_rate
-    text = "\n".join([
-        "# COCOA: cost of the target, and RISE throughput", "",
-        f"Command: `python benchmarks/cocoa_cost.py --repeats {args.repeats} --rise-masks {args.rise_masks} "
-        f"--batch-size {args.batch_size}`", "",
-        "Encoder: torchvision ResNet-18 (random weights, 128-d output) on 3 x 32 x 32 inputs; 1 CPU thread, "
-        f"CPU time of that thread, median of {args.repeats} interleaved repeats. Corpus 100 and foil 300 images, "
-        f"encoded once beforehand ({encode_seconds:.1f} s), not per explicand.", "",
-        "## Cost per explicand: contrastive corpus similarity vs a plain encoder read-out", "",
-        "| attribution | COCOA target ms | plain output ms | ratio | target <= 1.05x |",
-        "|---|---:|---:|---:|---|",
-        *rows, "",
-        "## RISE throughput", "",
-        "| measure | images/s |", "|---|---:|",
-        f"| encoder batch inference (batch {args.batch_size}) | {inference_rate:.0f} |",
-        f"| RISE: masked images scored (batch {args.batch_size}) | {rise_rate:.0f} |",
-        f"| ratio | {ratio:.3f} ({'met' if ratio >= 0.9 else 'MISSED'}; target >= 0.9) |", "",
-    ])
+    text = "\n".join(
+        [
+            "# COCOA: cost of the target, and RISE throughput",
+            "",
+            f"Command: `python benchmarks/cocoa_cost.py --repeats {args.repeats} --rise-masks {args.rise_masks} "
+            f"--batch-size {args.batch_size}`",
+            "",
+            "Encoder: torchvision ResNet-18 (random weights, 128-d output) on 3 x 32 x 32 inputs; 1 CPU thread, "
+            f"CPU time of that thread, median of {args.repeats} interleaved repeats. Corpus 100 and foil 300 images, "
+            f"encoded once beforehand ({encode_seconds:.1f} s), not per explicand.",
+            "",
+            "## Cost per explicand: contrastive corpus similarity vs a plain encoder read-out",
+            "",
+            "| attribution | COCOA target ms | plain output ms | ratio | target <= 1.05x |",
+            "|---|---:|---:|---:|---|",
+            *rows,
+            "",
+            "## RISE throughput",
+            "",
+            "| measure | images/s |",
+            "|---|---:|",
+            f"| encoder batch inference (batch {args.batch_size}) | {inference_rate:.0f} |",
+            f"| RISE: masked images scored (batch {args.batch_size}) | {rise_rate:.0f} |",
+            f"| ratio | {ratio:.3f} ({'met' if ratio >= 0.9 else 'MISSED'}; target >= 0.9) |",
+            "",
+        ]
+    )
     Path(args.out).write_text(text)
     print(text)
 

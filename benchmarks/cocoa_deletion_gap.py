@@ -47,7 +47,9 @@ MARGIN = 0.01
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("checkpoint", type=Path, help="a solo-learn checkpoint (its online classifier scores the curves)")
+    parser.add_argument(
+        "checkpoint", type=Path, help="a solo-learn checkpoint (its online classifier scores the curves)"
+    )
     parser.add_argument("--data", type=Path, required=True, help="Fashion-MNIST folder (train/, val/)")
     parser.add_argument("--corpus-class", default="5_sandal")
     parser.add_argument("--explicands", type=int, default=20)
@@ -60,7 +62,7 @@ def parse_args(argv=None):
 def baseline_images(kind: str, images: torch.Tensor, loaded) -> torch.Tensor:
     if kind == "blur":
         return gaussian_blur(images)
-    if kind == "mean":   # the normalisation's mean: zero in model space
+    if kind == "mean":  # the normalisation's mean: zero in model space
         return torch.zeros_like(images)
     from PIL import Image
 
@@ -106,7 +108,11 @@ def main(argv=None) -> int:
         parameter.requires_grad_(False)
     corpus_paths, foil_paths = sample_disjoint(
         [p.resolve() for p in image_paths([args.data / "train" / args.corpus_class])],
-        [p.resolve() for p in image_paths([args.data / "train"])], 100, 1500, args.seed)
+        [p.resolve() for p in image_paths([args.data / "train"])],
+        100,
+        1500,
+        args.seed,
+    )
     corpus = load_images(corpus_paths, loaded)
     target = ContrastiveCorpusSimilarity(loaded.encoder, corpus, load_images(foil_paths, loaded))
     majority = corpus_majority_class(loaded.head, loaded.encoder, corpus)
@@ -119,64 +125,97 @@ def main(argv=None) -> int:
         baselines = baseline_images(kind, images, loaded)
         settings = AttributionSettings(ig_steps=steps, gradshap_samples=samples, seed=args.seed)
         for method in ("ig", "gradshap"):
-            maps = {"cocoa": attribute(method, target, images, baselines, settings),
-                    "label_free": attribute(method, label_free, images, baselines, settings, references)}
-            rows[f"{name} | {method}"] = {t: {**majority_aucs(loaded, majority, images, a, aggregate),
-                                              "negative_share": negative_share(a)} for t, a in maps.items()}
+            maps = {
+                "cocoa": attribute(method, target, images, baselines, settings),
+                "label_free": attribute(method, label_free, images, baselines, settings, references),
+            }
+            rows[f"{name} | {method}"] = {
+                t: {**majority_aucs(loaded, majority, images, a, aggregate), "negative_share": negative_share(a)}
+                for t, a in maps.items()
+            }
             print(name, method, rows[f"{name} | {method}"], flush=True)
     blurred = gaussian_blur(images)
-    gradients = {"cocoa": gradient_along_path(target, images, blurred),
-                 "label_free": gradient_along_path(label_free, images, blurred, references)}
-    report = {"command": "python benchmarks/cocoa_deletion_gap.py " + shlex.join(sys.argv[1:] if argv is None else argv),
-              "checkpoint": str(args.checkpoint), "corpus_class": args.corpus_class, "explicands": len(images),
-              "majority_class": majority, "rows": rows, "gradient_norm_along_path": gradients,
-              "minutes": (time.time() - started) / 60}
+    gradients = {
+        "cocoa": gradient_along_path(target, images, blurred),
+        "label_free": gradient_along_path(label_free, images, blurred, references),
+    }
+    report = {
+        "command": "python benchmarks/cocoa_deletion_gap.py " + shlex.join(sys.argv[1:] if argv is None else argv),
+        "checkpoint": str(args.checkpoint),
+        "corpus_class": args.corpus_class,
+        "explicands": len(images),
+        "majority_class": majority,
+        "rows": rows,
+        "gradient_norm_along_path": gradients,
+        "minutes": (time.time() - started) / 60,
+    }
     write(report, args.out)
     return 0
 
 
 def write(report, out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
-    lines = ["| variant | method | COCOA insertion | label-free insertion | COCOA deletion | label-free deletion "
-             "| COCOA wins | negative share COCOA / label-free |", "|---|---|---:|---:|---:|---:|---|---:|"]
+    lines = [
+        "| variant | method | COCOA insertion | label-free insertion | COCOA deletion | label-free deletion "
+        "| COCOA wins | negative share COCOA / label-free |",
+        "|---|---|---:|---:|---:|---:|---|---:|",
+    ]
     for key, row in report["rows"].items():
         cocoa, free = row["cocoa"], row["label_free"]
-        wins = [mode for mode, better in (("insertion", cocoa["insertion"] > free["insertion"]),
-                                          ("deletion", cocoa["deletion"] < free["deletion"])) if better]
-        lines.append(f"| {key} | {cocoa['insertion']:.3f} | {free['insertion']:.3f} | {cocoa['deletion']:.3f} | "
-                     f"{free['deletion']:.3f} | {', '.join(wins) or 'neither'} | "
-                     f"{cocoa['negative_share']:.2f} / {free['negative_share']:.2f} |")
+        wins = [
+            mode
+            for mode, better in (
+                ("insertion", cocoa["insertion"] > free["insertion"]),
+                ("deletion", cocoa["deletion"] < free["deletion"]),
+            )
+            if better
+        ]
+        lines.append(
+            f"| {key} | {cocoa['insertion']:.3f} | {free['insertion']:.3f} | {cocoa['deletion']:.3f} | "
+            f"{free['deletion']:.3f} | {', '.join(wins) or 'neither'} | "
+            f"{cocoa['negative_share']:.2f} / {free['negative_share']:.2f} |"
+        )
     default = next(iter(VARIANTS))
 
     def beats_default(key, row):
         base = report["rows"].get(f"{default} | {key.split(' | ')[1]}")
-        return (base is not None and not key.startswith(default)
-                and row["cocoa"]["insertion"] > base["cocoa"]["insertion"] + MARGIN
-                and row["cocoa"]["deletion"] < base["cocoa"]["deletion"] - MARGIN)
+        return (
+            base is not None
+            and not key.startswith(default)
+            and row["cocoa"]["insertion"] > base["cocoa"]["insertion"] + MARGIN
+            and row["cocoa"]["deletion"] < base["cocoa"]["deletion"] - MARGIN
+        )
 
     better = [key for key, row in report["rows"].items() if beats_default(key, row)]
     alphas = list(report["gradient_norm_along_path"]["cocoa"])
-    gradient_rows = ["| target | " + " | ".join(f"alpha {a}" for a in alphas) + " |",
-                     "|---|" + "---:|" * len(alphas)]
+    gradient_rows = ["| target | " + " | ".join(f"alpha {a}" for a in alphas) + " |", "|---|" + "---:|" * len(alphas)]
     for target, norms in report["gradient_norm_along_path"].items():
         gradient_rows.append(f"| {target} | " + " | ".join(f"{norms[a]:.4f}" for a in alphas) + " |")
-    text = "\n".join([
-        "# COCOA's gradient maps on deletion: what the gap depends on", "",
-        f"Command: `{report['command']}` ({report['minutes']:.1f} minutes).", "",
-        f"Checkpoint `{report['checkpoint']}`; corpus: 100 training images of `{report['corpus_class']}`; foil: "
-        f"1,500 random training images outside it; explicands: the first {report['explicands']} validation images "
-        f"of that class. AUCs of the mean curve of the corpus majority probability (class {report['majority_class']} "
-        "of the online head), 50 steps, always perturbing towards the blurred image. Insertion: higher is better; "
-        "deletion: lower is better. Negative share: the share of a map's absolute mass (channel mean) that is "
-        "negative.", "",
-        *lines, "",
-        f"Variants whose COCOA maps beat the default on both insertion and deletion by more than {MARGIN} (about "
-        "the spread between repeated GradientShap runs): "
-        + (", ".join(better) if better else "none") + ".", "",
-        "Gradient norm of each target along IG's path from the blurred image (alpha 0) to the explicand (alpha 1), "
-        "mean over explicands:", "",
-        *gradient_rows, "",
-    ])
+    text = "\n".join(
+        [
+            "# COCOA's gradient maps on deletion: what the gap depends on",
+            "",
+            f"Command: `{report['command']}` ({report['minutes']:.1f} minutes).",
+            "",
+            f"Checkpoint `{report['checkpoint']}`; corpus: 100 training images of `{report['corpus_class']}`; foil: "
+            f"1,500 random training images outside it; explicands: the first {report['explicands']} validation images "
+            f"of that class. AUCs of the mean curve of the corpus majority probability (class {report['majority_class']} "
+            "of the online head), 50 steps, always perturbing towards the blurred image. Insertion: higher is better; "
+            "deletion: lower is better. Negative share: the share of a map's absolute mass (channel mean) that is "
+            "negative.",
+            "",
+            *lines,
+            "",
+            f"Variants whose COCOA maps beat the default on both insertion and deletion by more than {MARGIN} (about "
+            "the spread between repeated GradientShap runs): " + (", ".join(better) if better else "none") + ".",
+            "",
+            "Gradient norm of each target along IG's path from the blurred image (alpha 0) to the explicand (alpha 1), "
+            "mean over explicands:",
+            "",
+            *gradient_rows,
+            "",
+        ]
+    )
     (out / "cocoa_deletion_gap.md").write_text(text)
     (out / "cocoa_deletion_gap.json").write_text(json.dumps(report, indent=1))
     print(text)

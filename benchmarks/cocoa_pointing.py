@@ -47,15 +47,27 @@ def parse_args(argv=None):
     parser.add_argument("--clip", type=Path, help="a solo-tricl clip-train checkpoint")
     parser.add_argument("--clip-data", type=Path, help="folder with val.csv and classes.json")
     parser.add_argument("--mosaics", type=int, default=200, help="mosaics per encoder (default 200)")
-    parser.add_argument("--solo-tile", type=int, default=None, metavar="PX",
-                        help="tile side for the solo-learn encoder (default: its training crop size)")
+    parser.add_argument(
+        "--solo-tile",
+        type=int,
+        default=None,
+        metavar="PX",
+        help="tile side for the solo-learn encoder (default: its training crop size)",
+    )
     parser.add_argument("--methods", nargs="+", choices=METHODS, default=list(METHODS))
-    parser.add_argument("--rise-masks", type=int, default=1000,
-                        help="RISE masks per mosaic (default 1,000, to fit 10 minutes on 2 CPU cores; "
-                             "the paper uses 5,000)")
-    parser.add_argument("--ig-steps", type=int, default=50,
-                        help="IntegratedGradients steps (default 50, the paper's; in cocoa_deletion_gap.md 16, 50 "
-                             "and 200 give the same AUCs within 0.02)")
+    parser.add_argument(
+        "--rise-masks",
+        type=int,
+        default=1000,
+        help="RISE masks per mosaic (default 1,000, to fit 10 minutes on 2 CPU cores; the paper uses 5,000)",
+    )
+    parser.add_argument(
+        "--ig-steps",
+        type=int,
+        default=50,
+        help="IntegratedGradients steps (default 50, the paper's; in cocoa_deletion_gap.md 16, 50 "
+        "and 200 give the same AUCs within 0.02)",
+    )
     parser.add_argument("--gradshap-samples", type=int, default=50, help="GradientShap samples (default 50)")
     parser.add_argument("--corpus-size", type=int, default=100)
     parser.add_argument("--foil-size", type=int, default=1500)
@@ -69,8 +81,9 @@ def parse_args(argv=None):
         if bool(getattr(args, model)) != bool(getattr(args, data)):
             parser.error(f"--{model} and --{data.replace('_', '-')} go together")
     if min(args.mosaics, args.rise_masks, args.ig_steps, args.gradshap_samples, args.corpus_size, args.foil_size) < 1:
-        parser.error("--mosaics, --rise-masks, --ig-steps, --gradshap-samples, --corpus-size and --foil-size "
-                     "must be >= 1")
+        parser.error(
+            "--mosaics, --rise-masks, --ig-steps, --gradshap-samples, --corpus-size and --foil-size must be >= 1"
+        )
     return args
 
 
@@ -102,19 +115,26 @@ def solo_targets(loaded, data: Path, classes, args):
         return encode_in_batches(loaded.encoder, load_images(paths, loaded), 256, desc)
 
     foil_reps = encode([p for p, _ in foil], "encoding foil")
-    return {c: ContrastiveCorpusSimilarity.from_representations(
-                loaded.encoder, encode(rng.sample(grouped[c], min(args.corpus_size, len(grouped[c]))),
-                                       f"corpus {c}"), foil_reps)
-            for c in classes}
+    return {
+        c: ContrastiveCorpusSimilarity.from_representations(
+            loaded.encoder,
+            encode(rng.sample(grouped[c], min(args.corpus_size, len(grouped[c]))), f"corpus {c}"),
+            foil_reps,
+        )
+        for c in classes
+    }
 
 
 def clip_targets(loaded, data: Path, args):
     spec = json.loads((data / "classes.json").read_text())
     prompts = {c: [template.format(name) for template in spec["templates"]] for c, name in enumerate(spec["classes"])}
     reps = {c: loaded.text_encoder(p) for c, p in prompts.items()}
-    return {c: ContrastiveCorpusSimilarity.from_representations(
-                loaded.encoder, reps[c], torch.cat([r for other, r in reps.items() if other != c]))
-            for c in reps}, spec["classes"]
+    return {
+        c: ContrastiveCorpusSimilarity.from_representations(
+            loaded.encoder, reps[c], torch.cat([r for other, r in reps.items() if other != c])
+        )
+        for c in reps
+    }, spec["classes"]
 
 
 class EncodeOnce(torch.nn.Module):
@@ -141,8 +161,15 @@ def rise_both(cocoa, label_free, images, baselines, references, settings):
     for i in range(len(images)):
         reference = references[i : i + 1]
         both = lambda batch: torch.stack([cocoa(batch), label_free(batch, reference.expand(len(batch), -1))], 1)  # noqa: E731
-        maps.append(RISE(both).attribute(images[i : i + 1], baselines[i : i + 1], n_masks=settings.rise_masks,
-                                         grid=settings.grid_for(images), seed=settings.seed))
+        maps.append(
+            RISE(both).attribute(
+                images[i : i + 1],
+                baselines[i : i + 1],
+                n_masks=settings.rise_masks,
+                grid=settings.grid_for(images),
+                seed=settings.seed,
+            )
+        )
     maps = torch.cat(maps)
     return maps[:, 0], maps[:, 1]
 
@@ -152,7 +179,7 @@ def presence_auc(images, mosaics, targets) -> float:
     """Does the mosaic's representation know what it holds? For each mosaic, the share of
     (class in a tile, class in no tile) pairs whose contrastive corpus similarities are ordered
     present > absent (chance 0.5); the mean over mosaics. Near 0.5, no map can point right."""
-    values = torch.stack([targets[c](images) for c in sorted(targets)], dim=1)    # (N, classes)
+    values = torch.stack([targets[c](images) for c in sorted(targets)], dim=1)  # (N, classes)
     shares = []
     for row, mosaic in zip(values, mosaics):
         present = torch.zeros(len(row), dtype=torch.bool)
@@ -169,8 +196,9 @@ def play(name, loaded, mosaics, targets, args):
     baselines = gaussian_blur(images)
     quadrants = torch.tensor([m.quadrant for m in mosaics])
     classes = torch.tensor([m.corpus_class for m in mosaics])
-    settings = AttributionSettings(rise_masks=args.rise_masks, ig_steps=args.ig_steps,
-                                   gradshap_samples=args.gradshap_samples, seed=args.seed)
+    settings = AttributionSettings(
+        rise_masks=args.rise_masks, ig_steps=args.ig_steps, gradshap_samples=args.gradshap_samples, seed=args.seed
+    )
     label_free = LabelFreeSimilarity(loaded.encoder)
     references = label_free.reference(images)
     presence = presence_auc(images, mosaics, targets)
@@ -183,24 +211,32 @@ def play(name, loaded, mosaics, targets, args):
             rows = (classes == c).nonzero().flatten()
             target = targets[c]
             if method == "rise":
-                cocoa[rows], free[rows] = rise_both(target, label_free, images[rows], baselines[rows],
-                                                   references[rows], settings)
+                cocoa[rows], free[rows] = rise_both(
+                    target, label_free, images[rows], baselines[rows], references[rows], settings
+                )
             else:
                 cocoa[rows] = attribute(method, target, images[rows], baselines[rows], settings, progress=False)
-                free[rows] = attribute(method, label_free, images[rows], baselines[rows], settings,
-                                       references[rows], progress=False)
+                free[rows] = attribute(
+                    method, label_free, images[rows], baselines[rows], settings, references[rows], progress=False
+                )
         seconds[method] = time.perf_counter() - started
         maps[method] = {"cocoa": cocoa, "label_free": free}
         scores[method] = {}
         for target, attributions in maps[method].items():
             result = pointing_scores(attributions, quadrants)
             hits = int(result["hit"].sum())
-            scores[method][target] = {"pointing": hits / len(mosaics), "pointing_ci": wilson(hits, len(mosaics)),
-                                      "mass": result["mass"].mean().item(),
-                                      "per_mosaic_hit": result["hit"].tolist(),
-                                      "per_mosaic_mass": result["mass"].tolist()}
-        print(f"{name} {method}: " + ", ".join(f"{t} pointing {s['pointing']:.3f} mass {s['mass']:.3f}"
-                                                for t, s in scores[method].items()), flush=True)
+            scores[method][target] = {
+                "pointing": hits / len(mosaics),
+                "pointing_ci": wilson(hits, len(mosaics)),
+                "mass": result["mass"].mean().item(),
+                "per_mosaic_hit": result["hit"].tolist(),
+                "per_mosaic_mass": result["mass"].tolist(),
+            }
+        print(
+            f"{name} {method}: "
+            + ", ".join(f"{t} pointing {s['pointing']:.3f} mass {s['mass']:.3f}" for t, s in scores[method].items()),
+            flush=True,
+        )
     return images, maps, scores, seconds, presence
 
 
@@ -208,9 +244,11 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     torch.set_grad_enabled(True)
     started = time.time()
-    report = {"command": "python benchmarks/cocoa_pointing.py " + shlex.join(sys.argv[1:] if argv is None else argv),
-              "settings": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
-              "encoders": {}}
+    report = {
+        "command": "python benchmarks/cocoa_pointing.py " + shlex.join(sys.argv[1:] if argv is None else argv),
+        "settings": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
+        "encoders": {},
+    }
     figures = {}
     runs = []
     if args.solo:
@@ -219,28 +257,57 @@ def main(argv=None) -> int:
         classes = folder_classes(args.solo_data / "val")
         tile = args.solo_tile or loaded.input_size
         mosaics = build_mosaics(by_class(folder_items(args.solo_data / "val")), args.mosaics, tile, args.seed)
-        runs.append(("solo-learn", loaded, mosaics, solo_targets(loaded, args.solo_data, range(len(classes)), args),
-                     classes, f"tiles of {tile} px (training crop {loaded.input_size} px); mosaic {2 * tile} px",
-                     args.solo))
+        runs.append(
+            (
+                "solo-learn",
+                loaded,
+                mosaics,
+                solo_targets(loaded, args.solo_data, range(len(classes)), args),
+                classes,
+                f"tiles of {tile} px (training crop {loaded.input_size} px); mosaic {2 * tile} px",
+                args.solo,
+            )
+        )
     if args.clip:
         loaded = load_encoder(args.clip)
         loaded.encoder = EncodeOnce(loaded.encoder)
         targets, classes = clip_targets(loaded, args.clip_data, args)
         mosaics = build_mosaics(by_class(csv_items(args.clip_data / "val.csv")), args.mosaics, 28, args.seed)
         size = loaded.preprocess(mosaics[0].image).shape[-1]
-        runs.append(("OpenCLIP", loaded, mosaics, targets, classes,
-                     f"56 px mosaic of 28 px tiles, resized by the model's preprocessing to {size} px", args.clip))
+        runs.append(
+            (
+                "OpenCLIP",
+                loaded,
+                mosaics,
+                targets,
+                classes,
+                f"56 px mosaic of 28 px tiles, resized by the model's preprocessing to {size} px",
+                args.clip,
+            )
+        )
     for name, loaded, mosaics, targets, classes, sizing, checkpoint in runs:
         for parameter in loaded.encoder.parameters():
             parameter.requires_grad_(False)
         images, maps, scores, seconds, presence = play(name, loaded, mosaics, targets, args)
-        report["encoders"][name] = {"checkpoint": str(checkpoint), "sizing": sizing, "mosaics": len(mosaics),
-                                    "classes": list(classes), "scores": scores, "seconds": seconds,
-                                    "presence_auc": presence}
+        report["encoders"][name] = {
+            "checkpoint": str(checkpoint),
+            "sizing": sizing,
+            "mosaics": len(mosaics),
+            "classes": list(classes),
+            "scores": scores,
+            "seconds": seconds,
+            "presence_auc": presence,
+        }
         shown = range(min(args.figure_mosaics, len(mosaics)))
-        figures[name] = [(loaded.unnormalize(images[i]), mosaics[i].quadrant, classes[mosaics[i].corpus_class],
-                          {f"{m} {t.replace('_', '-')}": maps[m][t][i] for m in maps for t in TARGETS})
-                         for i in shown]
+        figures[name] = [
+            (
+                loaded.unnormalize(images[i]),
+                mosaics[i].quadrant,
+                classes[mosaics[i].corpus_class],
+                {f"{m} {t.replace('_', '-')}": maps[m][t][i] for m in maps for t in TARGETS},
+            )
+            for i in shown
+        ]
     report["minutes"] = (time.time() - started) / 60
     write(report, figures, args.out)
     return 0
@@ -255,46 +322,70 @@ def target_lines(report):
     for name, encoder in report["encoders"].items():
         if name not in TARGETS_RISE or "rise" not in encoder["scores"]:
             continue
-        cocoa, free = encoder["scores"]["rise"]["cocoa"]["pointing"], encoder["scores"]["rise"]["label_free"]["pointing"]
-        lines.append(f"- {name}: COCOA with RISE points right on {cocoa:.3f} of the mosaics (target >= "
-                     f"{TARGETS_RISE[name]}): {'met' if cocoa >= TARGETS_RISE[name] else 'MISSED'}; label-free "
-                     f"{free:.3f} (target: COCOA above it): {'met' if cocoa > free else 'MISSED'}")
+        cocoa, free = (
+            encoder["scores"]["rise"]["cocoa"]["pointing"],
+            encoder["scores"]["rise"]["label_free"]["pointing"],
+        )
+        lines.append(
+            f"- {name}: COCOA with RISE points right on {cocoa:.3f} of the mosaics (target >= "
+            f"{TARGETS_RISE[name]}): {'met' if cocoa >= TARGETS_RISE[name] else 'MISSED'}; label-free "
+            f"{free:.3f} (target: COCOA above it): {'met' if cocoa > free else 'MISSED'}"
+        )
     return lines
 
 
 def markdown(report, figure_name: str = "cocoa_pointing.png") -> str:
-    rows = ["| encoder | method | COCOA pointing (95% CI) | label-free pointing (95% CI) | COCOA mass | "
-            "label-free mass | seconds |", "|---|---|---:|---:|---:|---:|---:|"]
+    rows = [
+        "| encoder | method | COCOA pointing (95% CI) | label-free pointing (95% CI) | COCOA mass | "
+        "label-free mass | seconds |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
     for name, encoder in report["encoders"].items():
         for method, score in encoder["scores"].items():
             cocoa, free = score["cocoa"], score["label_free"]
             ci = [f"({s['pointing_ci'][0]:.2f}-{s['pointing_ci'][1]:.2f})" for s in (cocoa, free)]
-            rows.append(f"| {name} | {method} | {cocoa['pointing']:.3f} {ci[0]} | {free['pointing']:.3f} {ci[1]} | "
-                        f"{cocoa['mass']:.3f} | {free['mass']:.3f} | {encoder['seconds'][method]:.0f} |")
+            rows.append(
+                f"| {name} | {method} | {cocoa['pointing']:.3f} {ci[0]} | {free['pointing']:.3f} {ci[1]} | "
+                f"{cocoa['mass']:.3f} | {free['mass']:.3f} | {encoder['seconds'][method]:.0f} |"
+            )
     settings = report["settings"]
-    return "\n".join([
-        "# COCOA pointing game: 2 x 2 mosaics with one corpus-class tile", "",
-        f"Command: `{report['command']}` ({report['minutes']:.1f} minutes).", "",
-        f"{settings['mosaics']} mosaics per encoder from held-out Fashion-MNIST images, seed {settings['seed']}: "
-        "mosaic i has the corpus class i mod 10 in a random tile and three distinct other classes in the "
-        "others. Blurred baselines; RISE "
-        f"{settings['rise_masks']} masks, IG {settings['ig_steps']} steps, GradientShap {settings['gradshap_samples']} "
-        "samples. Pointing: the channel-averaged "
-        "map's maximum lies in the corpus tile (chance 0.25); mass: the share of the map's positive mass "
-        "(after subtracting its median) in that tile (chance 0.25).", "",
-        *[f"- {name}: `{e['checkpoint']}`; {e['sizing']}." for name, e in report["encoders"].items()], "",
-        "- solo-learn: corpus = 100 training images of the class; foil = 1,500 random training images outside "
-        "every corpus.",
-        "- OpenCLIP: corpus = the class's prompts (every template of classes.json); foil = the other classes' "
-        "prompts.", "",
-        *rows, "",
-        "Presence AUC, whether the mosaic's representation knows which classes it holds: for each mosaic, the "
-        "share of (class in a tile, class in no tile) pairs whose contrastive corpus similarities are ordered "
-        "present > absent (chance 0.5), mean over mosaics: "
-        + "; ".join(f"{name} {e['presence_auc']:.3f}" for name, e in report["encoders"].items()) + ".", "",
-        "## Targets", "", *target_lines(report), "",
-        f"Figure: `{figure_name}` (the corpus tile boxed in green).", "",
-    ])
+    return "\n".join(
+        [
+            "# COCOA pointing game: 2 x 2 mosaics with one corpus-class tile",
+            "",
+            f"Command: `{report['command']}` ({report['minutes']:.1f} minutes).",
+            "",
+            f"{settings['mosaics']} mosaics per encoder from held-out Fashion-MNIST images, seed {settings['seed']}: "
+            "mosaic i has the corpus class i mod 10 in a random tile and three distinct other classes in the "
+            "others. Blurred baselines; RISE "
+            f"{settings['rise_masks']} masks, IG {settings['ig_steps']} steps, GradientShap {settings['gradshap_samples']} "
+            "samples. Pointing: the channel-averaged "
+            "map's maximum lies in the corpus tile (chance 0.25); mass: the share of the map's positive mass "
+            "(after subtracting its median) in that tile (chance 0.25).",
+            "",
+            *[f"- {name}: `{e['checkpoint']}`; {e['sizing']}." for name, e in report["encoders"].items()],
+            "",
+            "- solo-learn: corpus = 100 training images of the class; foil = 1,500 random training images outside "
+            "every corpus.",
+            "- OpenCLIP: corpus = the class's prompts (every template of classes.json); foil = the other classes' "
+            "prompts.",
+            "",
+            *rows,
+            "",
+            "Presence AUC, whether the mosaic's representation knows which classes it holds: for each mosaic, the "
+            "share of (class in a tile, class in no tile) pairs whose contrastive corpus similarities are ordered "
+            "present > absent (chance 0.5), mean over mosaics: "
+            + "; ".join(f"{name} {e['presence_auc']:.3f}" for name, e in report["encoders"].items())
+            + ".",
+            "",
+            "## Targets",
+            "",
+            *target_lines(report),
+            "",
+            f"Figure: `{figure_name}` (the corpus tile boxed in green).",
+            "",
+        ]
+    )
 
 
 def write(report, figures, out: Path) -> None:

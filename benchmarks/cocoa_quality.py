@@ -29,17 +29,37 @@ def main() -> None:
     parser.add_argument("--rise-masks", type=int, default=5000)
     parser.add_argument("--work", type=Path, default=Path("bench-work/cocoa"))
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
-    parser.add_argument("--report-only", action="store_true",
-                        help="rewrite the table from an earlier run's --work/explanations.json")
+    parser.add_argument(
+        "--report-only", action="store_true", help="rewrite the table from an earlier run's --work/explanations.json"
+    )
     args = parser.parse_args()
 
     explicands = sorted((args.data / "val" / args.corpus_class).glob("*.png"))[: args.explicands]
-    command = [sys.executable, "-m", "solo_tricl.cli", "explain", str(args.checkpoint),
-               "--images", *map(str, explicands),
-               "--corpus", str(args.data / "train" / args.corpus_class), "--corpus-size", "100",
-               "--foil", str(args.data / "train"), "--foil-size", "1500",
-               "--methods", *args.methods, "--rise-masks", str(args.rise_masks), "--evaluate",
-               "--sanity-check", "--out", str(args.work)]
+    command = [
+        sys.executable,
+        "-m",
+        "solo_tricl.cli",
+        "explain",
+        str(args.checkpoint),
+        "--images",
+        *map(str, explicands),
+        "--corpus",
+        str(args.data / "train" / args.corpus_class),
+        "--corpus-size",
+        "100",
+        "--foil",
+        str(args.data / "train"),
+        "--foil-size",
+        "1500",
+        "--methods",
+        *args.methods,
+        "--rise-masks",
+        str(args.rise_masks),
+        "--evaluate",
+        "--sanity-check",
+        "--out",
+        str(args.work),
+    ]
     if not args.report_only:
         subprocess.run(command, check=True)
     report = json.loads((args.work / "explanations.json").read_text())
@@ -59,23 +79,33 @@ def main() -> None:
     shutil.copy(example, args.out / "cocoa_example.png")
     sanity = ", ".join(f"{m} {v:.2f}" for m, v in report.get("sanity_check", {}).items())
     display = [Path(c).name if c.endswith(".png") else c for c in command[4:]]
-    text = "\n".join([
-        "# COCOA against the label-free target (insertion up, deletion down)", "",
-        f"Command: `python benchmarks/cocoa_quality.py "
-        f"{shlex.join(a for a in sys.argv[1:] if a != '--report-only')}`", "",
-        f"Checkpoint: `{args.checkpoint}` ({report['encoder']}); corpus: 100 training images of "
-        f"`{args.corpus_class}`; foil: 1,500 random training images outside the corpus; explicands: the first "
-        f"{len(explicands)} validation images of that class; blurred baselines; RISE {args.rise_masks} masks "
-        "(4 x 4 grid at 28 px); AUC of the mean curve over explicands, 50 steps.", "",
-        "| method | metric | COCOA insertion | label-free insertion | COCOA deletion | label-free deletion |",
-        "|---|---|---:|---:|---:|---:|", *rows, "",
-        f"COCOA is better on {wins['insertion']} of {total} insertion AUCs and {wins['deletion']} of {total} "
-        "deletion AUCs.", "",
-        f"Parameter-randomization sanity check (Spearman correlation of |attributions| with those on a "
-        f"randomized encoder; near 1 would fail): {sanity}.", "",
-        "Example heatmap (first explicand): `cocoa_example.png`. The explain command (explicand paths "
-        f"shortened to file names): `solo-tricl explain {shlex.join(display)}`", "",
-    ])
+    text = "\n".join(
+        [
+            "# COCOA against the label-free target (insertion up, deletion down)",
+            "",
+            f"Command: `python benchmarks/cocoa_quality.py "
+            f"{shlex.join(a for a in sys.argv[1:] if a != '--report-only')}`",
+            "",
+            f"Checkpoint: `{args.checkpoint}` ({report['encoder']}); corpus: 100 training images of "
+            f"`{args.corpus_class}`; foil: 1,500 random training images outside the corpus; explicands: the first "
+            f"{len(explicands)} validation images of that class; blurred baselines; RISE {args.rise_masks} masks "
+            "(4 x 4 grid at 28 px); AUC of the mean curve over explicands, 50 steps.",
+            "",
+            "| method | metric | COCOA insertion | label-free insertion | COCOA deletion | label-free deletion |",
+            "|---|---|---:|---:|---:|---:|",
+            *rows,
+            "",
+            f"COCOA is better on {wins['insertion']} of {total} insertion AUCs and {wins['deletion']} of {total} "
+            "deletion AUCs.",
+            "",
+            f"Parameter-randomization sanity check (Spearman correlation of |attributions| with those on a "
+            f"randomized encoder; near 1 would fail): {sanity}.",
+            "",
+            "Example heatmap (first explicand): `cocoa_example.png`. The explain command (explicand paths "
+            f"shortened to file names): `solo-tricl explain {shlex.join(display)}`",
+            "",
+        ]
+    )
     (args.out / "cocoa_quality.md").write_text(text)
     print(text)
 

@@ -34,8 +34,14 @@ def by_rank(first: str, second: str, data: Path, test_samples: int) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     parser.add_argument("--data", type=Path, required=True, help="solo-learn image folders (train/, val/)")
-    parser.add_argument("--pair", nargs=3, action="append", required=True, metavar=("LABEL", "CKPT1", "CKPT2"),
-                        help="a label and two checkpoints of one method that differ in seed")
+    parser.add_argument(
+        "--pair",
+        nargs=3,
+        action="append",
+        required=True,
+        metavar=("LABEL", "CKPT1", "CKPT2"),
+        help="a label and two checkpoints of one method that differ in seed",
+    )
     parser.add_argument("--test-samples", type=int, default=5000, help="held-out images (default 5000)")
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "identifiability_by_rank.md")
     args = parser.parse_args()
@@ -43,11 +49,14 @@ def main() -> None:
     rows = {label: by_rank(a, b, args.data, args.test_samples) for label, a, b in args.pair}
     columns = list(next(iter(rows.values())))
     lines = [
-        "# Identifiability by importance rank (same-rank |corr| across seeds, own order)", "",
-        f"Command: `python benchmarks/identifiability_by_rank.py {shlex.join(sys.argv[1:])}`", "",
+        "# Identifiability by importance rank (same-rank |corr| across seeds, own order)",
+        "",
+        f"Command: `python benchmarks/identifiability_by_rank.py {shlex.join(sys.argv[1:])}`",
+        "",
         f"{args.test_samples} held-out images. 'top k': mean |corr| of feature i of seed 1 and feature i of "
         "seed 2 for the k most important (by s), no permutation search; 'best match anywhere': for the 8 most "
-        "important features of seed 1, the mean of their largest |corr| with any feature of seed 2.", "",
+        "important features of seed 1, the mean of their largest |corr| with any feature of seed 2.",
+        "",
         "| run | " + " | ".join(columns) + " |",
         "|---|" + "---:|" * len(columns),
         *(f"| {label} | " + " | ".join(f"{row[c]:.3f}" for c in columns) + " |" for label, row in rows.items()),

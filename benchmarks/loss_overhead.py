@@ -133,7 +133,9 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--calls", type=int, default=5, help="back-to-back calls per timed block")
     parser.add_argument(
-        "--threads", type=int, default=1,
+        "--threads",
+        type=int,
+        default=1,
         help="torch CPU threads (default 1: with one thread the CPU time of this thread is "
         "measured, which other processes on a shared machine barely disturb)",
     )
@@ -161,13 +163,12 @@ def main() -> None:
     for b, k in SIZES:
         medians = measure(b, k, args.device, args.repeats, args.warmup, args.calls, clock)
         base = medians["simclr"]
-        lines += [f"## B = {b}, k = {k}", "", "| loss | ms | ratio to simclr | target |",
-                  "|---|---:|---:|---|"]
+        lines += [f"## B = {b}, k = {k}", "", "| loss | ms | ratio to simclr | target |", "|---|---:|---:|---|"]
         for name, seconds in medians.items():
             ratio = seconds / base
             lines.append(f"| {name} | {seconds * 1e3:.2f} | {ratio:.2f} | {verdict(name, k, ratio)} |")
         lines.append("")
-        print("\n".join(lines[-len(medians) - 5:]), flush=True)
+        print("\n".join(lines[-len(medians) - 5 :]), flush=True)
     lines.append(NOTES)
     if args.device.startswith("cuda"):
         lines.append(CUDA_NOTE)

@@ -64,21 +64,24 @@ def worker(args) -> None:
 
     timer = Timer()
     overrides = [
-        f"data.train_path='{args.data}/train'", f"optimizer.batch_size={args.batch_size}",
-        "max_epochs=1", f"++limit_train_batches={args.warmup + args.steps}",
-        "checkpoint.enabled=False", f"data.num_workers={args.num_workers}",
-        f"accelerator={args.accelerator}", f"precision={args.precision}",
+        f"data.train_path='{args.data}/train'",
+        f"optimizer.batch_size={args.batch_size}",
+        "max_epochs=1",
+        f"++limit_train_batches={args.warmup + args.steps}",
+        "checkpoint.enabled=False",
+        f"data.num_workers={args.num_workers}",
+        f"accelerator={args.accelerator}",
+        f"precision={args.precision}",
     ]
     cfg = compose("pretrain", None, f"fashion_mnist/{args.worker}", overrides)
     pretrain(cfg, extra_callbacks=[timer])
-    timed = timer.times[args.warmup:]
+    timed = timer.times[args.warmup :]
     images = 2 * args.batch_size * len(timed)
     if torch.cuda.is_available() and args.accelerator == "gpu":
         memory = torch.cuda.max_memory_allocated()
     else:
         memory = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - timer.rss_before
-    print("RESULT " + json.dumps({"method": args.worker, "images_per_s": images / sum(timed),
-                                  "peak_bytes": memory}))
+    print("RESULT " + json.dumps({"method": args.worker, "images_per_s": images / sum(timed), "peak_bytes": memory}))
 
 
 def write_data(directory: Path, per_class: int) -> Path:
@@ -113,12 +116,28 @@ def main() -> None:
         runs = {m: [] for m in METHODS}
         for repeat in range(args.repeats):
             for method in METHODS:
-                command = [sys.executable, __file__, "--worker", method, "--data", str(data),
-                           "--steps", str(args.steps), "--warmup", str(args.warmup),
-                           "--batch-size", str(args.batch_size), "--accelerator", args.accelerator,
-                           "--precision", args.precision, "--num-workers", str(args.num_workers)]
+                command = [
+                    sys.executable,
+                    __file__,
+                    "--worker",
+                    method,
+                    "--data",
+                    str(data),
+                    "--steps",
+                    str(args.steps),
+                    "--warmup",
+                    str(args.warmup),
+                    "--batch-size",
+                    str(args.batch_size),
+                    "--accelerator",
+                    args.accelerator,
+                    "--precision",
+                    args.precision,
+                    "--num-workers",
+                    str(args.num_workers),
+                ]
                 out = subprocess.run(command, capture_output=True, text=True)
-                lines = [l for l in out.stdout.splitlines() if l.startswith("RESULT ")]
+                lines = [line for line in out.stdout.splitlines() if line.startswith("RESULT ")]
                 if out.returncode or not lines:
                     raise SystemExit(f"{method} failed:\n{out.stderr[-3000:]}")
                 runs[method].append(json.loads(lines[-1][7:]))
@@ -131,27 +150,41 @@ def main() -> None:
         speed = statistics.median(r["images_per_s"] for r in results)
         memory = statistics.median(r["peak_bytes"] for r in results)
         speed_ratio, memory_ratio = speed / base_speed, memory / base_memory
-        verdict = "" if method == "simclr" else (
-            f"throughput {'met' if speed_ratio >= TARGET_THROUGHPUT else 'MISSED'}, "
-            f"memory {'met' if memory_ratio <= TARGET_MEMORY else 'MISSED'}")
-        rows.append(f"| {method} | {speed:.1f} | {speed_ratio:.3f} | {memory / 2**20:.0f} | "
-                    f"{memory_ratio:.3f} | {verdict} |")
+        verdict = (
+            ""
+            if method == "simclr"
+            else (
+                f"throughput {'met' if speed_ratio >= TARGET_THROUGHPUT else 'MISSED'}, "
+                f"memory {'met' if memory_ratio <= TARGET_MEMORY else 'MISSED'}"
+            )
+        )
+        rows.append(
+            f"| {method} | {speed:.1f} | {speed_ratio:.3f} | {memory / 2**20:.0f} | {memory_ratio:.3f} | {verdict} |"
+        )
     device = args.accelerator if args.accelerator != "cpu" else f"CPU ({platform.machine()})"
     memory_kind = "max CUDA memory allocated" if args.accelerator == "gpu" else "peak RSS growth during fit"
-    text = "\n".join([
-        "# solo-learn training throughput: plugin methods against built-in SimCLR", "",
-        f"Command: `python benchmarks/solo_throughput.py --repeats {args.repeats} --steps {args.steps} "
-        f"--batch-size {args.batch_size} --accelerator {args.accelerator} --precision {args.precision}`", "",
-        f"Device: {device}. Shipped Fashion-MNIST configs (ResNet-18, projector 512-128, LARS), "
-        f"batch {args.batch_size} x 2 views, {args.steps} timed batches after {args.warmup} warm-up "
-        f"batches, median of {args.repeats} interleaved runs per method, each in a fresh process. "
-        f"Memory is the {memory_kind}.", "",
-        f"Targets: throughput >= {TARGET_THROUGHPUT}x and peak memory <= {TARGET_MEMORY}x of simclr.", "",
-        "| method | images/s | ratio | peak MiB | ratio | target |",
-        "|---|---:|---:|---:|---:|---|",
-        *rows, "",
-        "Raw runs: " + json.dumps(runs), "",
-    ])
+    text = "\n".join(
+        [
+            "# solo-learn training throughput: plugin methods against built-in SimCLR",
+            "",
+            f"Command: `python benchmarks/solo_throughput.py --repeats {args.repeats} --steps {args.steps} "
+            f"--batch-size {args.batch_size} --accelerator {args.accelerator} --precision {args.precision}`",
+            "",
+            f"Device: {device}. Shipped Fashion-MNIST configs (ResNet-18, projector 512-128, LARS), "
+            f"batch {args.batch_size} x 2 views, {args.steps} timed batches after {args.warmup} warm-up "
+            f"batches, median of {args.repeats} interleaved runs per method, each in a fresh process. "
+            f"Memory is the {memory_kind}.",
+            "",
+            f"Targets: throughput >= {TARGET_THROUGHPUT}x and peak memory <= {TARGET_MEMORY}x of simclr.",
+            "",
+            "| method | images/s | ratio | peak MiB | ratio | target |",
+            "|---|---:|---:|---:|---:|---|",
+            *rows,
+            "",
+            "Raw runs: " + json.dumps(runs),
+            "",
+        ]
+    )
     Path(args.out).write_text(text)
     print(text)
 

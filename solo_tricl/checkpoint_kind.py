@@ -17,5 +17,7 @@ def checkpoint_kind(checkpoint) -> str:
         return SOLO_LEARN
     if run_options_path(checkpoint).exists():
         return OPEN_CLIP
-    raise ValueError(f"{checkpoint} is neither a solo-learn checkpoint (args.json beside it) nor "
-                       "a solo-tricl clip-train checkpoint (solo_tricl.json two folders up)")
+    raise ValueError(
+        f"{checkpoint} is neither a solo-learn checkpoint (args.json beside it) nor "
+        "a solo-tricl clip-train checkpoint (solo_tricl.json two folders up)"
+    )

@@ -15,22 +15,49 @@ from solo_tricl.errors import EXIT_ERROR, exit_status_of, one_line
 
 # name -> (module, configure function, run function, one-line help)
 SUBCOMMANDS = {
-    "data": ("solo_tricl.data.cli", "configure", "run",
-             "write an offline dataset (Fashion-MNIST) in a host's layout"),
-    "pretrain": ("solo_tricl.solo.cli", "configure_pretrain", "run_pretrain",
-                 "pretrain with solo-learn (main_pretrain.py's config and overrides)"),
-    "linear": ("solo_tricl.solo.cli", "configure_linear", "run_linear",
-               "linear evaluation with solo-learn, optionally on top-k projector features"),
-    "clip-train": ("solo_tricl.clip.launcher", "configure", "run",
-                   "train CLIP with open_clip_train and a triCL/NCL/kernel loss"),
-    "clip-zeroshot": ("solo_tricl.clip.zero_shot", "configure", "run",
-                      "zero-shot accuracy of an OpenCLIP checkpoint on your classes (top-k too)"),
-    "explain": ("solo_tricl.explain.cli", "configure", "run",
-                "COCOA: heatmaps and insertion/deletion AUCs for a solo-learn or OpenCLIP checkpoint"),
-    "evaluate": ("solo_tricl.evaluate.cli", "configure", "run",
-                 "measure importance order, sparsity, consistency, retrieval, identifiability"),
-    "bench": ("solo_tricl.bench.cli", "configure", "run",
-              "train the built-in baselines and our methods alike, evaluate all, write tables"),
+    "data": ("solo_tricl.data.cli", "configure", "run", "write an offline dataset (Fashion-MNIST) in a host's layout"),
+    "pretrain": (
+        "solo_tricl.solo.cli",
+        "configure_pretrain",
+        "run_pretrain",
+        "pretrain with solo-learn (main_pretrain.py's config and overrides)",
+    ),
+    "linear": (
+        "solo_tricl.solo.cli",
+        "configure_linear",
+        "run_linear",
+        "linear evaluation with solo-learn, optionally on top-k projector features",
+    ),
+    "clip-train": (
+        "solo_tricl.clip.launcher",
+        "configure",
+        "run",
+        "train CLIP with open_clip_train and a triCL/NCL/kernel loss",
+    ),
+    "clip-zeroshot": (
+        "solo_tricl.clip.zero_shot",
+        "configure",
+        "run",
+        "zero-shot accuracy of an OpenCLIP checkpoint on your classes (top-k too)",
+    ),
+    "explain": (
+        "solo_tricl.explain.cli",
+        "configure",
+        "run",
+        "COCOA: heatmaps and insertion/deletion AUCs for a solo-learn or OpenCLIP checkpoint",
+    ),
+    "evaluate": (
+        "solo_tricl.evaluate.cli",
+        "configure",
+        "run",
+        "measure importance order, sparsity, consistency, retrieval, identifiability",
+    ),
+    "bench": (
+        "solo_tricl.bench.cli",
+        "configure",
+        "run",
+        "train the built-in baselines and our methods alike, evaluate all, write tables",
+    ),
 }
 
 
@@ -84,7 +111,7 @@ def ignored_option(args: argparse.Namespace, argv: List[str]) -> Optional[str]:
     """
     given = {token.split("=", 1)[0] for token in argv if token.startswith("--")}
     if "--" in argv:  # what follows -- belongs to another program (clip-train)
-        given = {token.split("=", 1)[0] for token in argv[:argv.index("--")] if token.startswith("--")}
+        given = {token.split("=", 1)[0] for token in argv[: argv.index("--")] if token.startswith("--")}
     for option, condition, needs in getattr(args, "_requires", ()):
         if option in given and not condition(args):
             return f"{option} needs {needs}; without it {option} would be ignored"
@@ -112,8 +139,11 @@ def main(argv: Optional[List[str]] = None) -> int:
         unknown = [arg for arg in unknown if arg.startswith("-")]
     prog = " ".join(filter(None, ("solo-tricl", args.command)))
     if unknown:
-        hint = ("; open_clip_train's options go after --: solo-tricl clip-train [--loss ...] -- --model ..."
-                if args.command == "clip-train" else "")
+        hint = (
+            "; open_clip_train's options go after --: solo-tricl clip-train [--loss ...] -- --model ..."
+            if args.command == "clip-train"
+            else ""
+        )
         print(f"{prog}: error: unrecognized arguments: {' '.join(unknown)}{hint}", file=sys.stderr)
         return EXIT_ERROR
     if args.command is None:

@@ -12,9 +12,7 @@ def solo_learn_available() -> bool:
     return importlib.util.find_spec("solo") is not None
 
 
-SOLO_LEARN_MISSING = (
-    "solo-learn is not installed (install solo-learn main from git: see README, Set-up)"
-)
+SOLO_LEARN_MISSING = "solo-learn is not installed (install solo-learn main from git: see README, Set-up)"
 
 
 @pytest.fixture(scope="session")
@@ -37,14 +35,12 @@ def fashion_mnist_folder(tmp_path_factory) -> Path:
 def fashion_mnist_clip_folder(tmp_path_factory) -> Path:
     """Real Fashion-MNIST images with template captions as OpenCLIP CSVs: 30 train, 10 val per class."""
     from solo_tricl.cli import main
-
     from solo_tricl.data import fashion_mnist
 
     if not fashion_mnist.debian_files_present():
         pytest.skip("Debian's dataset-fashion-mnist is not installed (scripts/setup.sh does it)")
     root = tmp_path_factory.mktemp("fashion-mnist-clip") / "data"
-    code = main(["data", "fashion-mnist-clip", "--out", str(root), "--train-per-class", "30",
-                 "--val-per-class", "10"])
+    code = main(["data", "fashion-mnist-clip", "--out", str(root), "--train-per-class", "30", "--val-per-class", "10"])
     assert code == 0
     return root
 
@@ -86,7 +82,8 @@ def solo_learn_reports(terminalreporter):
             if "solo_learn" in report.keywords:
                 marked.append(report)
             if report.outcome == "skipped" and any(
-                    reason in str(report.longrepr) for reason in (SOLO_LEARN_MISSING, "SOLO_LEARN_SRC")):
+                reason in str(report.longrepr) for reason in (SOLO_LEARN_MISSING, "SOLO_LEARN_SRC")
+            ):
                 skipped_for_it.append(report)
     return marked, skipped_for_it
 
@@ -103,14 +100,19 @@ def pytest_terminal_summary(terminalreporter):
         counts[report.outcome] = counts.get(report.outcome, 0) + 1
     state = "installed" if solo_learn_available() else "NOT installed"
     summary = ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items())) or "none"
-    terminalreporter.write_sep("=", f"solo-learn {state}; solo-learn tests: {summary}; "
-                                    f"skipped for lack of solo-learn or SOLO_LEARN_SRC: {len(skipped_for_it)}")
+    terminalreporter.write_sep(
+        "=",
+        f"solo-learn {state}; solo-learn tests: {summary}; "
+        f"skipped for lack of solo-learn or SOLO_LEARN_SRC: {len(skipped_for_it)}",
+    )
     main_pretrain = os.environ.get("SOLO_LEARN_SRC")
     if main_pretrain:
         terminalreporter.write_line(f"SOLO_LEARN_SRC={main_pretrain}")
     if os.environ.get(REQUIRE_SOLO_LEARN) == "1" and (skipped_for_it or not marked):
-        terminalreporter.write_line(f"FAILED: {REQUIRE_SOLO_LEARN}=1 but {len(skipped_for_it)} test(s) skipped for "
-                                    "lack of solo-learn or SOLO_LEARN_SRC" + ("" if marked else ", and none ran"),
-                                    red=True)
+        terminalreporter.write_line(
+            f"FAILED: {REQUIRE_SOLO_LEARN}=1 but {len(skipped_for_it)} test(s) skipped for "
+            "lack of solo-learn or SOLO_LEARN_SRC" + ("" if marked else ", and none ran"),
+            red=True,
+        )
         # read by pytest for its exit status after the terminal summary is written
         terminalreporter._session.exitstatus = pytest.ExitCode.TESTS_FAILED

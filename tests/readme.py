@@ -10,8 +10,10 @@ README = Path(__file__).resolve().parents[1] / "README.md"
 
 def shell_variables(text: str) -> Dict[str, List[str]]:
     """``NAME="..."`` assignments in the README's bash blocks, split into arguments."""
-    return {name: shlex.split(value.replace("\\\n", " "))
-            for name, value in re.findall(r'^([A-Z_]+)="(.*?)"', text, re.S | re.M)}
+    return {
+        name: shlex.split(value.replace("\\\n", " "))
+        for name, value in re.findall(r'^([A-Z_]+)="(.*?)"', text, re.S | re.M)
+    }
 
 
 def readme_commands(text: str = None) -> List[List[str]]:

@@ -17,16 +17,57 @@ from tests.conftest import SOLO_LEARN_MISSING, solo_learn_available
 
 pytestmark = pytest.mark.slow
 
-OPEN_CLIP = ["--model", "solo-tricl-tiny", "--train-data", "{clip}/train.csv", "--csv-img-key", "filepath",
-             "--csv-caption-key", "title", "--epochs", "1", "--batch-size", "32", "--device", "cpu",
-             "--workers", "0", "--logs", "logs", "--name", "run"]
-PRETRAIN = ["pretrain", "--config-name", "fashion_mnist/tricl", "data.train_path={solo}/train", "data.num_workers=0",
-            "optimizer.batch_size=32", "max_epochs=1"]
-LINEAR = ["linear", "--config-name", "fashion_mnist/linear", "data.train_path={solo}/train",
-          "data.val_path={solo}/val", "data.num_workers=0", "optimizer.batch_size=32"]
+OPEN_CLIP = [
+    "--model",
+    "solo-tricl-tiny",
+    "--train-data",
+    "{clip}/train.csv",
+    "--csv-img-key",
+    "filepath",
+    "--csv-caption-key",
+    "title",
+    "--epochs",
+    "1",
+    "--batch-size",
+    "32",
+    "--device",
+    "cpu",
+    "--workers",
+    "0",
+    "--logs",
+    "logs",
+    "--name",
+    "run",
+]
+PRETRAIN = [
+    "pretrain",
+    "--config-name",
+    "fashion_mnist/tricl",
+    "data.train_path={solo}/train",
+    "data.num_workers=0",
+    "optimizer.batch_size=32",
+    "max_epochs=1",
+]
+LINEAR = [
+    "linear",
+    "--config-name",
+    "fashion_mnist/linear",
+    "data.train_path={solo}/train",
+    "data.val_path={solo}/val",
+    "data.num_workers=0",
+    "optimizer.batch_size=32",
+]
 EVALUATE = ["evaluate", "{ckpt}", "--data", "{solo}", "--train-samples", "50", "--test-samples", "50"]
-EXPLAIN = ["explain", "{ckpt}", "--images", "{solo}/val/5_sandal", "--corpus", "{solo}/train/5_sandal",
-           "--foil", "{solo}/train"]
+EXPLAIN = [
+    "explain",
+    "{ckpt}",
+    "--images",
+    "{solo}/val/5_sandal",
+    "--corpus",
+    "{solo}/train/5_sandal",
+    "--foil",
+    "{solo}/train",
+]
 
 
 def garbage_solo_checkpoint(folder: Path, args_json: str = '{"method": "tricl"}'):
@@ -61,6 +102,7 @@ def keep_classes(count):
         for split in ("train", "val"):
             for folder in sorted((data / split).iterdir())[count:]:
                 shutil.rmtree(folder)
+
     return keep
 
 
@@ -91,157 +133,325 @@ CASES = {
     # the command line itself
     "an unknown subcommand": (["pretrian"], None, "invalid choice: 'pretrian'"),
     "pretrain without --config-name": (["pretrain"], None, "the following arguments are required: --config-name"),
-    "explain with an unknown attribution method": (["explain", "x.ckpt", "--images", "a", "--corpus", "b", "--foil", "c",
-                                                    "--methods", "rise", "lime"], None, "invalid choice: 'lime'"),
-    "evaluate with an unknown basis": (["evaluate", "x.ckpt", "--data", "d", "--basis", "foo"], None,
-                                       "invalid choice: 'foo'"),
-    "a number option given a word": (["evaluate", "x.ckpt", "--data", "d", "--top-k", "ten"], None,
-                                     "invalid int value: 'ten'"),
+    "explain with an unknown attribution method": (
+        ["explain", "x.ckpt", "--images", "a", "--corpus", "b", "--foil", "c", "--methods", "rise", "lime"],
+        None,
+        "invalid choice: 'lime'",
+    ),
+    "evaluate with an unknown basis": (
+        ["evaluate", "x.ckpt", "--data", "d", "--basis", "foo"],
+        None,
+        "invalid choice: 'foo'",
+    ),
+    "a number option given a word": (
+        ["evaluate", "x.ckpt", "--data", "d", "--top-k", "ten"],
+        None,
+        "invalid int value: 'ten'",
+    ),
     # data
-    "data into a file": (["data", "fashion-mnist", "--out", "taken"], lambda d, p: (d / "taken").write_text("x"),
-                         "taken"),
-    "data into a folder that holds other files": (["data", "fashion-mnist", "--out", "full"],
-                                                  lambda d, p: ((d / "full").mkdir(), (d / "full" / "x").write_text("x")),
-                                                  "holds other files"),
-    "data with zero images per class": (["data", "fashion-mnist", "--out", "x", "--train-per-class", "0"], None,
-                                        "--train-per-class must be >= 1"),
+    "data into a file": (
+        ["data", "fashion-mnist", "--out", "taken"],
+        lambda d, p: (d / "taken").write_text("x"),
+        "taken",
+    ),
+    "data into a folder that holds other files": (
+        ["data", "fashion-mnist", "--out", "full"],
+        lambda d, p: ((d / "full").mkdir(), (d / "full" / "x").write_text("x")),
+        "holds other files",
+    ),
+    "data with zero images per class": (
+        ["data", "fashion-mnist", "--out", "x", "--train-per-class", "0"],
+        None,
+        "--train-per-class must be >= 1",
+    ),
     # pretrain: config values (every key's wrong type and range: tests/solo/test_preflight.py)
     "pretrain max_epochs=abc": ([*PRETRAIN, "max_epochs=abc"], None, "max_epochs must be a number"),
     "pretrain data.fraction=2": ([*PRETRAIN, "data.fraction=2"], None, "data.fraction must be finite and -1"),
     "pretrain an unknown backbone": ([*PRETRAIN, "backbone.name=resnet181"], None, "backbone.name='resnet181'"),
     "pretrain an unknown optimizer": ([*PRETRAIN, "optimizer.name=foo"], None, "optimizer.name='foo'"),
-    "pretrain an optimizer given another's kwargs": ([*PRETRAIN, "optimizer.name=sgd"], None,
-                                                      "optimizer.kwargs.clip_lr is not an argument of sgd"),
+    "pretrain an optimizer given another's kwargs": (
+        [*PRETRAIN, "optimizer.name=sgd"],
+        None,
+        "optimizer.kwargs.clip_lr is not an argument of sgd",
+    ),
     "pretrain on a GPU this machine lacks": ([*PRETRAIN, "accelerator=gpu"], None, "accelerator=gpu"),
     "pretrain with devices=auto": ([*PRETRAIN, "devices=auto"], None, "devices='auto'"),
-    "pretrain small crops the augmentations do not make": ([*PRETRAIN, "+data.num_small_crops=3"], None,
-                                                           "data.num_small_crops=3 would be ignored"),
+    "pretrain small crops the augmentations do not make": (
+        [*PRETRAIN, "+data.num_small_crops=3"],
+        None,
+        "data.num_small_crops=3 would be ignored",
+    ),
     "pretrain a key nothing reads": ([*PRETRAIN, "+foo=1"], None, "foo is not a key"),
     "pretrain a key the config lacks, without +": ([*PRETRAIN, "seed=3"], None, "+seed=1"),
     "pretrain a negative seed": ([*PRETRAIN, "+seed=-1"], None, "seed must be finite"),
-    "pretrain a negative temperature": ([*PRETRAIN, "method_kwargs.temperature=-1"], None,
-                                        "method_kwargs.temperature must be finite and > 0"),
-    "pretrain a method_kwargs typo": ([*PRETRAIN, "+method_kwargs.temprature=0.1"], None,
-                                      "method_kwargs.temprature is not an option"),
+    "pretrain a negative temperature": (
+        [*PRETRAIN, "method_kwargs.temperature=-1"],
+        None,
+        "method_kwargs.temperature must be finite and > 0",
+    ),
+    "pretrain a method_kwargs typo": (
+        [*PRETRAIN, "+method_kwargs.temprature=0.1"],
+        None,
+        "method_kwargs.temprature is not an option",
+    ),
     "pretrain an unknown method": ([*PRETRAIN, "method=tricll"], None, "method='tricll'"),
     "pretrain an unknown shipped config": (["pretrain", "--config-name", "fashion_mnist/foo"], None, "foo"),
-    "pretrain a missing train folder": ([*PRETRAIN, "data.train_path=nowhere"], None, "data.train_path=nowhere does not exist"),
+    "pretrain a missing train folder": (
+        [*PRETRAIN, "data.train_path=nowhere"],
+        None,
+        "data.train_path=nowhere does not exist",
+    ),
     "pretrain fewer images than one batch": ([*PRETRAIN, "optimizer.batch_size=5000"], None, "fewer than one batch"),
     "pretrain val classes that differ from train's": (
         [*PRETRAIN, "data.train_path=data/train", "data.val_path=data/val"],
-        lambda d, p: copy_data(d, p["solo"], rename_a_val_class), "hold different classes"),
-    "pretrain a corrupt image in the data": ([*PRETRAIN, "data.train_path=data/train"],
-                                              lambda d, p: copy_data(d, p["solo"], corrupt_an_image), "cannot read image"),
-    "pretrain resuming a garbage file": ([*PRETRAIN, "+resume_from_checkpoint=garbage.ckpt"],
-                                         lambda d, p: (d / "garbage.ckpt").write_text("x"), "garbage.ckpt"),
-    "pretrain resuming an OpenCLIP checkpoint": ([*PRETRAIN, "+resume_from_checkpoint='{clip_ckpt}'"], None,
-                                                 "is not a Lightning checkpoint"),
-    "pretrain resuming a run of another method": (["pretrain", "--config-name", "fashion_mnist/ncl", *PRETRAIN[3:],
-                                                   "+resume_from_checkpoint='{ckpt}'"], None, "is a 'tricl' run"),
+        lambda d, p: copy_data(d, p["solo"], rename_a_val_class),
+        "hold different classes",
+    ),
+    "pretrain a corrupt image in the data": (
+        [*PRETRAIN, "data.train_path=data/train"],
+        lambda d, p: copy_data(d, p["solo"], corrupt_an_image),
+        "cannot read image",
+    ),
+    "pretrain resuming a garbage file": (
+        [*PRETRAIN, "+resume_from_checkpoint=garbage.ckpt"],
+        lambda d, p: (d / "garbage.ckpt").write_text("x"),
+        "garbage.ckpt",
+    ),
+    "pretrain resuming an OpenCLIP checkpoint": (
+        [*PRETRAIN, "+resume_from_checkpoint='{clip_ckpt}'"],
+        None,
+        "is not a Lightning checkpoint",
+    ),
+    "pretrain resuming a run of another method": (
+        ["pretrain", "--config-name", "fashion_mnist/ncl", *PRETRAIN[3:], "+resume_from_checkpoint='{ckpt}'"],
+        None,
+        "is a 'tricl' run",
+    ),
     # linear
-    "linear on a garbage checkpoint": ([*LINEAR, "pretrained_feature_extractor=garbage.ckpt"],
-                                       lambda d, p: (d / "garbage.ckpt").write_text("garbage"), "garbage.ckpt"),
+    "linear on a garbage checkpoint": (
+        [*LINEAR, "pretrained_feature_extractor=garbage.ckpt"],
+        lambda d, p: (d / "garbage.ckpt").write_text("garbage"),
+        "garbage.ckpt",
+    ),
     "linear without a checkpoint": (LINEAR, None, "pretrained_feature_extractor"),
-    "linear --order without --top-k": ([*LINEAR, "pretrained_feature_extractor='{ckpt}'", "--order", "random"], None,
-                                       "--order needs --top-k"),
+    "linear --order without --top-k": (
+        [*LINEAR, "pretrained_feature_extractor='{ckpt}'", "--order", "random"],
+        None,
+        "--order needs --top-k",
+    ),
     "linear --top-k 0": ([*LINEAR, "pretrained_feature_extractor='{ckpt}'", "--top-k", "0"], None, "--top-k must be"),
     "linear with val classes that differ": (
         [*LINEAR, "pretrained_feature_extractor='{ckpt}'", "data.train_path=data/train", "data.val_path=data/val"],
-        lambda d, p: copy_data(d, p["solo"], rename_a_val_class), "hold different classes"),
+        lambda d, p: copy_data(d, p["solo"], rename_a_val_class),
+        "hold different classes",
+    ),
     "linear on fewer than 5 classes": (
         [*LINEAR, "pretrained_feature_extractor='{ckpt}'", "data.train_path=data/train", "data.val_path=data/val"],
-        lambda d, p: copy_data(d, p["solo"], keep_classes(3)), "needs at least 5"),
+        lambda d, p: copy_data(d, p["solo"], keep_classes(3)),
+        "needs at least 5",
+    ),
     # clip-train
-    "clip-train --resume of a missing file": (["clip-train", "--loss", "tricl", "--", *OPEN_CLIP, "--resume", "missing.pt"],
-                                              None, "missing.pt"),
-    "clip-train --resume of a garbage file": (["clip-train", "--loss", "tricl", "--", *OPEN_CLIP, "--resume", "garbage.pt"],
-                                              lambda d, p: (d / "garbage.pt").write_text("garbage"), "garbage.pt"),
+    "clip-train --resume of a missing file": (
+        ["clip-train", "--loss", "tricl", "--", *OPEN_CLIP, "--resume", "missing.pt"],
+        None,
+        "missing.pt",
+    ),
+    "clip-train --resume of a garbage file": (
+        ["clip-train", "--loss", "tricl", "--", *OPEN_CLIP, "--resume", "garbage.pt"],
+        lambda d, p: (d / "garbage.pt").write_text("garbage"),
+        "garbage.pt",
+    ),
     "clip-train --resume of a solo-learn checkpoint": (
-        ["clip-train", "--loss", "tricl", "--", *OPEN_CLIP, "--resume", "{ckpt}"], None,
-        "is not an open_clip_train checkpoint"),
-    "clip-train without --": (["clip-train", "--loss", "tricl", "--model", "solo-tricl-tiny"], None, "options go after --"),
+        ["clip-train", "--loss", "tricl", "--", *OPEN_CLIP, "--resume", "{ckpt}"],
+        None,
+        "is not an open_clip_train checkpoint",
+    ),
+    "clip-train without --": (
+        ["clip-train", "--loss", "tricl", "--model", "solo-tricl-tiny"],
+        None,
+        "options go after --",
+    ),
     "clip-train with --siglip": (["clip-train", "--loss", "tricl", "--", *OPEN_CLIP, "--siglip"], None, "--siglip"),
-    "clip-train with --distill-model": (["clip-train", "--loss", "ncl", "--", *OPEN_CLIP, "--distill-model", "RN50"],
-                                        None, "--distill-model"),
-    "clip-train with a CoCa model": (["clip-train", "--loss", "kernel", "--", "--model", "coca_ViT-B-32"], None, "CoCa"),
-    "clip-train with an unknown loss": (["clip-train", "--loss", "simclr", "--", *OPEN_CLIP], None,
-                                        "allowed: clip, kernel, mrl, ncl, tricl"),
+    "clip-train with --distill-model": (
+        ["clip-train", "--loss", "ncl", "--", *OPEN_CLIP, "--distill-model", "RN50"],
+        None,
+        "--distill-model",
+    ),
+    "clip-train with a CoCa model": (
+        ["clip-train", "--loss", "kernel", "--", "--model", "coca_ViT-B-32"],
+        None,
+        "CoCa",
+    ),
+    "clip-train with an unknown loss": (
+        ["clip-train", "--loss", "simclr", "--", *OPEN_CLIP],
+        None,
+        "allowed: clip, kernel, mrl, ncl, tricl",
+    ),
     "clip-train a CSV without the caption column": (
         ["clip-train", "--loss", "tricl", "--", *OPEN_CLIP, "--train-data", "bad.csv"],
         lambda d, p: clip_csv(d, p["clip"], lambda lines: [lines[0].replace("title", "caption")] + lines[1:]),
-        "has no column 'title'"),
+        "has no column 'title'",
+    ),
     "clip-train a CSV naming a missing image": (
         ["clip-train", "--loss", "tricl", "--", *OPEN_CLIP, "--train-data", "bad.csv"],
         lambda d, p: clip_csv(d, p["clip"], lambda lines: [lines[0], "gone.png\ta shoe\t5"] + lines[1:]),
-        "gone.png does not exist"),
+        "gone.png does not exist",
+    ),
     "clip-train a CSV with an empty caption": (
         ["clip-train", "--loss", "tricl", "--", *OPEN_CLIP, "--train-data", "bad.csv"],
         lambda d, p: clip_csv(d, p["clip"], lambda lines: [lines[0], lines[1].split("\t")[0] + "\t\t5"] + lines[2:]),
-        "has no caption"),
-    "clip-train fewer pairs than one batch": (["clip-train", "--loss", "tricl", "--", *OPEN_CLIP, "--batch-size", "5000"],
-                                              None, "fewer than one batch"),
-    "clip-train on CUDA this machine lacks": (["clip-train", "--loss", "tricl", "--", *OPEN_CLIP, "--device", "cuda"],
-                                              None, "CUDA is not available"),
-    "clip-train zero epochs": (["clip-train", "--loss", "tricl", "--", *OPEN_CLIP, "--epochs", "0"], None,
-                               "--epochs must be finite and >= 1"),
-    "clip-train an unknown model": (["clip-train", "--loss", "tricl", "--", *OPEN_CLIP, "--model", "foo"], None,
-                                    "--model foo is not one of OpenCLIP's models"),
-    "clip-train into an existing run": (["clip-train", "--loss", "tricl", "--", *OPEN_CLIP],
-                                        lambda d, p: ((d / "logs" / "run").mkdir(parents=True),
-                                                      (d / "logs" / "run" / "out.log").write_text("")),
-                                        "already holds a run"),
-    "clip-train a triCL option with --loss ncl": (["clip-train", "--loss", "ncl", "--decorrelation-weight", "5", "--",
-                                                   *OPEN_CLIP], None, "--decorrelation-weight needs --loss tricl"),
+        "has no caption",
+    ),
+    "clip-train fewer pairs than one batch": (
+        ["clip-train", "--loss", "tricl", "--", *OPEN_CLIP, "--batch-size", "5000"],
+        None,
+        "fewer than one batch",
+    ),
+    "clip-train on CUDA this machine lacks": (
+        ["clip-train", "--loss", "tricl", "--", *OPEN_CLIP, "--device", "cuda"],
+        None,
+        "CUDA is not available",
+    ),
+    "clip-train zero epochs": (
+        ["clip-train", "--loss", "tricl", "--", *OPEN_CLIP, "--epochs", "0"],
+        None,
+        "--epochs must be finite and >= 1",
+    ),
+    "clip-train an unknown model": (
+        ["clip-train", "--loss", "tricl", "--", *OPEN_CLIP, "--model", "foo"],
+        None,
+        "--model foo is not one of OpenCLIP's models",
+    ),
+    "clip-train into an existing run": (
+        ["clip-train", "--loss", "tricl", "--", *OPEN_CLIP],
+        lambda d, p: ((d / "logs" / "run").mkdir(parents=True), (d / "logs" / "run" / "out.log").write_text("")),
+        "already holds a run",
+    ),
+    "clip-train a triCL option with --loss ncl": (
+        ["clip-train", "--loss", "ncl", "--decorrelation-weight", "5", "--", *OPEN_CLIP],
+        None,
+        "--decorrelation-weight needs --loss tricl",
+    ),
     # clip-zeroshot
-    "clip-zeroshot a garbage checkpoint": (["clip-zeroshot", "logs/run/checkpoints/epoch_1.pt", "--data", "{clip}/val.csv"],
-                                           lambda d, p: garbage_clip_checkpoint(d), "epoch_1.pt"),
-    "clip-zeroshot --order without --top-k": (["clip-zeroshot", "{clip_ckpt}", "--data", "{clip}/val.csv", "--order",
-                                               "random"], None, "--order needs --top-k"),
-    "clip-zeroshot without class names": (["clip-zeroshot", "{clip_ckpt}", "--data", "{clip}/val.csv", "--classes",
-                                           "none.json"], None, "none.json does not exist"),
+    "clip-zeroshot a garbage checkpoint": (
+        ["clip-zeroshot", "logs/run/checkpoints/epoch_1.pt", "--data", "{clip}/val.csv"],
+        lambda d, p: garbage_clip_checkpoint(d),
+        "epoch_1.pt",
+    ),
+    "clip-zeroshot --order without --top-k": (
+        ["clip-zeroshot", "{clip_ckpt}", "--data", "{clip}/val.csv", "--order", "random"],
+        None,
+        "--order needs --top-k",
+    ),
+    "clip-zeroshot without class names": (
+        ["clip-zeroshot", "{clip_ckpt}", "--data", "{clip}/val.csv", "--classes", "none.json"],
+        None,
+        "none.json does not exist",
+    ),
     # evaluate
-    "evaluate a garbage checkpoint beside args.json": (["evaluate", "run/x.ckpt", "--data", "{solo}"],
-                                                        lambda d, p: garbage_solo_checkpoint(d), "x.ckpt"),
-    "evaluate a checkpoint beside a foreign args.json": (["evaluate", "run/x.ckpt", "--data", "{solo}"],
-                                                          lambda d, p: garbage_solo_checkpoint(d, "{}"), "args.json"),
+    "evaluate a garbage checkpoint beside args.json": (
+        ["evaluate", "run/x.ckpt", "--data", "{solo}"],
+        lambda d, p: garbage_solo_checkpoint(d),
+        "x.ckpt",
+    ),
+    "evaluate a checkpoint beside a foreign args.json": (
+        ["evaluate", "run/x.ckpt", "--data", "{solo}"],
+        lambda d, p: garbage_solo_checkpoint(d, "{}"),
+        "args.json",
+    ),
     "evaluate a missing checkpoint": (["evaluate", "missing.ckpt", "--data", "{solo}"], None, "missing.ckpt"),
     "evaluate one checkpoint twice": ([*EVALUATE[:2], "{ckpt}", *EVALUATE[2:]], None, "is given twice"),
-    "evaluate a copy of the same checkpoint": ([*EVALUATE[:2], "copy/{ckpt_name}", *EVALUATE[2:]],
-                                               lambda d, p: copy_checkpoint(d, p["ckpt"]), "hold the same weights"),
-    "evaluate a diverged checkpoint": (["evaluate", "copy/{ckpt_name}", "--data", "{solo}"],
-                                       lambda d, p: copy_checkpoint(d, p["ckpt"], poison), "holds NaN"),
-    "evaluate with val classes that differ": (["evaluate", "{ckpt}", "--data", "data"],
-                                              lambda d, p: copy_data(d, p["solo"], rename_a_val_class),
-                                              "hold different classes"),
-    "evaluate --gallery-images without --gallery": ([*EVALUATE, "--gallery-images", "4"], None,
-                                                    "--gallery-images needs --gallery N"),
-    "evaluate --basis-images without --basis canonical": ([*EVALUATE, "--basis-images", "40"], None,
-                                                          "--basis-images needs --basis canonical"),
+    "evaluate a copy of the same checkpoint": (
+        [*EVALUATE[:2], "copy/{ckpt_name}", *EVALUATE[2:]],
+        lambda d, p: copy_checkpoint(d, p["ckpt"]),
+        "hold the same weights",
+    ),
+    "evaluate a diverged checkpoint": (
+        ["evaluate", "copy/{ckpt_name}", "--data", "{solo}"],
+        lambda d, p: copy_checkpoint(d, p["ckpt"], poison),
+        "holds NaN",
+    ),
+    "evaluate with val classes that differ": (
+        ["evaluate", "{ckpt}", "--data", "data"],
+        lambda d, p: copy_data(d, p["solo"], rename_a_val_class),
+        "hold different classes",
+    ),
+    "evaluate --gallery-images without --gallery": (
+        [*EVALUATE, "--gallery-images", "4"],
+        None,
+        "--gallery-images needs --gallery N",
+    ),
+    "evaluate --basis-images without --basis canonical": (
+        [*EVALUATE, "--basis-images", "40"],
+        None,
+        "--basis-images needs --basis canonical",
+    ),
     "evaluate into a file": ([*EVALUATE, "--out", "taken"], lambda d, p: (d / "taken").write_text("x"), "taken"),
     # explain
-    "explain a garbage OpenCLIP checkpoint": (["explain", "logs/run/checkpoints/epoch_1.pt", "--images", "{solo}/val",
-                                               "--corpus-text", "a shoe", "--foil-text", "a bag"],
-                                              lambda d, p: garbage_clip_checkpoint(d), "epoch_1.pt"),
-    "explain --rise-masks without rise": ([*EXPLAIN, "--methods", "ig", "--rise-masks", "10"], None,
-                                          "--rise-masks needs rise in --methods"),
-    "explain --corpus-size with a text corpus": (["explain", "{clip_ckpt}", "--images", "{solo}/val/5_sandal",
-                                                  "--corpus-text", "a shoe", "--foil-text", "a bag", "--corpus-size", "5"],
-                                                 None, "--corpus-size needs --corpus images"),
+    "explain a garbage OpenCLIP checkpoint": (
+        [
+            "explain",
+            "logs/run/checkpoints/epoch_1.pt",
+            "--images",
+            "{solo}/val",
+            "--corpus-text",
+            "a shoe",
+            "--foil-text",
+            "a bag",
+        ],
+        lambda d, p: garbage_clip_checkpoint(d),
+        "epoch_1.pt",
+    ),
+    "explain --rise-masks without rise": (
+        [*EXPLAIN, "--methods", "ig", "--rise-masks", "10"],
+        None,
+        "--rise-masks needs rise in --methods",
+    ),
+    "explain --corpus-size with a text corpus": (
+        [
+            "explain",
+            "{clip_ckpt}",
+            "--images",
+            "{solo}/val/5_sandal",
+            "--corpus-text",
+            "a shoe",
+            "--foil-text",
+            "a bag",
+            "--corpus-size",
+            "5",
+        ],
+        None,
+        "--corpus-size needs --corpus images",
+    ),
     "explain a missing image": ([*EXPLAIN[:3], "gone.png", *EXPLAIN[4:]], None, "gone.png does not exist"),
-    "explain a text corpus for a solo-learn checkpoint": (["explain", "{ckpt}", "--images", "{solo}/val/5_sandal",
-                                                           "--corpus-text", "a shoe", "--foil-text", "a bag"], None,
-                                                          "need an OpenCLIP checkpoint"),
+    "explain a text corpus for a solo-learn checkpoint": (
+        ["explain", "{ckpt}", "--images", "{solo}/val/5_sandal", "--corpus-text", "a shoe", "--foil-text", "a bag"],
+        None,
+        "need an OpenCLIP checkpoint",
+    ),
     # bench
-    "bench without the simclr baseline": (["bench", "--methods", "tricl", "--clip-losses"], None,
-                                          "--methods must include the baseline simclr"),
-    "bench with an empty evaluation": (["bench", "--eval-train", "0"], None, "--eval-train and --eval-test must be >= 1"),
+    "bench without the simclr baseline": (
+        ["bench", "--methods", "tricl", "--clip-losses"],
+        None,
+        "--methods must include the baseline simclr",
+    ),
+    "bench with an empty evaluation": (
+        ["bench", "--eval-train", "0"],
+        None,
+        "--eval-train and --eval-test must be >= 1",
+    ),
     "bench on a GPU this machine lacks": (["bench", "--accelerator", "gpu"], None, "gpu"),
 }
 
 # these read solo-learn checkpoints or configs; without solo-learn they stop earlier, at its absence
-NEED_SOLO_LEARN = {case for case, (argv, _, _) in CASES.items()
-                   if argv[0] in ("pretrain", "linear") or any("{ckpt" in a for a in argv)
-                   or case.startswith("evaluate") or case.startswith("bench")}
+NEED_SOLO_LEARN = {
+    case
+    for case, (argv, _, _) in CASES.items()
+    if argv[0] in ("pretrain", "linear")
+    or any("{ckpt" in a for a in argv)
+    or case.startswith("evaluate")
+    or case.startswith("bench")
+}
 
 
 def files_under(folder: Path):
@@ -256,8 +466,9 @@ def test_the_walk_covers_every_subcommand_with_at_least_sixty_cases():
 
 
 @pytest.mark.parametrize("case", list(CASES))
-def test_a_bad_input_is_one_line_exit_2_and_leaves_nothing(case, tmp_path, fashion_mnist_folder,
-                                                           fashion_mnist_clip_folder, request):
+def test_a_bad_input_is_one_line_exit_2_and_leaves_nothing(
+    case, tmp_path, fashion_mnist_folder, fashion_mnist_clip_folder, request
+):
     if case in NEED_SOLO_LEARN and not solo_learn_available():
         pytest.skip(SOLO_LEARN_MISSING)
     argv, setup, expected = CASES[case]
@@ -272,8 +483,14 @@ def test_a_bad_input_is_one_line_exit_2_and_leaves_nothing(case, tmp_path, fashi
     fields = {**paths, "ckpt_name": paths["ckpt"].name if "ckpt" in paths else ""}
     argv = [a.format(**fields) for a in argv]
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
-    result = subprocess.run([sys.executable, "-m", "solo_tricl.cli", *argv], cwd=tmp_path, capture_output=True,
-                            text=True, env=env, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-m", "solo_tricl.cli", *argv],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
     err = result.stderr.strip().splitlines()
     assert result.returncode == 2, result.stderr[-2000:]
     assert "Traceback" not in result.stderr

@@ -17,8 +17,7 @@ print(sorted(m for m in ("torch", "solo", "open_clip", "solo_tricl.evaluate.cli"
 
 
 def imported_after(argv):
-    result = subprocess.run([sys.executable, "-c", PROBE.format(argv=argv)], capture_output=True, text=True,
-                            check=True)
+    result = subprocess.run([sys.executable, "-c", PROBE.format(argv=argv)], capture_output=True, text=True, check=True)
     return result.stdout.strip().splitlines()[-1]
 
 
@@ -34,5 +33,8 @@ def test_no_subcommand_help_imports_torch_or_a_host():
     from solo_tricl.cli import SUBCOMMANDS
 
     for command in SUBCOMMANDS:
-        assert imported_after([command, "--help"]) in ("[]", f"['{SUBCOMMANDS[command][0]}']",
-                                                        "['solo_tricl.solo.cli']"), command
+        assert imported_after([command, "--help"]) in (
+            "[]",
+            f"['{SUBCOMMANDS[command][0]}']",
+            "['solo_tricl.solo.cli']",
+        ), command

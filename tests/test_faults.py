@@ -28,15 +28,22 @@ def can_mount_in_a_namespace() -> bool:
     return subprocess.run(["unshare", "-rm", "true"], capture_output=True).returncode == 0
 
 
-needs_namespaces = pytest.mark.skipif(not can_mount_in_a_namespace(),
-                                      reason="needs unshare -rm (user and mount namespaces) to mount a "
-                                             "small or read-only file system")
+needs_namespaces = pytest.mark.skipif(
+    not can_mount_in_a_namespace(),
+    reason="needs unshare -rm (user and mount namespaces) to mount a small or read-only file system",
+)
 
 
 def solo_tricl(*argv, cwd, prefix=()):
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    return subprocess.Popen([*prefix, sys.executable, "-m", "solo_tricl.cli", *argv], cwd=cwd, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [*prefix, sys.executable, "-m", "solo_tricl.cli", *argv],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def finish(process, timeout=600):
@@ -83,12 +90,16 @@ def test_a_signal_stops_pretraining_with_a_resumable_checkpoint(signum, fashion_
     (saved,) = list(tmp_path.glob("tricl/*/*-interrupted-*.ckpt"))
     assert str(saved.relative_to(tmp_path)) in line and "+resume_from_checkpoint=" in line
     assert not list(tmp_path.glob("tricl/*/*-ep=0.ckpt")), "the interrupted checkpoint replaces the previous one"
-    load_method(saved)   # complete and loadable
+    load_method(saved)  # complete and loadable
     interrupted_at = torch.load(saved, weights_only=True)["global_step"]
 
     resume = line.split("resume by adding ", 1)[1].split(" to the same command")[0]
-    resumed = solo_tricl(*pretrain_argv(fashion_mnist_folder, tmp_path), resume.replace('"', ""), "max_epochs=" +
-                         str(torch.load(saved, weights_only=True)["epoch"] + 1), cwd=tmp_path)
+    resumed = solo_tricl(
+        *pretrain_argv(fashion_mnist_folder, tmp_path),
+        resume.replace('"', ""),
+        "max_epochs=" + str(torch.load(saved, weights_only=True)["epoch"] + 1),
+        cwd=tmp_path,
+    )
     status, out, err = finish(resumed)
     assert status == 0, "\n".join(err[-30:])
     final = max(tmp_path.glob("tricl/*/*.ckpt"), key=os.path.getmtime)
@@ -100,8 +111,13 @@ def test_a_signal_stops_clip_training_and_resume_latest_continues(signum, fashio
     pytest.importorskip("open_clip", reason="open_clip_torch is not installed (the clip extra)")
     from tests.clip.helpers import train_args
 
-    argv = ["clip-train", "--loss", "tricl", "--", *train_args(fashion_mnist_clip_folder, tmp_path / "logs", "run",
-                                                               epochs=40)]
+    argv = [
+        "clip-train",
+        "--loss",
+        "tricl",
+        "--",
+        *train_args(fashion_mnist_clip_folder, tmp_path / "logs", "run", epochs=40),
+    ]
     run = solo_tricl(*argv, cwd=tmp_path)
     wait_for(lambda: list((tmp_path / "logs" / "run" / "checkpoints").glob("*.pt")), process=run)
     run.send_signal(signum)
@@ -113,9 +129,16 @@ def test_a_signal_stops_clip_training_and_resume_latest_continues(signum, fashio
     state = torch.load(tmp_path / saved if not saved.is_absolute() else saved, weights_only=True)
     assert {"epoch", "state_dict", "optimizer"} <= set(state)
 
-    resumed = solo_tricl("clip-train", "--loss", "tricl", "--",
-                         *train_args(fashion_mnist_clip_folder, tmp_path / "logs", "run", epochs=state["epoch"] + 1,
-                                     extra=["--resume", "latest"]), cwd=tmp_path)
+    resumed = solo_tricl(
+        "clip-train",
+        "--loss",
+        "tricl",
+        "--",
+        *train_args(
+            fashion_mnist_clip_folder, tmp_path / "logs", "run", epochs=state["epoch"] + 1, extra=["--resume", "latest"]
+        ),
+        cwd=tmp_path,
+    )
     status, out, err = finish(resumed)
     assert status == 0, "\n".join(err[-30:])
     assert f"(epoch {state['epoch']})" in out + "\n".join(err), "resumed from the interrupted epoch"
@@ -127,8 +150,10 @@ def mounted(kind: str, folder: Path, size: str = ""):
     if kind == "tmpfs":
         mount = f"mount -t tmpfs -o size={size} tmpfs {quote_shell(folder)}"
     else:
-        mount = (f"mount --bind {quote_shell(folder)} {quote_shell(folder)} && "
-                 f"mount -o remount,bind,ro {quote_shell(folder)}")
+        mount = (
+            f"mount --bind {quote_shell(folder)} {quote_shell(folder)} && "
+            f"mount -o remount,bind,ro {quote_shell(folder)}"
+        )
     return ["unshare", "-rm", "sh", "-c", f'{mount} && exec "$@"', "sh"]
 
 
@@ -148,17 +173,22 @@ def test_a_full_disk_keeps_the_last_good_checkpoint_and_names_the_file(fashion_m
     disk.mkdir()
     # room for one checkpoint of the tiny run (about 90 MB with LARS's momentum) but not two; the
     # tmpfs lives as long as the namespace, so its files are listed and copied out before it ends
-    script = (f"mount -t tmpfs -o size=130m tmpfs {quote_shell(disk)} && {{ \"$@\"; status=$?; "
-              f"ls -a {quote_shell(disk)}/tricl/* > {quote_shell(tmp_path / 'listing')}; mkdir {quote_shell(kept)}; "
-              f"cp {quote_shell(disk)}/tricl/*/* {quote_shell(kept)}/; exit $status; }}")
-    run = solo_tricl(*pretrain_argv(fashion_mnist_folder, disk), cwd=tmp_path,
-                     prefix=["unshare", "-rm", "sh", "-c", script, "sh"])
+    script = (
+        f'mount -t tmpfs -o size=130m tmpfs {quote_shell(disk)} && {{ "$@"; status=$?; '
+        f"ls -a {quote_shell(disk)}/tricl/* > {quote_shell(tmp_path / 'listing')}; mkdir {quote_shell(kept)}; "
+        f"cp {quote_shell(disk)}/tricl/*/* {quote_shell(kept)}/; exit $status; }}"
+    )
+    run = solo_tricl(
+        *pretrain_argv(fashion_mnist_folder, disk), cwd=tmp_path, prefix=["unshare", "-rm", "sh", "-c", script, "sh"]
+    )
     status, _, err = finish(run)
     line = last_line(err)
     assert status == 2, "\n".join(err[-20:])
     assert "No space left on device" in line and "ep=1.ckpt" in line and "nothing was written under that name" in line
     listing = (tmp_path / "listing").read_text().split()
-    assert [name for name in listing if name.endswith(".ckpt")] == [name for name in listing if name.endswith("ep=0.ckpt")]
+    assert [name for name in listing if name.endswith(".ckpt")] == [
+        name for name in listing if name.endswith("ep=0.ckpt")
+    ]
     assert not [name for name in listing if name.endswith(".tmp")], "no temporary file left"
     (saved,) = list(kept.glob("*-ep=0.ckpt"))
     load_method(saved)
@@ -184,8 +214,10 @@ def test_a_truncated_checkpoint_is_one_line_naming_it(tricl_run, fashion_mnist_f
     truncated.parent.mkdir()
     truncated.write_bytes(checkpoint.read_bytes()[: checkpoint.stat().st_size // 2])
     shutil.copy(checkpoint.parent / "args.json", truncated.parent / "args.json")
-    for argv in (pretrain_argv(fashion_mnist_folder, tmp_path / "out", f"+resume_from_checkpoint={quote(str(truncated))}"),
-                 ["evaluate", str(truncated), "--data", str(fashion_mnist_folder)]):
+    for argv in (
+        pretrain_argv(fashion_mnist_folder, tmp_path / "out", f"+resume_from_checkpoint={quote(str(truncated))}"),
+        ["evaluate", str(truncated), "--data", str(fashion_mnist_folder)],
+    ):
         status, out, err = finish(solo_tricl(*argv, cwd=tmp_path))
         assert status == 2 and len(err) == 1 and truncated.name in err[0], "\n".join(err[-20:])
         assert "Traceback" not in err[0]
@@ -194,8 +226,15 @@ def test_a_truncated_checkpoint_is_one_line_naming_it(tricl_run, fashion_mnist_f
 @pytest.mark.solo_learn
 @pytest.mark.skipif(not solo_learn_available(), reason=SOLO_LEARN_MISSING)
 def test_a_diverging_run_stops_with_exit_3_and_leaves_no_empty_run(fashion_mnist_folder, tmp_path):
-    argv = pretrain_argv(fashion_mnist_folder, tmp_path / "out", "optimizer.name=sgd", "optimizer.lr=1e30",
-                         "~optimizer.kwargs.clip_lr", "~optimizer.kwargs.eta", "~optimizer.kwargs.exclude_bias_n_norm")
+    argv = pretrain_argv(
+        fashion_mnist_folder,
+        tmp_path / "out",
+        "optimizer.name=sgd",
+        "optimizer.lr=1e30",
+        "~optimizer.kwargs.clip_lr",
+        "~optimizer.kwargs.eta",
+        "~optimizer.kwargs.exclude_bias_n_norm",
+    )
     status, _, err = finish(solo_tricl(*argv, cwd=tmp_path))
     line = last_line(err)
     assert status == 3, "\n".join(err[-20:])
@@ -207,7 +246,8 @@ def test_a_diverging_run_stops_with_exit_3_and_leaves_no_empty_run(fashion_mnist
 @pytest.mark.solo_learn
 @pytest.mark.skipif(not solo_learn_available(), reason=SOLO_LEARN_MISSING)
 def test_a_parameter_that_turns_non_finite_is_never_saved_and_the_last_good_checkpoint_stays(
-        fashion_mnist_folder, tmp_path):
+    fashion_mnist_folder, tmp_path
+):
     from lightning.pytorch.callbacks import Callback
 
     from solo_tricl.errors import TrainingDiverged
@@ -219,7 +259,7 @@ def test_a_parameter_that_turns_non_finite_is_never_saved_and_the_last_good_chec
         def on_train_epoch_end(self, trainer, module):
             if trainer.current_epoch == 1:
                 with torch.no_grad():
-                    module.backbone.bn1.running_var.fill_(float("nan"))   # a loss in train mode stays finite
+                    module.backbone.bn1.running_var.fill_(float("nan"))  # a loss in train mode stays finite
 
     with pytest.raises(TrainingDiverged, match="backbone.bn1.running_var holds non-finite values") as error:
         pretrain(pretrain_cfg("tricl", fashion_mnist_folder, tmp_path, max_epochs=3), [PoisonInTheSecondEpoch()])

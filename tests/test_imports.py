@@ -21,8 +21,17 @@ def test_cli_help_lists_subcommands_without_error():
 # Arrows point down: a module imports (at the top or inside a function) only modules of its own
 # subpackage or of a lower layer. The CLI is imported by nothing.
 LAYERS = {
-    "errors": 0, "losses": 1, "common": 2, "checkpoint_kind": 3, "data": 3, "solo": 3, "clip": 3,
-    "explain": 4, "evaluate": 5, "bench": 6, "cli": 7,
+    "errors": 0,
+    "losses": 1,
+    "common": 2,
+    "checkpoint_kind": 3,
+    "data": 3,
+    "solo": 3,
+    "clip": 3,
+    "explain": 4,
+    "evaluate": 5,
+    "bench": 6,
+    "cli": 7,
 }
 
 
@@ -91,8 +100,12 @@ def test_every_default_comes_from_one_table():
 
     for cls in (losses.InfoNCELoss, losses.NCLLoss, losses.TriCLLoss, losses.MatryoshkaInfoNCELoss):
         assert default(cls, "temperature") == defaults.TEMPERATURE == method_kwargs.TRICL["temperature"].default
-    assert default(losses.KernelInfoNCELoss, "temperature") == default(losses.KernelMixtureLoss, "tau1") \
-        == method_kwargs.KERNEL["tau1"].default == defaults.TAU1
+    assert (
+        default(losses.KernelInfoNCELoss, "temperature")
+        == default(losses.KernelMixtureLoss, "tau1")
+        == method_kwargs.KERNEL["tau1"].default
+        == defaults.TAU1
+    )
     assert default(losses.KernelMixtureLoss, "lam") == method_kwargs.KERNEL["lam"].default
     assert default(losses.NCLLoss, "non_neg") == method_kwargs.NCL["non_neg"].default
     assert tuple(losses.NON_NEGATIVE_MAPS) == defaults.NON_NEGATIVE_MAP_NAMES

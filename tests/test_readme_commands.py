@@ -23,7 +23,18 @@ REPO = README.parent
 TINY_PRETRAIN = ["max_epochs=1", "optimizer.batch_size=32", "data.num_workers=0"]
 TINY_LINEAR = ["max_epochs=1", "optimizer.batch_size=64", "data.num_workers=0"]
 TINY_CLIP = {"--epochs": "2", "--batch-size": "32", "--warmup": "2"}
-TINY_BENCH = ["--epochs", "1", "--fraction", "0.003", "--eval-train", "300", "--eval-test", "200", "--work", "bench-work"]
+TINY_BENCH = [
+    "--epochs",
+    "1",
+    "--fraction",
+    "0.003",
+    "--eval-train",
+    "300",
+    "--eval-test",
+    "200",
+    "--work",
+    "bench-work",
+]
 CLIP_CHECKPOINT = f"logs/tricl/checkpoints/epoch_{TINY_CLIP['--epochs']}.pt"
 
 
@@ -59,93 +70,166 @@ def some_images(state):
 
 
 def second_seed(state):
-    assert main(["pretrain", "--config-name", "fashion_mnist/tricl", "+seed=1", "checkpoint.dir=seed1",
-                 *TINY_PRETRAIN]) == 0
+    assert (
+        main(["pretrain", "--config-name", "fashion_mnist/tricl", "+seed=1", "checkpoint.dir=seed1", *TINY_PRETRAIN])
+        == 0
+    )
     state["ckpt_seed1"] = str(next(Path("seed1").rglob("*.ckpt")))
 
 
 def clip_tiny(name):
-    return Tiny(values=TINY_CLIP, append=["--workers", "0", "--seed", "0"],
-                creates=f"logs/{name}/checkpoints/epoch_{TINY_CLIP['--epochs']}.pt")
+    return Tiny(
+        values=TINY_CLIP,
+        append=["--workers", "0", "--seed", "0"],
+        creates=f"logs/{name}/checkpoints/epoch_{TINY_CLIP['--epochs']}.pt",
+    )
 
 
 LINEAR_ARGS = ["--config-name", "fashion_mnist/linear", "pretrained_feature_extractor='{ckpt}'"]
-OC = ("--model solo-tricl-tiny --train-data datasets/fmnist-clip/train.csv --csv-img-key filepath "
-      "--csv-caption-key title --epochs 10 --batch-size 64 --lr 1e-3 --warmup 20 --device cpu --logs logs")
+OC = (
+    "--model solo-tricl-tiny --train-data datasets/fmnist-clip/train.csv --csv-img-key filepath "
+    "--csv-caption-key title --epochs 10 --batch-size 64 --lr 1e-3 --warmup 20 --device cpu --logs logs"
+)
 
 TINY = {
-    "data fashion-mnist --out datasets/fashion-mnist":
-        Tiny(append=["--train-per-class", "30", "--val-per-class", "10"], creates="datasets/fashion-mnist/val"),
-    "pretrain --config-name fashion_mnist/tricl max_epochs=5 data.fraction=0.1":
-        Tiny(replace={"max_epochs=5": [], "data.fraction=0.1": []}, append=TINY_PRETRAIN,
-             after=main_job_checkpoint),
-    "pretrain --config-name fashion_mnist/ncl max_epochs=20":
-        Tiny(replace={"max_epochs=20": []}, append=TINY_PRETRAIN, creates="trained_models/ncl"),
-    "pretrain --config-path my/configs --config-name tricl.yaml data.train_path=...":
-        Tiny(replace={"data.train_path=...": ["data.train_path=datasets/fashion-mnist/train"]},
-             append=TINY_PRETRAIN, setup=copy_configs),
-    "linear --config-name fashion_mnist/linear pretrained_feature_extractor='trained_models/tricl/<run>/<name>-ep=4.ckpt'":
-        Tiny(replace={"pretrained_feature_extractor='trained_models/tricl/<run>/<name>-ep=4.ckpt'":
-                      ["pretrained_feature_extractor='{ckpt}'"]}, append=TINY_LINEAR),
-    "linear --config-name fashion_mnist/linear --top-k 20 --order importance pretrained_feature_extractor=...":
-        Tiny(replace={"pretrained_feature_extractor=...": ["pretrained_feature_extractor='{ckpt}'"]},
-             append=TINY_LINEAR),
+    "data fashion-mnist --out datasets/fashion-mnist": Tiny(
+        append=["--train-per-class", "30", "--val-per-class", "10"], creates="datasets/fashion-mnist/val"
+    ),
+    "pretrain --config-name fashion_mnist/tricl max_epochs=5 data.fraction=0.1": Tiny(
+        replace={"max_epochs=5": [], "data.fraction=0.1": []}, append=TINY_PRETRAIN, after=main_job_checkpoint
+    ),
+    "pretrain --config-name fashion_mnist/ncl max_epochs=20": Tiny(
+        replace={"max_epochs=20": []}, append=TINY_PRETRAIN, creates="trained_models/ncl"
+    ),
+    "pretrain --config-path my/configs --config-name tricl.yaml data.train_path=...": Tiny(
+        replace={"data.train_path=...": ["data.train_path=datasets/fashion-mnist/train"]},
+        append=TINY_PRETRAIN,
+        setup=copy_configs,
+    ),
+    "linear --config-name fashion_mnist/linear pretrained_feature_extractor='trained_models/tricl/<run>/<name>-ep=4.ckpt'": Tiny(
+        replace={
+            "pretrained_feature_extractor='trained_models/tricl/<run>/<name>-ep=4.ckpt'": [
+                "pretrained_feature_extractor='{ckpt}'"
+            ]
+        },
+        append=TINY_LINEAR,
+    ),
+    "linear --config-name fashion_mnist/linear --top-k 20 --order importance pretrained_feature_extractor=...": Tiny(
+        replace={"pretrained_feature_extractor=...": ["pretrained_feature_extractor='{ckpt}'"]}, append=TINY_LINEAR
+    ),
     "linear ... --top-k 20 --order random": Tiny(replace={"...": LINEAR_ARGS}, append=TINY_LINEAR),
-    "data fashion-mnist-clip --out datasets/fmnist-clip --train-per-class 500 --val-per-class 100":
-        Tiny(values={"--train-per-class": "30", "--val-per-class": "10"}, creates="datasets/fmnist-clip/train.csv"),
+    "data fashion-mnist-clip --out datasets/fmnist-clip --train-per-class 500 --val-per-class 100": Tiny(
+        values={"--train-per-class": "30", "--val-per-class": "10"}, creates="datasets/fmnist-clip/train.csv"
+    ),
     f"clip-train --loss clip -- {OC} --name clip": clip_tiny("clip"),
-    f"clip-train --loss tricl --decorrelation isotropic --importance-init-std 0.1 -- {OC} --name tricl":
-        clip_tiny("tricl"),
+    f"clip-train --loss tricl --decorrelation isotropic --importance-init-std 0.1 -- {OC} --name tricl": clip_tiny(
+        "tricl"
+    ),
     f"clip-train --loss ncl --non-neg rep_relu -- {OC} --name ncl": clip_tiny("ncl"),
     f"clip-train --loss kernel --gamma 1.0 -- {OC} --name kernel": clip_tiny("kernel"),
-    "clip-zeroshot logs/tricl/checkpoints/epoch_10.pt --data datasets/fmnist-clip/val.csv --top-k 4 8 16":
-        Tiny(replace={"logs/tricl/checkpoints/epoch_10.pt": [CLIP_CHECKPOINT]}),
+    "clip-zeroshot logs/tricl/checkpoints/epoch_10.pt --data datasets/fmnist-clip/val.csv --top-k 4 8 16": Tiny(
+        replace={"logs/tricl/checkpoints/epoch_10.pt": [CLIP_CHECKPOINT]}
+    ),
     "explain trained_models/tricl/<run>/<name>-ep=4.ckpt --images datasets/fashion-mnist/val/5_sandal "
     "--corpus datasets/fashion-mnist/train/5_sandal --foil datasets/fashion-mnist/train --methods rise ig "
-    "gradshap --evaluate --sanity-check --out explanations":
-        Tiny(replace={"trained_models/tricl/<run>/<name>-ep=4.ckpt": ["{ckpt}"]},
-             append=["--corpus-size", "10", "--foil-size", "40", "--rise-masks", "200"],
-             creates="explanations/explanations.json"),
+    "gradshap --evaluate --sanity-check --out explanations": Tiny(
+        replace={"trained_models/tricl/<run>/<name>-ep=4.ckpt": ["{ckpt}"]},
+        append=["--corpus-size", "10", "--foil-size", "40", "--rise-masks", "200"],
+        creates="explanations/explanations.json",
+    ),
     "explain logs/tricl/checkpoints/epoch_10.pt --images my_images/ --corpus-text a photo of a sandal. "
-    "--foil-text a photo of a bag. a photo of a coat. --out explanations":
-        Tiny(replace={"logs/tricl/checkpoints/epoch_10.pt": [CLIP_CHECKPOINT]}, append=["--rise-masks", "200"],
-             setup=some_images, creates="explanations/explanations.json"),
+    "--foil-text a photo of a bag. a photo of a coat. --out explanations": Tiny(
+        replace={"logs/tricl/checkpoints/epoch_10.pt": [CLIP_CHECKPOINT]},
+        append=["--rise-masks", "200"],
+        setup=some_images,
+        creates="explanations/explanations.json",
+    ),
     "evaluate trained_models/tricl/<seed0>/x.ckpt trained_models/tricl/<seed1>/y.ckpt --data datasets/fashion-mnist "
-    "--gallery 8":
-        Tiny(replace={"trained_models/tricl/<seed0>/x.ckpt": ["{ckpt}"],
-                      "trained_models/tricl/<seed1>/y.ckpt": ["{ckpt_seed1}"]},
-             append=["--train-samples", "200", "--test-samples", "100"], setup=second_seed,
-             creates="evaluation/identifiability.png"),
+    "--gallery 8": Tiny(
+        replace={
+            "trained_models/tricl/<seed0>/x.ckpt": ["{ckpt}"],
+            "trained_models/tricl/<seed1>/y.ckpt": ["{ckpt_seed1}"],
+        },
+        append=["--train-samples", "200", "--test-samples", "100"],
+        setup=second_seed,
+        creates="evaluation/identifiability.png",
+    ),
     "evaluate trained_models/tricl/<seed0>/x.ckpt trained_models/tricl/<seed1>/y.ckpt --data datasets/fashion-mnist "
-    "--basis canonical":
-        Tiny(replace={"trained_models/tricl/<seed0>/x.ckpt": ["{ckpt}"],
-                      "trained_models/tricl/<seed1>/y.ckpt": ["{ckpt_seed1}"]},
-             append=["--train-samples", "300", "--test-samples", "100", "--basis-images", "300",
-                     "--out", "evaluation-canonical"], creates="evaluation-canonical/invariance-spectrum.png"),
+    "--basis canonical": Tiny(
+        replace={
+            "trained_models/tricl/<seed0>/x.ckpt": ["{ckpt}"],
+            "trained_models/tricl/<seed1>/y.ckpt": ["{ckpt_seed1}"],
+        },
+        append=[
+            "--train-samples",
+            "300",
+            "--test-samples",
+            "100",
+            "--basis-images",
+            "300",
+            "--out",
+            "evaluation-canonical",
+        ],
+        creates="evaluation-canonical/invariance-spectrum.png",
+    ),
     "benchmarks/cocoa_pointing.py --solo bench-work/solo/tricl-seed0/tricl/0/tricl-seed0-0-ep=5.ckpt --solo-data "
     "bench-work/data/fashion-mnist --clip bench-work/clip/tricl/checkpoints/epoch_10.pt --clip-data "
-    "bench-work/data/fashion-mnist-clip --out benchmarks/results":
-        Tiny(replace={"bench-work/solo/tricl-seed0/tricl/0/tricl-seed0-0-ep=5.ckpt": ["{ckpt}"],
-                      "bench-work/data/fashion-mnist": ["datasets/fashion-mnist"],
-                      "bench-work/clip/tricl/checkpoints/epoch_10.pt": [CLIP_CHECKPOINT],
-                      "bench-work/data/fashion-mnist-clip": ["datasets/fmnist-clip"],
-                      "benchmarks/results": ["pointing"]},
-             append=["--mosaics", "4", "--rise-masks", "40", "--ig-steps", "4", "--gradshap-samples", "4",
-                     "--corpus-size", "5", "--foil-size", "20"], creates="pointing/cocoa_pointing.md"),
+    "bench-work/data/fashion-mnist-clip --out benchmarks/results": Tiny(
+        replace={
+            "bench-work/solo/tricl-seed0/tricl/0/tricl-seed0-0-ep=5.ckpt": ["{ckpt}"],
+            "bench-work/data/fashion-mnist": ["datasets/fashion-mnist"],
+            "bench-work/clip/tricl/checkpoints/epoch_10.pt": [CLIP_CHECKPOINT],
+            "bench-work/data/fashion-mnist-clip": ["datasets/fmnist-clip"],
+            "benchmarks/results": ["pointing"],
+        },
+        append=[
+            "--mosaics",
+            "4",
+            "--rise-masks",
+            "40",
+            "--ig-steps",
+            "4",
+            "--gradshap-samples",
+            "4",
+            "--corpus-size",
+            "5",
+            "--foil-size",
+            "20",
+        ],
+        creates="pointing/cocoa_pointing.md",
+    ),
     "benchmarks/cocoa_deletion_gap.py bench-work/solo/tricl-seed0/tricl/0/tricl-seed0-0-ep=5.ckpt --data "
-    "bench-work/data/fashion-mnist --out benchmarks/results":
-        Tiny(replace={"bench-work/solo/tricl-seed0/tricl/0/tricl-seed0-0-ep=5.ckpt": ["{ckpt}"],
-                      "bench-work/data/fashion-mnist": ["datasets/fashion-mnist"],
-                      "benchmarks/results": ["deletion-gap"]},
-             append=["--explicands", "2", "--variants", "16 steps/samples"],
-             creates="deletion-gap/cocoa_deletion_gap.md"),
-    "bench --out benchmarks/results":
-        Tiny(replace={"benchmarks/results": ["bench-full"]},
-             append=["--methods", "simclr", "tricl", "--seeds", "0", "--clip-losses", "clip", "--clip-epochs", "1",
-                     "--no-noise-floor", *TINY_BENCH], creates="bench-full/bench.md"),
-    "bench --methods simclr tricl tri-scl --clip-losses --epochs 1 --fraction 0.01 --eval-train 500 --eval-test 500":
-        Tiny(values={"--fraction": "0.003"}, append=["--seeds", "0", "--out", "bench-smoke", "--work", "bench-work"],
-             creates="bench-smoke/bench.md"),
+    "bench-work/data/fashion-mnist --out benchmarks/results": Tiny(
+        replace={
+            "bench-work/solo/tricl-seed0/tricl/0/tricl-seed0-0-ep=5.ckpt": ["{ckpt}"],
+            "bench-work/data/fashion-mnist": ["datasets/fashion-mnist"],
+            "benchmarks/results": ["deletion-gap"],
+        },
+        append=["--explicands", "2", "--variants", "16 steps/samples"],
+        creates="deletion-gap/cocoa_deletion_gap.md",
+    ),
+    "bench --out benchmarks/results": Tiny(
+        replace={"benchmarks/results": ["bench-full"]},
+        append=[
+            "--methods",
+            "simclr",
+            "tricl",
+            "--seeds",
+            "0",
+            "--clip-losses",
+            "clip",
+            "--clip-epochs",
+            "1",
+            "--no-noise-floor",
+            *TINY_BENCH,
+        ],
+        creates="bench-full/bench.md",
+    ),
+    "bench --methods simclr tricl tri-scl --clip-losses --epochs 1 --fraction 0.01 --eval-train 500 --eval-test 500": Tiny(
+        values={"--fraction": "0.003"},
+        append=["--seeds", "0", "--out", "bench-smoke", "--work", "bench-work"],
+        creates="bench-smoke/bench.md",
+    ),
     "bench --budget 20 --accelerator gpu": Tiny(needs_gpu=True),
 }
 

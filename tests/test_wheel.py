@@ -14,12 +14,19 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.mark.slow
 def test_the_wheel_ships_the_configs_and_the_autoload_hook(tmp_path):
     source = tmp_path / "source"
-    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(".venv", ".git", "bench-work", "__pycache__",
-                                                                "trained_models", "datasets", "evaluation*",
-                                                                "configs"))
+    shutil.copytree(
+        ROOT,
+        source,
+        ignore=shutil.ignore_patterns(
+            ".venv", ".git", "bench-work", "__pycache__", "trained_models", "datasets", "evaluation*", "configs"
+        ),
+    )
     shutil.copytree(ROOT / "configs", source / "configs")
-    result = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-w", str(tmp_path / "dist"),
-                             str(source)], capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-w", str(tmp_path / "dist"), str(source)],
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     (wheel,) = (tmp_path / "dist").glob("solo_tricl-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())

@@ -31,48 +31,103 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.description = __doc__.split("\n\n", 1)[1] if __doc__ else ""
     defaults = BenchSettings()
-    parser.add_argument("--methods", nargs="+", default=list(DEFAULT_VARIANTS), metavar="METHOD",
-                        help="solo-learn runs: ours (tricl, tricl-reference: the authors' decorrelation, tri-scl, "
-                             "ncl, kernel, mrl) and any solo-learn method; must include the baseline simclr "
-                             f"(default: {' '.join(DEFAULT_VARIANTS)})")
-    parser.add_argument("--seeds", type=int, nargs="+", default=list(defaults.seeds),
-                        help="seeds of the solo-learn runs; two give identifiability (default: 0 1)")
-    parser.add_argument("--clip-losses", nargs="*", default=list(CLIP_VARIANTS), choices=list(CLIP_VARIANTS),
-                        metavar="LOSS", help="OpenCLIP runs: clip (ClipLoss) and siglip (SigLIP's sigmoid loss), "
-                        f"OpenCLIP's own, and ours; none: skip CLIP (default: {' '.join(CLIP_VARIANTS)})")
-    parser.add_argument("--epochs", type=int, default=defaults.epochs,
-                        help=f"solo-learn epochs at budget 1 (default {defaults.epochs})")
-    parser.add_argument("--clip-epochs", type=int, default=defaults.clip_epochs,
-                        help=f"OpenCLIP epochs at budget 1 (default {defaults.clip_epochs})")
-    parser.add_argument("--budget", type=float, default=defaults.budget,
-                        help="multiplies every epoch count (default 1)")
-    parser.add_argument("--fraction", type=float, default=defaults.fraction,
-                        help="share of the 60,000 training images used for pretraining (default 0.1)")
-    parser.add_argument("--eval-train", type=int, default=defaults.eval_train,
-                        help="training images the probes and kNN are fitted on (default 5,000)")
-    parser.add_argument("--eval-test", type=int, default=defaults.eval_test,
-                        help="held-out images every measure reads (default 5,000)")
-    parser.add_argument("--basis-images", type=int, default=defaults.basis_images,
-                        help="training images whose two augmented views fit each run's canonical basis "
-                             "(at most --eval-train, at least twice the projector dimension; default 5,000)")
-    parser.add_argument("--no-noise-floor", action="store_true",
-                        help="skip the extra triCL run with the first seed's initial weights and another data "
-                             "order, which measures the identifiability that training noise alone allows")
-    parser.add_argument("--accelerator", choices=("cpu", "gpu"), default=defaults.accelerator,
-                        help="where both hosts train (default cpu)")
-    parser.add_argument("--work", type=Path, default=defaults.work,
-                        help="data, checkpoints and logs (reused: data is written once; default bench-work)")
-    parser.add_argument("--out", type=Path, default=None,
-                        help="folder for bench.md, bench.json, the plots and galleries (default: a new "
-                             "bench-results/<date-time>; the committed results are benchmarks/results)")
-    parser.add_argument("--retrain", action="store_true",
-                        help="train every run again, even one already finished in --work with the "
-                             "same settings (by default such runs are reused, so an interrupted "
-                             "bench resumes where it stopped)")
-    parser.set_defaults(_requires=[
-        ("--clip-epochs", lambda args: bool(args.clip_losses), "--clip-losses"),
-        ("--no-noise-floor", lambda args: "tricl" in args.methods and len(args.seeds) >= 1, "tricl in --methods"),
-    ])
+    parser.add_argument(
+        "--methods",
+        nargs="+",
+        default=list(DEFAULT_VARIANTS),
+        metavar="METHOD",
+        help="solo-learn runs: ours (tricl, tricl-reference: the authors' decorrelation, tri-scl, "
+        "ncl, kernel, mrl) and any solo-learn method; must include the baseline simclr "
+        f"(default: {' '.join(DEFAULT_VARIANTS)})",
+    )
+    parser.add_argument(
+        "--seeds",
+        type=int,
+        nargs="+",
+        default=list(defaults.seeds),
+        help="seeds of the solo-learn runs; two give identifiability (default: 0 1)",
+    )
+    parser.add_argument(
+        "--clip-losses",
+        nargs="*",
+        default=list(CLIP_VARIANTS),
+        choices=list(CLIP_VARIANTS),
+        metavar="LOSS",
+        help="OpenCLIP runs: clip (ClipLoss) and siglip (SigLIP's sigmoid loss), "
+        f"OpenCLIP's own, and ours; none: skip CLIP (default: {' '.join(CLIP_VARIANTS)})",
+    )
+    parser.add_argument(
+        "--epochs", type=int, default=defaults.epochs, help=f"solo-learn epochs at budget 1 (default {defaults.epochs})"
+    )
+    parser.add_argument(
+        "--clip-epochs",
+        type=int,
+        default=defaults.clip_epochs,
+        help=f"OpenCLIP epochs at budget 1 (default {defaults.clip_epochs})",
+    )
+    parser.add_argument(
+        "--budget", type=float, default=defaults.budget, help="multiplies every epoch count (default 1)"
+    )
+    parser.add_argument(
+        "--fraction",
+        type=float,
+        default=defaults.fraction,
+        help="share of the 60,000 training images used for pretraining (default 0.1)",
+    )
+    parser.add_argument(
+        "--eval-train",
+        type=int,
+        default=defaults.eval_train,
+        help="training images the probes and kNN are fitted on (default 5,000)",
+    )
+    parser.add_argument(
+        "--eval-test", type=int, default=defaults.eval_test, help="held-out images every measure reads (default 5,000)"
+    )
+    parser.add_argument(
+        "--basis-images",
+        type=int,
+        default=defaults.basis_images,
+        help="training images whose two augmented views fit each run's canonical basis "
+        "(at most --eval-train, at least twice the projector dimension; default 5,000)",
+    )
+    parser.add_argument(
+        "--no-noise-floor",
+        action="store_true",
+        help="skip the extra triCL run with the first seed's initial weights and another data "
+        "order, which measures the identifiability that training noise alone allows",
+    )
+    parser.add_argument(
+        "--accelerator",
+        choices=("cpu", "gpu"),
+        default=defaults.accelerator,
+        help="where both hosts train (default cpu)",
+    )
+    parser.add_argument(
+        "--work",
+        type=Path,
+        default=defaults.work,
+        help="data, checkpoints and logs (reused: data is written once; default bench-work)",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="folder for bench.md, bench.json, the plots and galleries (default: a new "
+        "bench-results/<date-time>; the committed results are benchmarks/results)",
+    )
+    parser.add_argument(
+        "--retrain",
+        action="store_true",
+        help="train every run again, even one already finished in --work with the "
+        "same settings (by default such runs are reused, so an interrupted "
+        "bench resumes where it stopped)",
+    )
+    parser.set_defaults(
+        _requires=[
+            ("--clip-epochs", lambda args: bool(args.clip_losses), "--clip-losses"),
+            ("--no-noise-floor", lambda args: "tricl" in args.methods and len(args.seeds) >= 1, "tricl in --methods"),
+        ]
+    )
 
 
 def settings_of(args: argparse.Namespace) -> BenchSettings:
@@ -94,12 +149,22 @@ def settings_of(args: argparse.Namespace) -> BenchSettings:
     check_variants(args.methods)
     if args.accelerator == "gpu" and not torch.cuda.is_available():
         raise CommandError("--accelerator gpu: no CUDA device on this machine")
-    return BenchSettings(methods=tuple(dict.fromkeys(args.methods)), seeds=tuple(args.seeds),
-                         clip_losses=tuple(dict.fromkeys(args.clip_losses)), epochs=args.epochs,
-                         clip_epochs=args.clip_epochs, budget=args.budget, fraction=args.fraction,
-                         eval_train=args.eval_train, eval_test=args.eval_test, basis_images=args.basis_images,
-                         noise_floor=not args.no_noise_floor, accelerator=args.accelerator, work=args.work,
-                         retrain=args.retrain)
+    return BenchSettings(
+        methods=tuple(dict.fromkeys(args.methods)),
+        seeds=tuple(args.seeds),
+        clip_losses=tuple(dict.fromkeys(args.clip_losses)),
+        epochs=args.epochs,
+        clip_epochs=args.clip_epochs,
+        budget=args.budget,
+        fraction=args.fraction,
+        eval_train=args.eval_train,
+        eval_test=args.eval_test,
+        basis_images=args.basis_images,
+        noise_floor=not args.no_noise_floor,
+        accelerator=args.accelerator,
+        work=args.work,
+        retrain=args.retrain,
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -110,15 +175,19 @@ def run(args: argparse.Namespace) -> int:
     settings = settings_of(args)
     needed = 2 * widest_projector(settings.methods)
     if min(settings.basis_images, settings.eval_train) < needed:
-        raise CommandError(f"--basis-images (and --eval-train) must be >= {needed}, twice the widest projector of "
-                           f"--methods, to fit the canonical basis; got {min(settings.basis_images, settings.eval_train)}")
+        raise CommandError(
+            f"--basis-images (and --eval-train) must be >= {needed}, twice the widest projector of "
+            f"--methods, to fit the canonical basis; got {min(settings.basis_images, settings.eval_train)}"
+        )
     out = args.out or Path("bench-results") / time.strftime("%Y%m%d-%H%M%S")
     require_writable_folder(settings.work, "--work")
     require_writable_folder(out, "--out")
     import torch
 
-    context = {"command": "solo-tricl bench " + shlex.join(sys.argv[2:]),
-               "machine": f"{platform.machine()}, {torch.get_num_threads()} threads"}
+    context = {
+        "command": "solo-tricl bench " + shlex.join(sys.argv[2:]),
+        "machine": f"{platform.machine()}, {torch.get_num_threads()} threads",
+    }
     result = run_bench(settings, out, context)
     write_report(result, out)
     return 0

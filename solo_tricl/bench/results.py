@@ -13,7 +13,14 @@ import torch
 from solo_tricl.evaluate import measures
 from solo_tricl.evaluate.features import RunFeatures
 from solo_tricl.evaluate.orders import describe, in_order
-from solo_tricl.evaluate.report import DEFAULT_KS, RANDOM_DRAWS, compare_runs, correlation_for_plot, curve_ks, random_curve
+from solo_tricl.evaluate.report import (
+    DEFAULT_KS,
+    RANDOM_DRAWS,
+    compare_runs,
+    correlation_for_plot,
+    curve_ks,
+    random_curve,
+)
 
 # the orders every run is measured in, and the curve points (each run adds its own k: "all")
 BENCH_ORDERS = ("importance", "pca", "canonical")
@@ -36,10 +43,10 @@ class RunResult:
     method: str
     seed: int
     checkpoint: str
-    features: int                         # k, the projector (or embedding) dimension
-    importance_name: str                  # what "importance" is for this run: s, prefix, activation
-    orders: Dict[str, Curves]             # BENCH_ORDERS and "random" (mean of RANDOM_DRAWS draws)
-    bottom: Dict[int, float]              # linear probe of the k least important
+    features: int  # k, the projector (or embedding) dimension
+    importance_name: str  # what "importance" is for this run: s, prefix, activation
+    orders: Dict[str, Curves]  # BENCH_ORDERS and "random" (mean of RANDOM_DRAWS draws)
+    bottom: Dict[int, float]  # linear probe of the k least important
     backbone_linear: Optional[float] = None
     backbone_knn: Optional[float] = None
     sparsity: float = 0.0
@@ -49,7 +56,7 @@ class RunResult:
     identifiable_rank: Optional[int] = None
     invariance_spectrum: List[float] = field(default_factory=list)
     learned_importance: Optional[List[float]] = None
-    train_seconds: Optional[float] = None     # None: the training was reused from an earlier invocation
+    train_seconds: Optional[float] = None  # None: the training was reused from an earlier invocation
     images_per_s: Optional[float] = None
     command: str = ""
 
@@ -129,8 +136,9 @@ def measure_orders(run: RunFeatures, orders=BENCH_ORDERS, seed: int = 0):
     importance = ordered["importance"]
     reversed_run = replace(importance, train=_flip(importance.train), test=_flip(importance.test))
     bottom = order_curves(reversed_run, ks, seed).linear
-    curves["random"] = Curves(random_curve(run.train, run.test, ks, seed),
-                              random_curve(run.train, run.test, ks, seed, metric="knn"))
+    curves["random"] = Curves(
+        random_curve(run.train, run.test, ks, seed), random_curve(run.train, run.test, ks, seed, metric="knn")
+    )
     return curves, bottom, ordered, basis
 
 
@@ -144,31 +152,54 @@ def measure_solo_run(run: RunFeatures, variant: str, seed: int, trained, seed_fo
     test = run.test
     collapse = measures.collapse(test.features)
     result = RunResult(
-        name=trained.name, variant=variant, method=run.method, seed=seed, checkpoint=trained.checkpoint,
-        features=run.train.features.shape[1], importance_name=describe("importance", run), orders=curves,
+        name=trained.name,
+        variant=variant,
+        method=run.method,
+        seed=seed,
+        checkpoint=trained.checkpoint,
+        features=run.train.features.shape[1],
+        importance_name=describe("importance", run),
+        orders=curves,
         bottom=bottom,
         backbone_linear=measures.linear_probe(run.train.backbone, run.train.labels, test.backbone, test.labels),
         backbone_knn=measures.knn_accuracy(run.train.backbone, run.train.labels, test.backbone, test.labels),
-        sparsity=measures.sparsity(test.features), class_consistency=measures.class_consistency(test.features, test.labels),
-        mean_abs_corr=collapse["mean_abs_corr"], effective_rank=collapse["effective_rank"],
-        identifiable_rank=basis.identifiable_rank, invariance_spectrum=basis.spectrum.tolist(),
+        sparsity=measures.sparsity(test.features),
+        class_consistency=measures.class_consistency(test.features, test.labels),
+        mean_abs_corr=collapse["mean_abs_corr"],
+        effective_rank=collapse["effective_rank"],
+        identifiable_rank=basis.identifiable_rank,
+        invariance_spectrum=basis.spectrum.tolist(),
         learned_importance=run.importance.tolist() if run.importance is not None else None,
-        train_seconds=trained.seconds, images_per_s=trained.images_per_s, command=trained.command)
+        train_seconds=trained.seconds,
+        images_per_s=trained.images_per_s,
+        command=trained.command,
+    )
     return result, ordered
 
 
-def measure_pair(variant: str, label: str, first: Dict[str, RunFeatures], second: Dict[str, RunFeatures],
-                 first_result: RunResult, second_result: RunResult) -> PairResult:
+def measure_pair(
+    variant: str,
+    label: str,
+    first: Dict[str, RunFeatures],
+    second: Dict[str, RunFeatures],
+    first_result: RunResult,
+    second_result: RunResult,
+) -> PairResult:
     """Identifiability of two runs (each given in every bench order) in every order."""
     by_order, heatmaps, collapsed, canonical_per_rank = {}, {}, False, []
     for order in BENCH_ORDERS:
         ident = compare_runs(first[order], second[order])
         collapsed = collapsed or ident["collapsed"]
-        by_order[order] = {"all": ident["ordered"], "matched": ident["matched"],
-                           **{f"top{n}": ident[f"ordered_top{n}"] for n in IDENTIFIABILITY_TOP
-                              if f"ordered_top{n}" in ident},
-                           **{f"best_match_top{n}": ident[f"best_match_top{n}"] for n in IDENTIFIABILITY_TOP
-                              if f"best_match_top{n}" in ident}}
+        by_order[order] = {
+            "all": ident["ordered"],
+            "matched": ident["matched"],
+            **{f"top{n}": ident[f"ordered_top{n}"] for n in IDENTIFIABILITY_TOP if f"ordered_top{n}" in ident},
+            **{
+                f"best_match_top{n}": ident[f"best_match_top{n}"]
+                for n in IDENTIFIABILITY_TOP
+                if f"best_match_top{n}" in ident
+            },
+        }
         heatmaps[order] = correlation_for_plot(first[order], second[order]).tolist()
         if order == "canonical":
             canonical_per_rank = ident["per_rank"]
@@ -178,12 +209,32 @@ def measure_pair(variant: str, label: str, first: Dict[str, RunFeatures], second
 
 def measure_clip_run(run: RunFeatures, trained, zero_shot: dict) -> ClipResult:
     curves, _, _, _ = measure_orders(run, orders=("importance",))
-    return ClipResult(loss=trained.name, checkpoint=trained.checkpoint, features=run.train.features.shape[1],
-                      zero_shot=zero_shot["accuracy"], zero_shot_top8=zero_shot["top8_importance"], orders=curves,
-                      sparsity=measures.sparsity(run.test.features),
-                      class_consistency=measures.class_consistency(run.test.features, run.test.labels),
-                      seconds=trained.seconds, samples_per_s=trained.images_per_s, command=trained.command)
+    return ClipResult(
+        loss=trained.name,
+        checkpoint=trained.checkpoint,
+        features=run.train.features.shape[1],
+        zero_shot=zero_shot["accuracy"],
+        zero_shot_top8=zero_shot["top8_importance"],
+        orders=curves,
+        sparsity=measures.sparsity(run.test.features),
+        class_consistency=measures.class_consistency(run.test.features, run.test.labels),
+        seconds=trained.seconds,
+        samples_per_s=trained.images_per_s,
+        command=trained.command,
+    )
 
 
-__all__ = ["BENCH_ORDERS", "BenchResult", "ClipResult", "Curves", "LEADERBOARD_KS", "PairResult", "RANDOM_DRAWS",
-           "RunResult", "measure_clip_run", "measure_orders", "measure_pair", "measure_solo_run"]
+__all__ = [
+    "BENCH_ORDERS",
+    "BenchResult",
+    "ClipResult",
+    "Curves",
+    "LEADERBOARD_KS",
+    "PairResult",
+    "RANDOM_DRAWS",
+    "RunResult",
+    "measure_clip_run",
+    "measure_orders",
+    "measure_pair",
+    "measure_solo_run",
+]

@@ -32,15 +32,25 @@ def run_bench(settings: BenchSettings, out: Path, context: dict) -> BenchResult:
 
     started = time.time()
     data = prepare_data(settings.work)
-    result = BenchResult(settings={**{k: str(v) if isinstance(v, Path) else v for k, v in vars(settings).items()},
-                                   **context, "solo_epochs": settings.solo_epochs,
-                                   "open_clip_epochs": settings.open_clip_epochs},
-                         config_differences=config_differences(settings.methods))
+    result = BenchResult(
+        settings={
+            **{k: str(v) if isinstance(v, Path) else v for k, v in vars(settings).items()},
+            **context,
+            "solo_epochs": settings.solo_epochs,
+            "open_clip_epochs": settings.open_clip_epochs,
+        },
+        config_differences=config_differences(settings.methods),
+    )
     views = min(settings.basis_images, settings.eval_train)
 
     def measured(variant, seed, trained):
-        features = solo_features(trained.checkpoint, data["solo"], limit_train=settings.eval_train,
-                                 limit_test=settings.eval_test, views=views)
+        features = solo_features(
+            trained.checkpoint,
+            data["solo"],
+            limit_train=settings.eval_train,
+            limit_test=settings.eval_test,
+            views=views,
+        )
         run, ordered = measure_solo_run(features, variant, seed, trained)
         return run, ordered, features
 
@@ -65,17 +75,25 @@ def run_bench(settings: BenchSettings, out: Path, context: dict) -> BenchResult:
         seed = settings.seeds[0]
         name = f"{NOISE_FLOOR_VARIANT}-same-init"
         print(f"== {name}: seed {seed}'s initial weights, data order seed {seed + 1}", flush=True)
-        trained = train_solo(NOISE_FLOOR_VARIANT, seed, settings, data["solo"], (f"++data_order_seed={seed + 1}",),
-                             name=name)
+        trained = train_solo(
+            NOISE_FLOOR_VARIANT, seed, settings, data["solo"], (f"++data_order_seed={seed + 1}",), name=name
+        )
         run, ordered, _ = measured(NOISE_FLOOR_VARIANT, seed, trained)
         first_run, first_ordered = firsts[NOISE_FLOOR_VARIANT]
-        result.noise_floor = measure_pair(NOISE_FLOOR_VARIANT, f"{NOISE_FLOOR_VARIANT}: same init, other data order",
-                                          first_ordered, ordered, first_run, run)
+        result.noise_floor = measure_pair(
+            NOISE_FLOOR_VARIANT,
+            f"{NOISE_FLOOR_VARIANT}: same init, other data order",
+            first_ordered,
+            ordered,
+            first_run,
+            run,
+        )
     for loss in settings.clip_losses:
         print(f"== CLIP {loss}: training with open_clip_train", flush=True)
         trained = train_clip(loss, settings, data["clip"])
-        features = clip_features(trained.checkpoint, data["clip"], limit_train=settings.eval_train,
-                                 limit_test=settings.eval_test)
+        features = clip_features(
+            trained.checkpoint, data["clip"], limit_train=settings.eval_train, limit_test=settings.eval_test
+        )
         result.clip.append(measure_clip_run(features, trained, zero_shot(trained.checkpoint, data["clip"])))
     result.minutes = (time.time() - started) / 60
     return result

@@ -27,15 +27,25 @@ OUR_VARIANTS = {
 }
 BASELINE = "simclr"
 DEFAULT_VARIANTS = ("simclr", "byol", "barlow_twins", "vicreg", "mocov3", "tricl", "tri-scl", "ncl", "kernel", "mrl")
-NOISE_FLOOR_VARIANT = "tricl"   # its first seed is paired with a run of the same init, other data order
+NOISE_FLOOR_VARIANT = "tricl"  # its first seed is paired with a run of the same init, other data order
 # method_kwargs a solo-learn built-in without a shipped Fashion-MNIST config may require (its
 # add_and_assert_specific_cfg asserts them), with the values of solo-learn's CIFAR configs
-GENERIC_METHOD_KWARGS = {"pred_hidden_dim": 512, "temperature_q": 0.1, "temperature_k": 0.04,
-                         "num_prototypes": [3000, 3000, 3000]}
+GENERIC_METHOD_KWARGS = {
+    "pred_hidden_dim": 512,
+    "temperature_q": 0.1,
+    "temperature_k": 0.04,
+    "num_prototypes": [3000, 3000, 3000],
+}
 
 # OpenCLIP runs: bench name -> (our --loss, OpenCLIP options beyond the shared ones)
-CLIP_VARIANTS = {"clip": ("clip", ()), "siglip": ("clip", ("--siglip",)), "tricl": ("tricl", ()),
-                 "ncl": ("ncl", ()), "kernel": ("kernel", ()), "mrl": ("mrl", ())}
+CLIP_VARIANTS = {
+    "clip": ("clip", ()),
+    "siglip": ("clip", ("--siglip",)),
+    "tricl": ("tricl", ()),
+    "ncl": ("ncl", ()),
+    "kernel": ("kernel", ()),
+    "mrl": ("mrl", ()),
+}
 RUN_RECORD = "bench-run.json"
 
 
@@ -74,7 +84,7 @@ class Trained:
     name: str
     checkpoint: str
     command: str
-    seconds: Optional[float] = None        # None: reused from an earlier invocation
+    seconds: Optional[float] = None  # None: reused from an earlier invocation
     images_per_s: Optional[float] = None
 
 
@@ -85,8 +95,11 @@ def variant_method(variant: str) -> str:
 def shipped_config(method: str) -> Optional[str]:
     from solo_tricl.solo.cli import PACKAGED_CONFIGS
 
-    return f"fashion_mnist/{method}" if (PACKAGED_CONFIGS / "pretrain" / "fashion_mnist" / f"{method}.yaml").is_file() \
+    return (
+        f"fashion_mnist/{method}"
+        if (PACKAGED_CONFIGS / "pretrain" / "fashion_mnist" / f"{method}.yaml").is_file()
         else None
+    )
 
 
 def variant_config(variant: str) -> Tuple[str, List[str]]:
@@ -110,8 +123,9 @@ def check_variants(variants: Sequence[str]) -> None:
     allowed = [*OUR_VARIANTS, *(m for m in METHODS if m not in ("base", "linear") and m not in OUR_VARIANTS)]
     for variant in variants:
         if variant not in allowed:
-            raise CommandError(f"--methods: {variant!r} is neither one of ours nor a solo-learn method; allowed: "
-                               f"{', '.join(allowed)}")
+            raise CommandError(
+                f"--methods: {variant!r} is neither one of ours nor a solo-learn method; allowed: {', '.join(allowed)}"
+            )
 
 
 def finished_run(run_dir: Path, settings: dict) -> Optional[dict]:
@@ -136,8 +150,10 @@ def reuse_or_clear(run_dir: Path, settings: dict, retrain: bool) -> Optional[Tra
 
 
 def save_run(run_dir: Path, settings: dict, trained: Trained) -> Trained:
-    write_json(run_dir / RUN_RECORD, {"settings": settings, "name": trained.name, "checkpoint": trained.checkpoint,
-                                      "command": trained.command})
+    write_json(
+        run_dir / RUN_RECORD,
+        {"settings": settings, "name": trained.name, "checkpoint": trained.checkpoint, "command": trained.command},
+    )
     return trained
 
 
@@ -161,8 +177,14 @@ class _Throughput:
         return Throughput()
 
 
-def train_solo(variant: str, seed: int, settings: BenchSettings, data: Path, extra_overrides: Sequence[str] = (),
-               name: Optional[str] = None) -> Trained:
+def train_solo(
+    variant: str,
+    seed: int,
+    settings: BenchSettings,
+    data: Path,
+    extra_overrides: Sequence[str] = (),
+    name: Optional[str] = None,
+) -> Trained:
     """Pretrain ``variant`` with ``seed`` from its shipped Fashion-MNIST config, or reuse the finished run."""
     from solo_tricl.solo.cli import compose
     from solo_tricl.solo.pretrain import pretrain
@@ -170,11 +192,19 @@ def train_solo(variant: str, seed: int, settings: BenchSettings, data: Path, ext
     name = name or f"{variant}-seed{seed}"
     run_dir = settings.work / "solo" / name
     config, overrides = variant_config(variant)
-    overrides = [*overrides, f"++seed={seed}", f"max_epochs={settings.solo_epochs}",
-                 f"data.fraction={settings.fraction}", f"data.train_path='{data / 'train'}'",
-                 f"checkpoint.dir='{run_dir}'", f"++default_root_dir='{run_dir}'",
-                 f"accelerator={settings.accelerator}", f"name={name}", "++enable_progress_bar=False",
-                 *extra_overrides]
+    overrides = [
+        *overrides,
+        f"++seed={seed}",
+        f"max_epochs={settings.solo_epochs}",
+        f"data.fraction={settings.fraction}",
+        f"data.train_path='{data / 'train'}'",
+        f"checkpoint.dir='{run_dir}'",
+        f"++default_root_dir='{run_dir}'",
+        f"accelerator={settings.accelerator}",
+        f"name={name}",
+        "++enable_progress_bar=False",
+        *extra_overrides,
+    ]
     record = {"config": config, "overrides": overrides}
     command = f"solo-tricl pretrain --config-name {config} " + shlex.join(overrides)
     if reused := reuse_or_clear(run_dir, record, settings.retrain):
@@ -182,34 +212,75 @@ def train_solo(variant: str, seed: int, settings: BenchSettings, data: Path, ext
     throughput = _Throughput()
     started = time.perf_counter()
     result = pretrain(compose("pretrain", None, config, overrides), [throughput])
-    return save_run(run_dir, record, Trained(name, result.last_checkpoint, command, time.perf_counter() - started,
-                                             throughput.images / max(throughput.seconds, 1e-9)))
+    return save_run(
+        run_dir,
+        record,
+        Trained(
+            name,
+            result.last_checkpoint,
+            command,
+            time.perf_counter() - started,
+            throughput.images / max(throughput.seconds, 1e-9),
+        ),
+    )
 
 
 def train_clip(variant: str, settings: BenchSettings, data: Path) -> Trained:
     loss, extra = CLIP_VARIANTS[variant]
     logs = settings.work / "clip"
     device = "cuda" if settings.accelerator == "gpu" else "cpu"
-    open_clip_args = ["--model", "solo-tricl-tiny", "--train-data", str(data / "train.csv"),
-                      "--csv-img-key", "filepath", "--csv-caption-key", "title",
-                      "--epochs", str(settings.open_clip_epochs), "--batch-size", "64", "--lr", "1e-3",
-                      "--warmup", "20", "--device", device, "--workers", "2", "--seed", "0", "--logs", str(logs),
-                      "--name", variant, *extra]
+    open_clip_args = [
+        "--model",
+        "solo-tricl-tiny",
+        "--train-data",
+        str(data / "train.csv"),
+        "--csv-img-key",
+        "filepath",
+        "--csv-caption-key",
+        "title",
+        "--epochs",
+        str(settings.open_clip_epochs),
+        "--batch-size",
+        "64",
+        "--lr",
+        "1e-3",
+        "--warmup",
+        "20",
+        "--device",
+        device,
+        "--workers",
+        "2",
+        "--seed",
+        "0",
+        "--logs",
+        str(logs),
+        "--name",
+        variant,
+        *extra,
+    ]
     run_dir = logs / variant
     record = {"loss": loss, "open_clip_args": open_clip_args}
     command = f"solo-tricl clip-train --loss {loss} -- " + shlex.join(open_clip_args)
     if reused := reuse_or_clear(run_dir, record, settings.retrain):
         return reused
     started = time.perf_counter()
-    result = subprocess.run([sys.executable, "-m", "solo_tricl.cli", "clip-train", "--loss", loss, "--",
-                             *open_clip_args], capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "solo_tricl.cli", "clip-train", "--loss", loss, "--", *open_clip_args],
+        capture_output=True,
+        text=True,
+    )
     if result.returncode:
         lines = result.stderr.strip().splitlines() or ["(no output)"]
         raise CommandError(f"clip-train for {variant} failed: {lines[-1]}")
     rates = [float(r) for r in re.findall(r", ([0-9.]+)/s, ", (run_dir / "out.log").read_text())]
     checkpoint = str(run_dir / "checkpoints" / f"epoch_{settings.open_clip_epochs}.pt")
-    return save_run(run_dir, record, Trained(variant, checkpoint, command, time.perf_counter() - started,
-                                             sum(rates) / len(rates) if rates else None))
+    return save_run(
+        run_dir,
+        record,
+        Trained(
+            variant, checkpoint, command, time.perf_counter() - started, sum(rates) / len(rates) if rates else None
+        ),
+    )
 
 
 def prepare_data(work: Path) -> Dict[str, Path]:
@@ -230,8 +301,11 @@ def config_differences(variants: Sequence[str]) -> Dict[str, List[str]]:
 
     def composed(variant):
         config, overrides = variant_config(variant)
-        return {k: v for k, v in leaves(compose("pretrain", None, config, overrides)).items()
-                if not k.startswith(("hydra", "name"))}
+        return {
+            k: v
+            for k, v in leaves(compose("pretrain", None, config, overrides)).items()
+            if not k.startswith(("hydra", "name"))
+        }
 
     baseline = composed(BASELINE)
     differences = {}
@@ -240,6 +314,7 @@ def config_differences(variants: Sequence[str]) -> Dict[str, List[str]]:
             continue
         values = composed(variant)
         keys = sorted(set(values) | set(baseline))
-        differences[variant] = [f"{key}={values.get(key, '-')}" for key in keys
-                                if values.get(key, "-") != baseline.get(key, "-")]
+        differences[variant] = [
+            f"{key}={values.get(key, '-')}" for key in keys if values.get(key, "-") != baseline.get(key, "-")
+        ]
     return differences

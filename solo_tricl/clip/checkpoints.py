@@ -15,14 +15,17 @@ def run_options(checkpoint: Path) -> dict:
     """The launcher's options for the run that wrote ``checkpoint``."""
     path = run_options_path(checkpoint)
     if not path.exists():
-        raise ValueError(f"no {RUN_OPTIONS_FILE} two folders above {checkpoint}: pass a "
-                           "checkpoint written by solo-tricl clip-train (<logs>/<name>/checkpoints/*.pt)")
+        raise ValueError(
+            f"no {RUN_OPTIONS_FILE} two folders above {checkpoint}: pass a "
+            "checkpoint written by solo-tricl clip-train (<logs>/<name>/checkpoints/*.pt)"
+        )
     return json.loads(path.read_text())
 
 
 def load_clip(checkpoint) -> Tuple[object, object, object, dict]:
     """(model in eval mode, its validation transform, its tokenizer, the run's options)."""
     import open_clip
+
     from solo_tricl.clip.plugins import load_plugins, options_with_defaults
 
     checkpoint = Path(checkpoint)
@@ -41,6 +44,5 @@ def load_clip(checkpoint) -> Tuple[object, object, object, dict]:
     try:
         model.load_state_dict(state)
     except RuntimeError as error:
-        raise ValueError(f"{checkpoint} does not fit model {options['model']}: "
-                           f"{str(error).splitlines()[0]}") from None
+        raise ValueError(f"{checkpoint} does not fit model {options['model']}: {str(error).splitlines()[0]}") from None
     return model.eval(), preprocess, open_clip.get_tokenizer(options["model"]), options

@@ -53,17 +53,26 @@ class ClipRunGuard(StopSignals):
         args = self.args
         lr = f" (--lr {args.lr:g})" if args is not None and getattr(args, "lr", None) else ""
         saved = sorted(Path(args.checkpoint_path).glob("*.pt")) if getattr(args, "checkpoint_path", None) else []
-        kept = f"the checkpoints saved before it are kept ({saved[-1].parent})" if saved else \
-            "no checkpoint was saved before it"
-        return TrainingDiverged(f"training diverged in epoch {self.epoch} at step {self.step}: {what}; likely "
-                                f"cause: a learning rate too high{lr}, or non-finite input data; {kept}")
+        kept = (
+            f"the checkpoints saved before it are kept ({saved[-1].parent})"
+            if saved
+            else "no checkpoint was saved before it"
+        )
+        return TrainingDiverged(
+            f"training diverged in epoch {self.epoch} at step {self.step}: {what}; likely "
+            f"cause: a learning rate too high{lr}, or non-finite input data; {kept}"
+        )
 
     def interrupted(self, saved: Optional[Path]) -> Interrupted:
         signum = self.signum or signal.SIGTERM
-        action = (f"saved {saved}; resume by adding --resume latest to the same command" if saved is not None
-                  else "nothing was saved (--save-logs is off or training had not started)")
-        return Interrupted(signum, f"interrupted by {signal_name(signum)} in epoch {self.epoch} at step "
-                                   f"{self.step}: {action}")
+        action = (
+            f"saved {saved}; resume by adding --resume latest to the same command"
+            if saved is not None
+            else "nothing was saved (--save-logs is off or training had not started)"
+        )
+        return Interrupted(
+            signum, f"interrupted by {signal_name(signum)} in epoch {self.epoch} at step {self.step}: {action}"
+        )
 
 
 class GuardedLoss(torch.nn.Module):
@@ -109,8 +118,12 @@ def save_interrupted(model, optimizer, scaler, epoch: int, args) -> Optional[Pat
         return None
     path = interrupted_checkpoint_path(args, epoch)
     if args.rank == 0:
-        checkpoint = {"epoch": epoch, "name": args.name, "state_dict": unwrapped(model).state_dict(),
-                      "optimizer": optimizer.state_dict()}
+        checkpoint = {
+            "epoch": epoch,
+            "name": args.name,
+            "state_dict": unwrapped(model).state_dict(),
+            "optimizer": optimizer.state_dict(),
+        }
         if scaler is not None:
             checkpoint["scaler"] = scaler.state_dict()
         save_torch(checkpoint, path)
@@ -125,8 +138,9 @@ def guarded_train_one_epoch(original, guard: ClipRunGuard):
     def train_one_epoch(model, data, loss, epoch, optimizer, scaler, scheduler, dist_model, args, tb_writer=None):
         guard.epoch, guard.started = epoch, True
         try:
-            result = original(model, data, loss, epoch, optimizer, scaler, scheduler, dist_model, args,
-                              tb_writer=tb_writer)
+            result = original(
+                model, data, loss, epoch, optimizer, scaler, scheduler, dist_model, args, tb_writer=tb_writer
+            )
         except StopRequested:
             raise guard.interrupted(save_interrupted(model, optimizer, scaler, epoch, args)) from None
         name = first_non_finite(model)

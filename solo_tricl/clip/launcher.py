@@ -44,6 +44,7 @@ from solo_tricl.common.options import flag
 from solo_tricl.common.run_options import RUN_OPTIONS_FILE, run_options_path
 from solo_tricl.errors import CommandError, PatchTargetChanged
 
+
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.description = (
@@ -56,18 +57,28 @@ def configure(parser: argparse.ArgumentParser) -> None:
     from solo_tricl.clip.plugins import declared_options, load_plugins
 
     plugins = load_plugins()
-    parser.add_argument("--loss", default="clip",
-                        help=f"an open_clip.losses entry point: {', '.join(sorted(plugins))} (default clip)")
+    parser.add_argument(
+        "--loss", default="clip", help=f"an open_clip.losses entry point: {', '.join(sorted(plugins))} (default clip)"
+    )
     requires = []
     for name, (option, users) in declared_options(plugins).items():
         group_title = f"--loss {' / '.join(users)}"
-        group = next((g for g in parser._action_groups if g.title == group_title), None) or \
-            parser.add_argument_group(group_title, getattr(plugins[users[0]], "help", "") if len(users) == 1 else None)
-        group.add_argument(flag(name), type=option.type, default=option.default,
-                           help=option.help + ("" if option.default is None else f" (default {option.default})"))
+        group = next((g for g in parser._action_groups if g.title == group_title), None) or parser.add_argument_group(
+            group_title, getattr(plugins[users[0]], "help", "") if len(users) == 1 else None
+        )
+        group.add_argument(
+            flag(name),
+            type=option.type,
+            default=option.default,
+            help=option.help + ("" if option.default is None else f" (default {option.default})"),
+        )
         requires.append((flag(name), lambda args, users=users: args.loss in users, f"--loss {' or '.join(users)}"))
-    parser.add_argument("open_clip_args", nargs=argparse.REMAINDER, metavar="-- OPEN_CLIP_ARGS",
-                        help="options for open_clip_train, after --")
+    parser.add_argument(
+        "open_clip_args",
+        nargs=argparse.REMAINDER,
+        metavar="-- OPEN_CLIP_ARGS",
+        help="options for open_clip_train, after --",
+    )
     parser.set_defaults(_requires=requires)
 
 
@@ -108,17 +119,22 @@ def check(options: argparse.Namespace, open_clip_argv: List[str]):
 
     plugins = load_plugins()
     if options.loss not in plugins:
-        raise CommandError(f"--loss {options.loss!r} is not an open_clip.losses entry point; "
-                           f"allowed: {', '.join(sorted(plugins))}")
+        raise CommandError(
+            f"--loss {options.loss!r} is not an open_clip.losses entry point; allowed: {', '.join(sorted(plugins))}"
+        )
     plugin = plugins[options.loss]
     getattr(plugin, "validate", lambda values: None)(options)
     open_clip_args = parse_open_clip_args(open_clip_argv)
     if options.loss != "clip":
         distill = open_clip_args.distill_model is not None or open_clip_args.distill_pretrained is not None
-        for refused, what in ((open_clip_args.siglip, "--siglip (SigLIP's sigmoid loss)"),
-                              (distill, "--distill-model/--distill-pretrained (OpenCLIP's distillation loss)"),
-                              ("coca" in open_clip_args.model.lower(), f"--model {open_clip_args.model} (a CoCa "
-                               "model, which needs OpenCLIP's CoCa loss)")):
+        for refused, what in (
+            (open_clip_args.siglip, "--siglip (SigLIP's sigmoid loss)"),
+            (distill, "--distill-model/--distill-pretrained (OpenCLIP's distillation loss)"),
+            (
+                "coca" in open_clip_args.model.lower(),
+                f"--model {open_clip_args.model} (a CoCa model, which needs OpenCLIP's CoCa loss)",
+            ),
+        ):
             if refused:
                 raise CommandError(f"--loss {options.loss} does not combine with {what}; use --loss clip")
     check_resume(open_clip_args, options)
@@ -139,10 +155,14 @@ def check_resume(open_clip_args: argparse.Namespace, options: argparse.Namespace
         saved = load_torch_file(resume, "--resume")
     except ValueError as error:
         raise CommandError(str(error)) from None
-    if not isinstance(saved, dict) or not {"epoch", "state_dict", "optimizer"} <= set(saved) or \
-            "pytorch-lightning_version" in saved:
-        raise CommandError(f"--resume {resume} is not an open_clip_train checkpoint (it needs epoch, state_dict "
-                           "and optimizer)")
+    if (
+        not isinstance(saved, dict)
+        or not {"epoch", "state_dict", "optimizer"} <= set(saved)
+        or "pytorch-lightning_version" in saved
+    ):
+        raise CommandError(
+            f"--resume {resume} is not an open_clip_train checkpoint (it needs epoch, state_dict and optimizer)"
+        )
     recorded = run_options_path(resume)
     if recorded.is_file():
         run = json.loads(recorded.read_text())
@@ -159,9 +179,12 @@ def _originals():
     import open_clip_train.train
     import torch
 
-    return {"create_model_and_transforms": open_clip.create_model_and_transforms,
-            "create_loss": open_clip.create_loss, "train_one_epoch": open_clip_train.train.train_one_epoch,
-            "torch": torch}
+    return {
+        "create_model_and_transforms": open_clip.create_model_and_transforms,
+        "create_loss": open_clip.create_loss,
+        "train_one_epoch": open_clip_train.train.train_one_epoch,
+        "torch": torch,
+    }
 
 
 def _check_patch_targets(train_main) -> None:
@@ -172,7 +195,8 @@ def _check_patch_targets(train_main) -> None:
             raise PatchTargetChanged(
                 f"open_clip_train.main.{name} is not the {name} solo-tricl expects in this open_clip_torch "
                 f"({getattr(open_clip, '__version__', '?')}): solo-tricl's launcher replaces it to install the loss "
-                "and its guards, and would otherwise train OpenCLIP's own loss silently; use open_clip_torch 3.3")
+                "and its guards, and would otherwise train OpenCLIP's own loss silently; use open_clip_torch 3.3"
+            )
 
 
 @contextlib.contextmanager
@@ -209,9 +233,12 @@ def patched_open_clip_train(plugin, options: argparse.Namespace, guard):
             write_json(Path(args.logs) / args.name / RUN_OPTIONS_FILE, {"model": args.model, **vars(options)})
         return GuardedLoss(plugin(args), guard)
 
-    replacements = {"create_model_and_transforms": create_and_prepare, "create_loss": create_loss,
-                    "train_one_epoch": guarded_train_one_epoch(originals["train_one_epoch"], guard),
-                    "torch": AtomicTorch()}
+    replacements = {
+        "create_model_and_transforms": create_and_prepare,
+        "create_loss": create_loss,
+        "train_one_epoch": guarded_train_one_epoch(originals["train_one_epoch"], guard),
+        "torch": AtomicTorch(),
+    }
     for name, replacement in replacements.items():
         setattr(train_main, name, replacement)
     try:
@@ -250,8 +277,11 @@ def restored_logging():
     handlers; put all of it back after the run (otherwise torch's INFO lines follow at exit)."""
     root = logging.getLogger()
     handlers = list(root.handlers)
-    levels = {name: logger.level for name, logger in logging.root.manager.loggerDict.items()
-              if isinstance(logger, logging.Logger)}
+    levels = {
+        name: logger.level
+        for name, logger in logging.root.manager.loggerDict.items()
+        if isinstance(logger, logging.Logger)
+    }
     root_level = root.level
     try:
         yield
@@ -270,8 +300,11 @@ def new_runs_without_checkpoints(logs: Optional[str], before: set) -> List[Path]
     """Run folders under ``logs`` that this run created and that hold no checkpoint."""
     if not logs or str(logs).lower() == "none" or not Path(logs).is_dir():
         return []
-    return [path for path in Path(logs).iterdir() if path.is_dir() and path.name not in before
-            and not any(path.glob("checkpoints/*.pt"))]
+    return [
+        path
+        for path in Path(logs).iterdir()
+        if path.is_dir() and path.name not in before and not any(path.glob("checkpoints/*.pt"))
+    ]
 
 
 def run(args: argparse.Namespace) -> int:
@@ -304,6 +337,8 @@ def run(args: argparse.Namespace) -> int:
     if result == -1:
         raise CommandError("open_clip_train stopped with an error (its message is above)")
     if calls["create_loss"] == 0:
-        raise CommandError(f"open_clip_train finished without calling create_loss: --loss {options.loss} was "
-                           "not used; this open_clip_torch builds its loss elsewhere")
+        raise CommandError(
+            f"open_clip_train finished without calling create_loss: --loss {options.loss} was "
+            "not used; this open_clip_torch builds its loss elsewhere"
+        )
     return 0

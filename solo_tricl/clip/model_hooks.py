@@ -101,10 +101,10 @@ class OpenCLIPTriCLLoss(TriCLClipLoss):
     collapsed so that the value is s and every row's gradient is kept whole.
     """
 
-    def forward(self, image_features, text_features, logit_scale, logit_bias=None,
-                feature_importance=None, output_dict=False):
+    def forward(
+        self, image_features, text_features, logit_scale, logit_bias=None, feature_importance=None, output_dict=False
+    ):
         if feature_importance is not None and feature_importance.ndim == 2:
             rows = feature_importance
             feature_importance = rows[0].detach() + (rows - rows.detach()).sum(dim=0)
-        return super().forward(image_features, text_features, logit_scale, logit_bias,
-                               feature_importance, output_dict)
+        return super().forward(image_features, text_features, logit_scale, logit_bias, feature_importance, output_dict)

@@ -48,16 +48,28 @@ class ClipLossPlugin:
 
 def distributed_flags(args) -> Dict:
     """OpenCLIP's ClipLoss flags, as its create_loss passes them."""
-    return dict(local_loss=args.local_loss, gather_with_grad=args.gather_with_grad,
-                cache_labels=True, rank=args.rank, world_size=args.world_size)
+    return dict(
+        local_loss=args.local_loss,
+        gather_with_grad=args.gather_with_grad,
+        cache_labels=True,
+        rank=args.rank,
+        world_size=args.world_size,
+    )
 
 
 # the options of each of our losses, with their command-line flags (--decorrelation-weight, ...)
-TRICL_OPTIONS = {"importance_init_std": IMPORTANCE_INIT_STD, "decorrelation": DECORRELATION,
-                 "decorrelation_weight": DECORRELATION_WEIGHT}
+TRICL_OPTIONS = {
+    "importance_init_std": IMPORTANCE_INIT_STD,
+    "decorrelation": DECORRELATION,
+    "decorrelation_weight": DECORRELATION_WEIGHT,
+}
 NCL_OPTIONS = {"non_neg": NON_NEG}
-KERNEL_OPTIONS = {"gamma": GAMMA, "kernel_temperature": Option(
-    None, optional(positive), "a fixed tau (default: the model's learnable 1 / logit_scale)", float)}
+KERNEL_OPTIONS = {
+    "gamma": GAMMA,
+    "kernel_temperature": Option(
+        None, optional(positive), "a fixed tau (default: the model's learnable 1 / logit_scale)", float
+    ),
+}
 
 
 # the factories and hooks import torch, OpenCLIP and the losses when a run needs them, not when
@@ -71,8 +83,11 @@ def _open_clip_loss(args):
 def _tricl_loss(args):
     from solo_tricl.clip.model_hooks import OpenCLIPTriCLLoss
 
-    return OpenCLIPTriCLLoss(decorrelation_weight=args.solo_tricl.decorrelation_weight,
-                             decorrelation=args.solo_tricl.decorrelation, **distributed_flags(args))
+    return OpenCLIPTriCLLoss(
+        decorrelation_weight=args.solo_tricl.decorrelation_weight,
+        decorrelation=args.solo_tricl.decorrelation,
+        **distributed_flags(args),
+    )
 
 
 def _tricl_model(model, options):
@@ -107,14 +122,26 @@ def _mrl_loss(args):
 
 
 CLIP = ClipLossPlugin(_open_clip_loss, help="OpenCLIP's own loss (the default; with --siglip, SigLIP's)")
-TRICL = ClipLossPlugin(_tricl_loss, options=TRICL_OPTIONS, prepare_model=_tricl_model,
-                       help="triCL: logits u^T diag(s) v with a learned s on the model")
-NCL = ClipLossPlugin(_ncl_loss, options=NCL_OPTIONS, prepare_model=_ncl_model,
-                     help="NCL: a non-negative map on both towers before normalisation")
-KERNEL = ClipLossPlugin(_kernel_loss, options=KERNEL_OPTIONS,
-                        help="kernel InfoNCE: logits -D^gamma / tau (tau = 1 / logit_scale unless fixed)")
-MRL = ClipLossPlugin(_mrl_loss, options={"nesting": NESTING},
-                     help="Matryoshka: CLIP's loss on nested prefixes of both embeddings")
+TRICL = ClipLossPlugin(
+    _tricl_loss,
+    options=TRICL_OPTIONS,
+    prepare_model=_tricl_model,
+    help="triCL: logits u^T diag(s) v with a learned s on the model",
+)
+NCL = ClipLossPlugin(
+    _ncl_loss,
+    options=NCL_OPTIONS,
+    prepare_model=_ncl_model,
+    help="NCL: a non-negative map on both towers before normalisation",
+)
+KERNEL = ClipLossPlugin(
+    _kernel_loss,
+    options=KERNEL_OPTIONS,
+    help="kernel InfoNCE: logits -D^gamma / tau (tau = 1 / logit_scale unless fixed)",
+)
+MRL = ClipLossPlugin(
+    _mrl_loss, options={"nesting": NESTING}, help="Matryoshka: CLIP's loss on nested prefixes of both embeddings"
+)
 
 
 def declared_options(plugins: Dict[str, Callable]) -> Dict[str, Tuple[Option, List[str]]]:
@@ -147,6 +174,8 @@ def load_plugins() -> Dict[str, Callable]:
         try:
             plugins[entry_point.name] = entry_point.load()
         except Exception as error:
-            warnings.warn(f"solo-tricl: skipped open_clip.losses entry point {entry_point.name!r} "
-                          f"({entry_point.value}): {type(error).__name__}: {error}")
+            warnings.warn(
+                f"solo-tricl: skipped open_clip.losses entry point {entry_point.name!r} "
+                f"({entry_point.value}): {type(error).__name__}: {error}"
+            )
     return plugins

@@ -51,12 +51,17 @@ def check_model(args: argparse.Namespace) -> None:
 
     open_clip.add_model_config(MODEL_CONFIGS)
     if args.model.startswith(("hf-hub:", "local-dir:")):
-        if args.model.startswith("local-dir:") and not (Path(args.model[len("local-dir:"):]) / "open_clip_config.json").is_file():
+        if (
+            args.model.startswith("local-dir:")
+            and not (Path(args.model[len("local-dir:") :]) / "open_clip_config.json").is_file()
+        ):
             raise CommandError(f"--model {args.model}: no open_clip_config.json in that folder")
         return
     if args.model not in open_clip.list_models():
-        raise CommandError(f"--model {args.model} is not one of OpenCLIP's models (open_clip.list_models(); "
-                           "solo-tricl adds solo-tricl-tiny)")
+        raise CommandError(
+            f"--model {args.model} is not one of OpenCLIP's models (open_clip.list_models(); "
+            "solo-tricl adds solo-tricl-tiny)"
+        )
 
 
 def check_device(args: argparse.Namespace) -> None:
@@ -79,8 +84,10 @@ def check_logs(args: argparse.Namespace) -> None:
         return
     require_writable_folder(args.logs, "--logs")
     if args.name is not None and (Path(args.logs) / args.name / "out.log").exists() and args.resume != "latest":
-        raise CommandError(f"--name {args.name}: {Path(args.logs) / args.name} already holds a run; choose "
-                           "another --name, or continue it with --resume latest")
+        raise CommandError(
+            f"--name {args.name}: {Path(args.logs) / args.name} already holds a run; choose "
+            "another --name, or continue it with --resume latest"
+        )
 
 
 def is_csv(args: argparse.Namespace, path: str) -> bool:
@@ -99,12 +106,16 @@ def check_csv(path: str, args: argparse.Namespace, option: str, training: bool) 
     try:
         table = pd.read_csv(path, sep=args.csv_separator)
     except (ValueError, pd.errors.ParserError) as error:
-        raise CommandError(f"{option} {path} cannot be read as a CSV with separator "
-                           f"{args.csv_separator!r}: {' '.join(str(error).split())}") from None
+        raise CommandError(
+            f"{option} {path} cannot be read as a CSV with separator "
+            f"{args.csv_separator!r}: {' '.join(str(error).split())}"
+        ) from None
     for key, column in (("--csv-img-key", args.csv_img_key), ("--csv-caption-key", args.csv_caption_key)):
         if column not in table.columns:
-            raise CommandError(f"{option} {path} has no column {column!r} ({key}); its columns: "
-                               f"{', '.join(map(str, table.columns))} (separator {args.csv_separator!r}, --csv-separator)")
+            raise CommandError(
+                f"{option} {path} has no column {column!r} ({key}); its columns: "
+                f"{', '.join(map(str, table.columns))} (separator {args.csv_separator!r}, --csv-separator)"
+            )
     captions = table[args.csv_caption_key]
     empty = captions.isna() | (captions.astype(str).str.strip() == "")
     if empty.any():
@@ -113,16 +124,19 @@ def check_csv(path: str, args: argparse.Namespace, option: str, training: bool) 
     paths = table[args.csv_img_key].astype(str).tolist()
     missing = next((p for p in paths if not Path(p).is_file()), None)
     if missing is not None:
-        raise CommandError(f"{option} {path}: image {missing} does not exist (relative paths are read from "
-                           f"{os.getcwd()})")
+        raise CommandError(
+            f"{option} {path}: image {missing} does not exist (relative paths are read from {os.getcwd()})"
+        )
     try:
         require_readable_images(paths, f"{option} {path}")
     except ValueError as error:
         raise CommandError(str(error)) from None
     processes = int(os.environ.get("WORLD_SIZE", "1"))
     if training and len(paths) // processes < args.batch_size:
-        raise CommandError(f"{option} {path} holds {len(paths)} pairs, {len(paths) // processes} per process: "
-                           f"fewer than one batch (--batch-size {args.batch_size}), so nothing would train")
+        raise CommandError(
+            f"{option} {path} holds {len(paths)} pairs, {len(paths) // processes} per process: "
+            f"fewer than one batch (--batch-size {args.batch_size}), so nothing would train"
+        )
 
 
 def check_data(args: argparse.Namespace) -> None:

@@ -27,35 +27,58 @@ def zero_shot_accuracy(classifier, features, labels, columns=None) -> float:
 
 
 def build_classifier(model, tokenizer, classes: Sequence[str], templates: Sequence[str]):
+    import torch
     from open_clip import build_zero_shot_classifier
 
-    import torch
-
     with torch.no_grad():
-        return build_zero_shot_classifier(model, tokenizer=tokenizer, classnames=list(classes),
-                                          templates=list(templates), device="cpu")
+        return build_zero_shot_classifier(
+            model, tokenizer=tokenizer, classnames=list(classes), templates=list(templates), device="cpu"
+        )
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
     from solo_tricl.common.order import ORDERS
 
     parser.add_argument("checkpoint", type=Path, help="<logs>/<name>/checkpoints/epoch_N.pt")
-    parser.add_argument("--data", type=Path, required=True,
-                        help="CSV with filepath and label columns, e.g. from "
-                        "`solo-tricl data fashion-mnist-clip`")
-    parser.add_argument("--classes", type=Path, default=None,
-                        help="JSON with 'classes' and 'templates' (default: classes.json beside --data)")
-    parser.add_argument("--top-k", type=int, nargs="*", default=[], metavar="K",
-                        help="also score with only the K most important features (several K allowed)")
-    parser.add_argument("--order", choices=ORDERS, default="importance",
-                        help="importance: s for triCL, activation mass otherwise; or random")
+    parser.add_argument(
+        "--data",
+        type=Path,
+        required=True,
+        help="CSV with filepath and label columns, e.g. from `solo-tricl data fashion-mnist-clip`",
+    )
+    parser.add_argument(
+        "--classes",
+        type=Path,
+        default=None,
+        help="JSON with 'classes' and 'templates' (default: classes.json beside --data)",
+    )
+    parser.add_argument(
+        "--top-k",
+        type=int,
+        nargs="*",
+        default=[],
+        metavar="K",
+        help="also score with only the K most important features (several K allowed)",
+    )
+    parser.add_argument(
+        "--order",
+        choices=ORDERS,
+        default="importance",
+        help="importance: s for triCL, activation mass otherwise; or random",
+    )
     parser.add_argument("--batch-size", type=int, default=256, help="images per forward pass")
     parser.add_argument("--json", type=Path, default=None, help="write the accuracies here")
     parser.set_defaults(_requires=[("--order", lambda args: bool(args.top_k), "--top-k")])
 
 
-def evaluate_zero_shot(checkpoint: Path, data: Path, classes_path: Path, top_ks: Sequence[int] = (),
-                       order: str = "importance", batch_size: int = 256) -> dict:
+def evaluate_zero_shot(
+    checkpoint: Path,
+    data: Path,
+    classes_path: Path,
+    top_ks: Sequence[int] = (),
+    order: str = "importance",
+    batch_size: int = 256,
+) -> dict:
     """Zero-shot top-1 of a clip-train checkpoint on a labelled CSV, and on its top-k features."""
     from solo_tricl.clip.checkpoints import load_clip
     from solo_tricl.common.images import csv_items, encode_items, require_readable_images
@@ -70,16 +93,24 @@ def evaluate_zero_shot(checkpoint: Path, data: Path, classes_path: Path, top_ks:
     if not items:
         raise CommandError(f"{data} holds no images")
     if max(label for _, label in items) >= len(spec["classes"]) or min(label for _, label in items) < 0:
-        raise CommandError(f"labels in {data} go from {min(label for _, label in items)} to "
-                           f"{max(label for _, label in items)} but {classes_path} names {len(spec['classes'])} classes")
+        raise CommandError(
+            f"labels in {data} go from {min(label for _, label in items)} to "
+            f"{max(label for _, label in items)} but {classes_path} names {len(spec['classes'])} classes"
+        )
     require_readable_images([path for path, _ in items], f"--data {data}")
     model, preprocess, tokenizer, options = load_clip(checkpoint)
-    features, labels = encode_items(items, preprocess, lambda x: model.encode_image(x, normalize=True),
-                                    batch_size, "encoding images")
+    features, labels = encode_items(
+        items, preprocess, lambda x: model.encode_image(x, normalize=True), batch_size, "encoding images"
+    )
     classifier = build_classifier(model, tokenizer, spec["classes"], spec["templates"])
     k = features.shape[1]
-    results = {"checkpoint": str(checkpoint), "loss": options["loss"], "images": len(labels),
-               "chance": 1 / len(spec["classes"]), "accuracy": zero_shot_accuracy(classifier, features, labels)}
+    results = {
+        "checkpoint": str(checkpoint),
+        "loss": options["loss"],
+        "images": len(labels),
+        "chance": 1 / len(spec["classes"]),
+        "accuracy": zero_shot_accuracy(classifier, features, labels),
+    }
     importance = getattr(model, "feature_importance", None)
     s = importance().detach() if importance is not None else None
     for top_k in top_ks:
@@ -93,8 +124,14 @@ def evaluate_zero_shot(checkpoint: Path, data: Path, classes_path: Path, top_ks:
 def run(args: argparse.Namespace) -> int:
     if args.json is not None:
         require_writable_folder(args.json.parent, "--json's folder")
-    results = evaluate_zero_shot(args.checkpoint, args.data, args.classes or args.data.parent / "classes.json",
-                                 args.top_k, args.order, args.batch_size)
+    results = evaluate_zero_shot(
+        args.checkpoint,
+        args.data,
+        args.classes or args.data.parent / "classes.json",
+        args.top_k,
+        args.order,
+        args.batch_size,
+    )
     for key, value in results.items():
         print(f"{key}: {value:.4f}" if isinstance(value, float) else f"{key}: {value}")
     if args.json:

@@ -70,8 +70,10 @@ def require_same_classes(train: Path, val: Path) -> List[str]:
     if classes != val_classes:
         only_train = sorted(set(classes) - set(val_classes))
         only_val = sorted(set(val_classes) - set(classes))
-        raise ValueError(f"{train} and {val} hold different classes (only in train: {', '.join(only_train) or '-'}; "
-                         f"only in val: {', '.join(only_val) or '-'}): labels would not match")
+        raise ValueError(
+            f"{train} and {val} hold different classes (only in train: {', '.join(only_train) or '-'}; "
+            f"only in val: {', '.join(only_val) or '-'}): labels would not match"
+        )
     return classes
 
 
@@ -89,7 +91,9 @@ def require_readable_images(paths, what: str) -> None:
             with Image.open(path) as image:
                 image.load()
         except (OSError, SyntaxError, ValueError) as error:
-            raise ValueError(f"{what}: cannot read image {path} ({' '.join(str(error).split()) or type(error).__name__})") from None
+            raise ValueError(
+                f"{what}: cannot read image {path} ({' '.join(str(error).split()) or type(error).__name__})"
+            ) from None
 
 
 def csv_items(path: Path):
@@ -100,8 +104,7 @@ def csv_items(path: Path):
     with path.open() as f:
         rows = list(csv.DictReader(f, delimiter="\t"))
     if rows and not {"filepath", "label"} <= set(rows[0]):
-        raise ValueError(f"{path} needs tab-separated columns filepath and label "
-                           f"(found: {', '.join(rows[0])})")
+        raise ValueError(f"{path} needs tab-separated columns filepath and label (found: {', '.join(rows[0])})")
     return [(row["filepath"], int(row["label"])) for row in rows]
 
 

@@ -61,11 +61,16 @@ non_negative = _number(require_non_negative)
 unit_interval = _number(lambda key, value: require_in_range(key, value, 0.0, 1.0))
 gamma = _number(lambda key, value: require_in_range(key, value, *defaults.GAMMA_RANGE, low_open=True))
 
+
 def prefix_sizes(key: str, value: Any):
     """A list of prefix sizes (integers >= 1), as Matryoshka's ``nesting``."""
-    if value is not None and not isinstance(value, (list, tuple)) and hasattr(value, "__iter__") and \
-            not isinstance(value, str):
-        value = list(value)   # an omegaconf ListConfig
+    if (
+        value is not None
+        and not isinstance(value, (list, tuple))
+        and hasattr(value, "__iter__")
+        and not isinstance(value, str)
+    ):
+        value = list(value)  # an omegaconf ListConfig
     try:
         return list(require_nesting(value))
     except (TypeError, ValueError) as error:
@@ -81,21 +86,36 @@ def comma_separated_ints(text: str):
 
 
 # shared by the solo-learn methods and the OpenCLIP losses
-IMPORTANCE_INIT_STD = Option(defaults.IMPORTANCE_INIT_STD, non_negative, "theta ~ std * N(0, 1) at initialisation",
-                             float)
-DECORRELATION = Option(defaults.DECORRELATION, choice(defaults.DECORRELATION_FORMS),
-                       "C of mean((C - I)^2): isotropic (C = (k/N) Z^T Z, which decorrelates) or "
-                       "reference (the authors' C = Z^T Z / N, which is inert)")
-DECORRELATION_WEIGHT = Option(None, optional(non_negative),
-                              "lambda of mean((C - I)^2); default: the form's ("
-                              + ", ".join(f"{form} {weight:g}" for form, weight in defaults.DECORRELATION_WEIGHTS.items())
-                              + "); 0 turns it off", float)
-NON_NEG = Option(defaults.NON_NEG, choice(defaults.NON_NEGATIVE_MAP_NAMES),
-                 f"the non-negative map phi: {', '.join(defaults.NON_NEGATIVE_MAP_NAMES)}")
+IMPORTANCE_INIT_STD = Option(
+    defaults.IMPORTANCE_INIT_STD, non_negative, "theta ~ std * N(0, 1) at initialisation", float
+)
+DECORRELATION = Option(
+    defaults.DECORRELATION,
+    choice(defaults.DECORRELATION_FORMS),
+    "C of mean((C - I)^2): isotropic (C = (k/N) Z^T Z, which decorrelates) or "
+    "reference (the authors' C = Z^T Z / N, which is inert)",
+)
+DECORRELATION_WEIGHT = Option(
+    None,
+    optional(non_negative),
+    "lambda of mean((C - I)^2); default: the form's ("
+    + ", ".join(f"{form} {weight:g}" for form, weight in defaults.DECORRELATION_WEIGHTS.items())
+    + "); 0 turns it off",
+    float,
+)
+NON_NEG = Option(
+    defaults.NON_NEG,
+    choice(defaults.NON_NEGATIVE_MAP_NAMES),
+    f"the non-negative map phi: {', '.join(defaults.NON_NEGATIVE_MAP_NAMES)}",
+)
 GAMMA = Option(defaults.GAMMA, gamma, "kernel exponent in (0, 2]: 1 Laplacian, 0.5 exponential", float)
 TEMPERATURE = Option(defaults.TEMPERATURE, positive, "tau", float)
-NESTING = Option(None, optional(prefix_sizes), "Matryoshka's nested prefix sizes m, each trained to work on its "
-                 "own; default: 1, 2, 4, ... and k", comma_separated_ints)
+NESTING = Option(
+    None,
+    optional(prefix_sizes),
+    "Matryoshka's nested prefix sizes m, each trained to work on its own; default: 1, 2, 4, ... and k",
+    comma_separated_ints,
+)
 
 
 def flag(name: str) -> str:

@@ -23,8 +23,9 @@ def _save(fig, path: Path, dpi: int = 120) -> Path:
     return save_figure(fig, path, dpi=dpi)
 
 
-def plot_importance(s: Sequence[float], path: Path, title: str = "learned feature importance",
-                    initial: Optional[float] = None) -> Path:
+def plot_importance(
+    s: Sequence[float], path: Path, title: str = "learned feature importance", initial: Optional[float] = None
+) -> Path:
     """The importance curve: s sorted descending, with its cumulative share."""
     s = np.sort(np.asarray(s, dtype=float))[::-1]
     fig, left = _subplots(figsize=(7, 4))
@@ -44,8 +45,14 @@ def plot_importance(s: Sequence[float], path: Path, title: str = "learned featur
     return _save(fig, path)
 
 
-def plot_curves(curves: Dict[str, Dict[int, float]], path: Path, xlabel: str, ylabel: str,
-                title: str, chance: Optional[float] = None) -> Path:
+def plot_curves(
+    curves: Dict[str, Dict[int, float]],
+    path: Path,
+    xlabel: str,
+    ylabel: str,
+    title: str,
+    chance: Optional[float] = None,
+) -> Path:
     """Several y-vs-x curves (one per label) on a log-2 x axis, e.g. accuracy vs k."""
     fig, ax = _subplots(figsize=(7, 4))
     for label, points in curves.items():
@@ -61,8 +68,15 @@ def plot_curves(curves: Dict[str, Dict[int, float]], path: Path, xlabel: str, yl
     return _save(fig, path)
 
 
-def plot_curve_grid(panels: Dict[str, Dict[str, Dict[int, float]]], path: Path, xlabel: str, ylabel: str,
-                    title: str, columns: int = 3, chance: Optional[float] = None) -> Path:
+def plot_curve_grid(
+    panels: Dict[str, Dict[str, Dict[int, float]]],
+    path: Path,
+    xlabel: str,
+    ylabel: str,
+    title: str,
+    columns: int = 3,
+    chance: Optional[float] = None,
+) -> Path:
     """One panel of curves per entry of ``panels`` (panel title -> {label: {x: y}}), sharing the y
     axis, log-2 x axis; one legend for the figure."""
     rows = -(-len(panels) // columns)
@@ -73,8 +87,15 @@ def plot_curve_grid(panels: Dict[str, Dict[str, Dict[int, float]]], path: Path, 
     for ax, (panel, curves) in zip(axes.flat, panels.items()):
         for label, points in curves.items():
             xs = sorted(points)
-            ax.plot(xs, [points[x] for x in xs], marker="o", markersize=3, label=label, color=colours[label],
-                    linestyle=styles[label])
+            ax.plot(
+                xs,
+                [points[x] for x in xs],
+                marker="o",
+                markersize=3,
+                label=label,
+                color=colours[label],
+                linestyle=styles[label],
+            )
         if chance is not None:
             ax.axhline(chance, color="gray", linestyle=":")
         ax.set_xscale("log", base=2)
@@ -82,18 +103,20 @@ def plot_curve_grid(panels: Dict[str, Dict[str, Dict[int, float]]], path: Path, 
         ax.set_xlabel(xlabel)
     for ax in axes[:, 0]:
         ax.set_ylabel(ylabel)
-    for ax in list(axes.flat)[len(panels):]:
+    for ax in list(axes.flat)[len(panels) :]:
         ax.axis("off")
-    handles = [next(line for ax in axes.flat for line in ax.get_lines() if line.get_label() == label)
-               for label in labels]
+    handles = [
+        next(line for ax in axes.flat for line in ax.get_lines() if line.get_label() == label) for label in labels
+    ]
     fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), 6), fontsize=8)
     fig.suptitle(title)
     fig.tight_layout(rect=(0, 0.06 + 0.02 * (len(labels) // 6), 1, 0.97))
     return save_figure(fig, path, dpi=120)
 
 
-def plot_heatmap(matrix: np.ndarray, path: Path, title: str, xlabel: str, ylabel: str,
-                 vmin: float = 0.0, vmax: float = 1.0) -> Path:
+def plot_heatmap(
+    matrix: np.ndarray, path: Path, title: str, xlabel: str, ylabel: str, vmin: float = 0.0, vmax: float = 1.0
+) -> Path:
     fig, ax = _subplots(figsize=(5.5, 4.5))
     image = ax.imshow(matrix, vmin=vmin, vmax=vmax, cmap="viridis", interpolation="nearest")
     fig.colorbar(image, ax=ax)
@@ -113,8 +136,7 @@ def _attribution_overlay(ax, image: np.ndarray, attribution: "torch.Tensor"):
     return ax.imshow(heat, cmap="bwr", vmin=-limit, vmax=limit, alpha=0.6), limit
 
 
-def plot_attributions(image: np.ndarray, attributions: Dict[str, "torch.Tensor"], path: Path,
-                      title: str = "") -> Path:
+def plot_attributions(image: np.ndarray, attributions: Dict[str, "torch.Tensor"], path: Path, title: str = "") -> Path:
     """The image, then one heatmap overlay per method: channel-averaged attributions minus their
     median (RISE's saliency carries a large constant offset), red above and blue below it."""
     fig, axes = _subplots(1, len(attributions) + 1, figsize=(2.6 * (len(attributions) + 1), 2.8))
@@ -131,9 +153,15 @@ def plot_attributions(image: np.ndarray, attributions: Dict[str, "torch.Tensor"]
     return _save(fig, path, dpi=110)
 
 
-def plot_gallery(rows: Dict[str, Sequence], paths: Sequence[str], path: Path, title: str,
-                 scores: Optional[Sequence[float]] = None, score_name: str = "s",
-                 class_names: Optional[Sequence[str]] = None) -> Path:
+def plot_gallery(
+    rows: Dict[str, Sequence],
+    paths: Sequence[str],
+    path: Path,
+    title: str,
+    scores: Optional[Sequence[float]] = None,
+    score_name: str = "s",
+    class_names: Optional[Sequence[str]] = None,
+) -> Path:
     """A feature gallery: one row per feature (the most important block, then the least
     important one), its top-activating images left to right, and the class purity of those
     images at the row's start. ``rows`` is :func:`solo_tricl.evaluate.gallery.gallery_rows`'s."""
@@ -141,9 +169,13 @@ def plot_gallery(rows: Dict[str, Sequence], paths: Sequence[str], path: Path, ti
 
     ordered = [("most important", r) for r in rows["most"]] + [("least important", r) for r in rows["least"]]
     columns = len(ordered[0][1].images)
-    fig, axes = _subplots(len(ordered), columns + 1, squeeze=False,
-                             figsize=(0.75 * columns + 2.6, 0.78 * len(ordered) + 0.7),
-                             gridspec_kw={"width_ratios": [3.2] + [1] * columns})
+    fig, axes = _subplots(
+        len(ordered),
+        columns + 1,
+        squeeze=False,
+        figsize=(0.75 * columns + 2.6, 0.78 * len(ordered) + 0.7),
+        gridspec_kw={"width_ratios": [3.2] + [1] * columns},
+    )
     previous_block = None
     for axes_row, (block, row) in zip(axes, ordered):
         label = axes_row[0]
@@ -151,8 +183,15 @@ def plot_gallery(rows: Dict[str, Sequence], paths: Sequence[str], path: Path, ti
         majority = class_names[row.majority] if class_names else str(row.majority)
         score = f", {score_name} {scores[row.feature]:.2f}" if scores is not None else ""
         purity = f"purity {row.purity:.2f}: {majority}" if row.images else "dead: constant on every image"
-        label.text(1.0, 0.5, f"rank {row.rank + 1} (feature {row.feature}{score})\n{purity}",
-                   ha="right", va="center", fontsize=7, transform=label.transAxes)
+        label.text(
+            1.0,
+            0.5,
+            f"rank {row.rank + 1} (feature {row.feature}{score})\n{purity}",
+            ha="right",
+            va="center",
+            fontsize=7,
+            transform=label.transAxes,
+        )
         if block != previous_block:
             label.set_title(block, fontsize=8, loc="right", fontweight="bold")
             previous_block = block
@@ -167,8 +206,9 @@ def plot_gallery(rows: Dict[str, Sequence], paths: Sequence[str], path: Path, ti
     return _save(fig, path, dpi=100)
 
 
-def plot_importance_curves(curves: Dict[str, Sequence[float]], path: Path,
-                           title: str = "learned importance s, sorted") -> Path:
+def plot_importance_curves(
+    curves: Dict[str, Sequence[float]], path: Path, title: str = "learned importance s, sorted"
+) -> Path:
     """Several runs' s, each sorted descending, on one axis (e.g. two seeds of one method)."""
     fig, ax = _subplots(figsize=(7, 4))
     for label, s in curves.items():
@@ -181,8 +221,12 @@ def plot_importance_curves(curves: Dict[str, Sequence[float]], path: Path,
     return _save(fig, path)
 
 
-def plot_invariance_spectra(spectra: Dict[str, Sequence[float]], path: Path, threshold: float,
-                            title: str = "invariance spectrum of the canonical basis") -> Path:
+def plot_invariance_spectra(
+    spectra: Dict[str, Sequence[float]],
+    path: Path,
+    threshold: float,
+    title: str = "invariance spectrum of the canonical basis",
+) -> Path:
     """lambda per canonical feature (descending) for several runs, with the identifiability
     threshold: features above the line are identifiable one by one."""
     fig, ax = _subplots(figsize=(7, 4))
@@ -199,8 +243,9 @@ def plot_invariance_spectra(spectra: Dict[str, Sequence[float]], path: Path, thr
     return _save(fig, path)
 
 
-def plot_scatter(series: Dict[str, tuple], path: Path, xlabel: str, ylabel: str, title: str,
-                 vertical: Optional[float] = None) -> Path:
+def plot_scatter(
+    series: Dict[str, tuple], path: Path, xlabel: str, ylabel: str, title: str, vertical: Optional[float] = None
+) -> Path:
     """Points (xs, ys) per label, with an optional vertical line (e.g. a threshold)."""
     fig, ax = _subplots(figsize=(7, 4))
     for label, (xs, ys) in series.items():

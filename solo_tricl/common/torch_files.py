@@ -3,7 +3,6 @@
 from pathlib import Path
 
 
-
 def load_torch_file(path, what: str = "checkpoint", weights_only: bool = True):
     """``torch.load(path)`` on the CPU. Raises ``FileNotFoundError`` for a missing file and
     ``ValueError`` naming ``what`` and the path for one torch cannot read (not torch's text, which
@@ -16,8 +15,10 @@ def load_torch_file(path, what: str = "checkpoint", weights_only: bool = True):
     try:
         return torch.load(path, map_location="cpu", weights_only=weights_only)
     except Exception as error:
-        raise ValueError(f"cannot read {what} {path}: torch.load fails on it ({type(error).__name__}); "
-                         "is it the right file, and complete?") from None
+        raise ValueError(
+            f"cannot read {what} {path}: torch.load fails on it ({type(error).__name__}); "
+            "is it the right file, and complete?"
+        ) from None
 
 
 def state_dict_of(saved, path, what: str = "checkpoint") -> dict:
@@ -31,5 +32,7 @@ def state_dict_of(saved, path, what: str = "checkpoint") -> dict:
     state = {key.removeprefix("module."): value for key, value in saved["state_dict"].items()}
     for key, value in state.items():
         if torch.is_tensor(value) and value.is_floating_point() and bool(torch.isnan(value).any()):
-            raise ValueError(f"{what} {path}: {key} holds NaN (a diverged run); nothing measured on it would mean anything")
+            raise ValueError(
+                f"{what} {path}: {key} holds NaN (a diverged run); nothing measured on it would mean anything"
+            )
     return state

@@ -52,5 +52,6 @@ def write_csv(
 
 def write_classes(root: Path, class_names: Sequence[str]) -> Path:
     """``root/classes.json``: the class names and templates for zero-shot evaluation."""
-    return write_json(root / "classes.json",
-                      {"classes": [caption_name(c) for c in class_names], "templates": list(TEMPLATES)})
+    return write_json(
+        root / "classes.json", {"classes": [caption_name(c) for c in class_names], "templates": list(TEMPLATES)}
+    )

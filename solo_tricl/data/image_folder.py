@@ -9,18 +9,14 @@ from PIL import Image
 from tqdm import tqdm
 
 
-def sample_per_class(
-    labels: np.ndarray, per_class: Optional[int], seed: int = 0
-) -> np.ndarray:
+def sample_per_class(labels: np.ndarray, per_class: Optional[int], seed: int = 0) -> np.ndarray:
     """Indices of at most ``per_class`` random samples of each class (all with None), sorted."""
     if per_class is None:
         return np.arange(len(labels))
     if per_class < 1:
         raise ValueError(f"per_class must be >= 1, got {per_class}")
     rng = np.random.default_rng(seed)
-    chosen = [
-        rng.permutation(np.flatnonzero(labels == label))[:per_class] for label in np.unique(labels)
-    ]
+    chosen = [rng.permutation(np.flatnonzero(labels == label))[:per_class] for label in np.unique(labels)]
     return np.sort(np.concatenate(chosen))
 
 

@@ -11,13 +11,14 @@ from solo_tricl.data.image_folder import sample_per_class, write_split
 DATASETS = {
     "fashion-mnist": "solo-learn `custom` image folders: OUT/train/<class>/*.png, OUT/val/...",
     "fashion-mnist-clip": "OpenCLIP CSV datasets with template captions: OUT/train.csv, "
-                          "OUT/val.csv (tab-separated filepath, title), OUT/classes.json",
+    "OUT/val.csv (tab-separated filepath, title), OUT/classes.json",
 }
 MARKER = "solo-tricl-data.json"
 
 
-def write_dataset(dataset: str, out: Path, train_per_class: Optional[int] = None,
-                  val_per_class: Optional[int] = None, seed: int = 0) -> bool:
+def write_dataset(
+    dataset: str, out: Path, train_per_class: Optional[int] = None, val_per_class: Optional[int] = None, seed: int = 0
+) -> bool:
     """Write ``dataset`` to ``out``; False when ``out`` already holds it with these options.
 
     Raises:
@@ -33,15 +34,16 @@ def write_dataset(dataset: str, out: Path, train_per_class: Optional[int] = None
         if value is not None and value < 1:
             raise ValueError(f"{name} must be >= 1, got {value}")
     out = Path(out)
-    request = {"dataset": dataset, "train_per_class": train_per_class, "val_per_class": val_per_class,
-               "seed": seed}
+    request = {"dataset": dataset, "train_per_class": train_per_class, "val_per_class": val_per_class, "seed": seed}
     marker = out / MARKER
     if marker.exists() and json.loads(marker.read_text()) == request:
         return False
     if out.exists() and any(out.iterdir()):
         raise FileExistsError(f"{out} exists and holds other files; choose a new output folder (nothing was changed)")
-    splits = {"train": (fashion_mnist.load("train"), train_per_class),
-              "val": (fashion_mnist.load("test"), val_per_class)}
+    splits = {
+        "train": (fashion_mnist.load("train"), train_per_class),
+        "val": (fashion_mnist.load("test"), val_per_class),
+    }
     with_captions = dataset == "fashion-mnist-clip"
     with atomic_folder(out) as folder:
         for split, ((images, labels), per_class) in splits.items():

@@ -40,12 +40,14 @@ FORMAT = "solo-tricl canonical basis v1"
 
 def _views(first: torch.Tensor, second: torch.Tensor):
     if first.ndim != 2 or first.shape != second.shape:
-        raise ValueError(f"the two views must be (N, k) matrices of one shape, got {tuple(first.shape)} "
-                         f"and {tuple(second.shape)}")
+        raise ValueError(
+            f"the two views must be (N, k) matrices of one shape, got {tuple(first.shape)} and {tuple(second.shape)}"
+        )
     n, k = first.shape
     if n < 2 * k:
-        raise ValueError(f"fitting a basis for k={k} features needs at least 2k={2 * k} reference "
-                         f"samples per view, got {n}")
+        raise ValueError(
+            f"fitting a basis for k={k} features needs at least 2k={2 * k} reference samples per view, got {n}"
+        )
     return first.detach().double().cpu(), second.detach().double().cpu()
 
 
@@ -69,8 +71,14 @@ class CanonicalBasis:
     threshold: float = IDENTIFIABLE_LAMBDA
 
     @classmethod
-    def fit(cls, view0: torch.Tensor, view1: torch.Tensor, normalize: bool = True,
-            ridge: float = RIDGE, threshold: float = IDENTIFIABLE_LAMBDA) -> "CanonicalBasis":
+    def fit(
+        cls,
+        view0: torch.Tensor,
+        view1: torch.Tensor,
+        normalize: bool = True,
+        ridge: float = RIDGE,
+        threshold: float = IDENTIFIABLE_LAMBDA,
+    ) -> "CanonicalBasis":
         """Fit from two augmented views (N, k) of the same N reference images, row i of each
         from image i."""
         v0, v1 = _views(view0, view1)
@@ -107,17 +115,27 @@ class CanonicalBasis:
     def transform(self, features: torch.Tensor) -> torch.Tensor:
         """(N, k) features in the model's own coordinates -> (N, k) canonical features."""
         if features.ndim != 2 or features.shape[1] != self.num_features:
-            raise ValueError(f"the basis was fitted for k={self.num_features} features; got features "
-                             f"of shape {tuple(features.shape)}")
+            raise ValueError(
+                f"the basis was fitted for k={self.num_features} features; got features "
+                f"of shape {tuple(features.shape)}"
+            )
         z = features.detach().float().cpu()
         if self.normalize:
             z = F.normalize(z, dim=1)
         return (z - self.mean) @ self.projection
 
     def save(self, path) -> Path:
-        return save_torch({"format": FORMAT, "mean": self.mean, "projection": self.projection,
-                           "spectrum": self.spectrum, "normalize": self.normalize,
-                           "threshold": self.threshold}, path)
+        return save_torch(
+            {
+                "format": FORMAT,
+                "mean": self.mean,
+                "projection": self.projection,
+                "spectrum": self.spectrum,
+                "normalize": self.normalize,
+                "threshold": self.threshold,
+            },
+            path,
+        )
 
     @classmethod
     def load(cls, path) -> "CanonicalBasis":

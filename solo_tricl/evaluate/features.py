@@ -29,31 +29,35 @@ from solo_tricl.common.images import (
 
 # OpenCLIP's AugmentationCfg for the two views of an OpenCLIP model: its own RandomResizedCrop,
 # widened from (0.9, 1), plus colour jitter and grayscale as in SimCLR.
-CLIP_VIEW_AUGMENTATION = {"scale": (0.5, 1.0), "color_jitter": (0.4, 0.4, 0.4, 0.1),
-                          "color_jitter_prob": 0.8, "gray_scale_prob": 0.2}
+CLIP_VIEW_AUGMENTATION = {
+    "scale": (0.5, 1.0),
+    "color_jitter": (0.4, 0.4, 0.4, 0.1),
+    "color_jitter_prob": 0.8,
+    "gray_scale_prob": 0.2,
+}
 
 
 @dataclass
 class Split:
-    features: torch.Tensor            # (N, k) the representation the method defines
-    labels: torch.Tensor              # (N,)
-    backbone: Optional[torch.Tensor] = None   # (N, D) backbone features (solo-learn)
-    paths: Optional[List[str]] = None          # (N,) the image files, in row order
-    class_names: Optional[List[str]] = None    # name of each label
+    features: torch.Tensor  # (N, k) the representation the method defines
+    labels: torch.Tensor  # (N,)
+    backbone: Optional[torch.Tensor] = None  # (N, D) backbone features (solo-learn)
+    paths: Optional[List[str]] = None  # (N,) the image files, in row order
+    class_names: Optional[List[str]] = None  # name of each label
 
 
 @dataclass
 class RunFeatures:
     checkpoint: str
-    host: str                         # "solo-learn" or "OpenCLIP"
+    host: str  # "solo-learn" or "OpenCLIP"
     method: str
     train: Split
     test: Split
-    importance: Optional[torch.Tensor] = None   # (k,) s of triCL
+    importance: Optional[torch.Tensor] = None  # (k,) s of triCL
     info: dict = field(default_factory=dict)
-    views: Optional[Tuple[torch.Tensor, torch.Tensor]] = None   # two (N, k) augmented views
-    order: str = "native"             # "native": as the model gives them; else the order they are in (orders.py)
-    scores: Optional[torch.Tensor] = None       # (k,) the order's score of each column (s, lambda, ...), or None
+    views: Optional[Tuple[torch.Tensor, torch.Tensor]] = None  # two (N, k) augmented views
+    order: str = "native"  # "native": as the model gives them; else the order they are in (orders.py)
+    scores: Optional[torch.Tensor] = None  # (k,) the order's score of each column (s, lambda, ...), or None
 
 
 @contextmanager
@@ -72,12 +76,12 @@ def seeded_augmentation(seed: int):
 def two_views(items, augment, encode, batch_size, seed):
     """(N, k) features of two independently augmented views of each item, seeded."""
     with seeded_augmentation(seed):
-        return tuple(encode_items(items, augment, encode, batch_size, f"view {v + 1} features")[0]
-                     for v in range(2))
+        return tuple(encode_items(items, augment, encode, batch_size, f"view {v + 1} features")[0] for v in range(2))
 
 
-def solo_features(checkpoint, data: Path, limit_train=None, limit_test=None, batch_size=256,
-                  seed=0, views: int = 0) -> RunFeatures:
+def solo_features(
+    checkpoint, data: Path, limit_train=None, limit_test=None, batch_size=256, seed=0, views: int = 0
+) -> RunFeatures:
     """Projector and backbone features of a solo-learn checkpoint on ``data/{train,val}``."""
     from solo.data.pretrain_dataloader import build_transform_pipeline
 
@@ -97,19 +101,28 @@ def solo_features(checkpoint, data: Path, limit_train=None, limit_test=None, bat
         items = subset(folder_items(Path(data) / folder), limit, seed)
         require_readable_images([path for path, _ in items], f"--data {Path(data) / folder}")
         (features, backbone), labels = encode_items(items, transform, encode, batch_size, f"{split} features")
-        splits[split] = Split(features, labels, backbone, [str(path) for path, _ in items],
-                              folder_classes(Path(data) / folder))
+        splits[split] = Split(
+            features, labels, backbone, [str(path) for path, _ in items], folder_classes(Path(data) / folder)
+        )
         if split == "train" and views:
             pipeline = build_transform_pipeline(cfg.data.dataset, cfg.augmentations[0])
             augment = lambda image: pipeline(image.convert("RGB"))  # noqa: E731
             view_pair = two_views(items[:views], augment, lambda x: encode(x)[0], batch_size, seed)
-    return RunFeatures(str(checkpoint), "solo-learn", cfg.method, splits["train"], splits["test"],
-                       learned_importance(method),
-                       {"name": cfg.name, "seed": cfg.seed, "method_kwargs": dict(cfg.method_kwargs)}, view_pair)
+    return RunFeatures(
+        str(checkpoint),
+        "solo-learn",
+        cfg.method,
+        splits["train"],
+        splits["test"],
+        learned_importance(method),
+        {"name": cfg.name, "seed": cfg.seed, "method_kwargs": dict(cfg.method_kwargs)},
+        view_pair,
+    )
 
 
-def clip_features(checkpoint, data: Path, limit_train=None, limit_test=None, batch_size=256,
-                  seed=0, views: int = 0) -> RunFeatures:
+def clip_features(
+    checkpoint, data: Path, limit_train=None, limit_test=None, batch_size=256, seed=0, views: int = 0
+) -> RunFeatures:
     """Image embeddings of a solo-tricl clip-train checkpoint on ``data/{train,val}.csv``."""
     from solo_tricl.clip.checkpoints import load_clip
 
@@ -125,9 +138,16 @@ def clip_features(checkpoint, data: Path, limit_train=None, limit_test=None, bat
         if split == "train" and views:
             view_pair = two_views(items[:views], clip_view_transform(model), encode, batch_size, seed)
     importance = getattr(model, "feature_importance", None)
-    return RunFeatures(str(checkpoint), "OpenCLIP", options["loss"], splits["train"], splits["test"],
-                       importance().detach() if importance is not None else None,
-                       {"model": options["model"]}, view_pair)
+    return RunFeatures(
+        str(checkpoint),
+        "OpenCLIP",
+        options["loss"],
+        splits["train"],
+        splits["test"],
+        importance().detach() if importance is not None else None,
+        {"model": options["model"]},
+        view_pair,
+    )
 
 
 def clip_view_transform(model):
@@ -141,8 +161,13 @@ def clip_view_transform(model):
     with warnings.catch_warnings():
         # OpenCLIP applies the jitter and grayscale items but still warns that they are unused
         warnings.filterwarnings("ignore", "Unused augmentation cfg items")
-        augment = image_transform(config["size"], is_train=True, mean=config["mean"], std=config["std"],
-                                  aug_cfg=AugmentationCfg(**CLIP_VIEW_AUGMENTATION))
+        augment = image_transform(
+            config["size"],
+            is_train=True,
+            mean=config["mean"],
+            std=config["std"],
+            aug_cfg=AugmentationCfg(**CLIP_VIEW_AUGMENTATION),
+        )
     return lambda image: augment(image.convert("RGB"))
 
 

@@ -37,8 +37,9 @@ def class_purity(labels: torch.Tensor) -> tuple:
     return (counts.max() / len(labels)).item(), int(counts.argmax())
 
 
-def gallery_rows(features: torch.Tensor, labels: torch.Tensor, order: torch.Tensor, features_per_end: int,
-                 images_per_feature: int) -> Dict[str, List[GalleryRow]]:
+def gallery_rows(
+    features: torch.Tensor, labels: torch.Tensor, order: torch.Tensor, features_per_end: int, images_per_feature: int
+) -> Dict[str, List[GalleryRow]]:
     """The N most and the N least important features of ``order``, each with its top-M images.
 
     "Activates most" is the largest value of the feature (not of its magnitude): NCL's features
@@ -72,8 +73,10 @@ def gallery_rows(features: torch.Tensor, labels: torch.Tensor, order: torch.Tens
         purity, majority = class_purity(labels[shown])
         return GalleryRow(column, rank, shown.tolist(), purity, majority)
 
-    return {"most": [row(r) for r in range(features_per_end)],
-            "least": [row(r) for r in range(k - features_per_end, k)]}
+    return {
+        "most": [row(r) for r in range(features_per_end)],
+        "least": [row(r) for r in range(k - features_per_end, k)],
+    }
 
 
 def gallery_summary(rows: Dict[str, Sequence[GalleryRow]]) -> Dict:
@@ -81,16 +84,18 @@ def gallery_summary(rows: Dict[str, Sequence[GalleryRow]]) -> Dict:
     summary = {}
     for end, group in rows.items():
         live = [r.purity for r in group if r.images]
-        summary[end] = {"mean_purity": sum(live) / len(live) if live else float("nan"),
-                        "dead_features": len(group) - len(live), "rows": [asdict(r) for r in group]}
+        summary[end] = {
+            "mean_purity": sum(live) / len(live) if live else float("nan"),
+            "dead_features": len(group) - len(live),
+            "rows": [asdict(r) for r in group],
+        }
     return summary
 
 
 def run_gallery(run: RunFeatures, features_per_end: int, images_per_feature: int) -> Dict[str, List[GalleryRow]]:
     """:func:`gallery_rows` of a run's held-out features in its importance order (triCL: s;
     others: activation mass)."""
-    return gallery_rows(run.test.features, run.test.labels, importance_order(run), features_per_end,
-                        images_per_feature)
+    return gallery_rows(run.test.features, run.test.labels, importance_order(run), features_per_end, images_per_feature)
 
 
 def draw_run_gallery(run: RunFeatures, rows: Dict[str, List[GalleryRow]], path: Path) -> Dict:
@@ -101,9 +106,15 @@ def draw_run_gallery(run: RunFeatures, rows: Dict[str, List[GalleryRow]], path: 
     by_s = run.importance is not None
     scores = run.importance if by_s else test.features.abs().mean(dim=0)
     summary = gallery_summary(rows)
-    plot_gallery(rows, test.paths, path,
-                 f"{run.host} {run.method}: features by {'learned s' if by_s else 'activation mass'}; "
-                 f"mean purity {summary['most']['mean_purity']:.2f} (most) vs "
-                 f"{summary['least']['mean_purity']:.2f} (least important)",
-                 scores.tolist(), "s" if by_s else "mass", test.class_names)
+    plot_gallery(
+        rows,
+        test.paths,
+        path,
+        f"{run.host} {run.method}: features by {'learned s' if by_s else 'activation mass'}; "
+        f"mean purity {summary['most']['mean_purity']:.2f} (most) vs "
+        f"{summary['least']['mean_purity']:.2f} (least important)",
+        scores.tolist(),
+        "s" if by_s else "mass",
+        test.class_names,
+    )
     return {**summary, "png": str(path)}

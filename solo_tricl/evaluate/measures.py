@@ -10,8 +10,8 @@ from typing import Dict, Sequence
 import torch
 import torch.nn.functional as F
 
-ZERO = 1e-5          # an entry with |zhat| below this counts as zero (sparsity)
-ACTIVE = 0.1         # a sample activates a dimension when |zhat_j| exceeds this (consistency)
+ZERO = 1e-5  # an entry with |zhat| below this counts as zero (sparsity)
+ACTIVE = 0.1  # a sample activates a dimension when |zhat_j| exceeds this (consistency)
 
 
 def _require_matrix(features: torch.Tensor, name: str = "features") -> torch.Tensor:
@@ -32,9 +32,9 @@ def class_consistency(features: torch.Tensor, labels: torch.Tensor, threshold: f
     unit = F.normalize(_require_matrix(features), dim=1)
     if len(labels) != len(unit):
         raise ValueError(f"{len(labels)} labels for {len(unit)} samples")
-    active = unit.abs() > threshold                      # (N, k)
-    one_hot = F.one_hot(labels.long(), int(labels.max()) + 1).float()   # (N, C)
-    counts = active.float().T @ one_hot                   # (k, C): label counts per dimension
+    active = unit.abs() > threshold  # (N, k)
+    one_hot = F.one_hot(labels.long(), int(labels.max()) + 1).float()  # (N, C)
+    counts = active.float().T @ one_hot  # (k, C): label counts per dimension
     used = counts.sum(dim=1) > 0
     if not used.any():
         return float("nan")
@@ -82,15 +82,24 @@ def collapse(features: torch.Tensor, threshold: float = COLLAPSED_MEAN_ABS_CORR)
     """Effective rank, orthogonality (mean and median |corr|) and whether the features are
     collapsed (mean |corr| > threshold)."""
     ortho = orthogonality(features)
-    return {"effective_rank": effective_rank(features), **ortho,
-            "collapsed": ortho["mean_abs_corr"] > threshold, "collapse_threshold": threshold}
+    return {
+        "effective_rank": effective_rank(features),
+        **ortho,
+        "collapsed": ortho["mean_abs_corr"] > threshold,
+        "collapse_threshold": threshold,
+    }
 
 
 IDENTIFIABILITY_PREFIXES = (8, 16)
 
 
-def identifiability(first: torch.Tensor, second: torch.Tensor, order_first: torch.Tensor,
-                    order_second: torch.Tensor, prefixes: Sequence[int] = IDENTIFIABILITY_PREFIXES) -> Dict:
+def identifiability(
+    first: torch.Tensor,
+    second: torch.Tensor,
+    order_first: torch.Tensor,
+    order_second: torch.Tensor,
+    prefixes: Sequence[int] = IDENTIFIABILITY_PREFIXES,
+) -> Dict:
     """How well two runs' features agree, feature by feature, once each is put in its own order.
 
     ``per_rank[i]``: |corr(first[:, order_first[i]], second[:, order_second[i]])|, with no
@@ -103,14 +112,19 @@ def identifiability(first: torch.Tensor, second: torch.Tensor, order_first: torc
     from scipy.optimize import linear_sum_assignment
 
     if first.shape[1] != second.shape[1]:
-        raise ValueError(f"the runs have {first.shape[1]} and {second.shape[1]} features: "
-                         "compare runs of one method and dimension")
+        raise ValueError(
+            f"the runs have {first.shape[1]} and {second.shape[1]} features: compare runs of one method and dimension"
+        )
     corr = correlation_matrix(first[:, order_first], second[:, order_second]).abs()
     per_rank = corr.diagonal()
     best_match = corr.max(dim=1).values
     rows, cols = linear_sum_assignment(-corr.numpy())
-    result = {"ordered": per_rank.mean().item(), "matched": corr[rows, cols].mean().item(),
-              "best_match": best_match.mean().item(), "per_rank": per_rank.tolist()}
+    result = {
+        "ordered": per_rank.mean().item(),
+        "matched": corr[rows, cols].mean().item(),
+        "best_match": best_match.mean().item(),
+        "per_rank": per_rank.tolist(),
+    }
     for n in prefixes:
         if n < len(per_rank):
             result[f"ordered_top{n}"] = per_rank[:n].mean().item()
@@ -132,19 +146,22 @@ def precision_and_map(features: torch.Tensor, labels: torch.Tensor, k: int = 10)
         sims = unit[start : start + 512] @ unit.T
         rows = torch.arange(sims.shape[0])
         sims[rows, start + rows] = -float("inf")
-        ranking = sims.argsort(dim=1, descending=True)[:, : n - 1]     # self is last, dropped
+        ranking = sims.argsort(dim=1, descending=True)[:, : n - 1]  # self is last, dropped
         relevant = (labels[ranking] == labels[start : start + 512, None]).float()
         precisions.append(relevant[:, :k].mean(dim=1))
         hits = relevant.cumsum(dim=1)
         ranks = torch.arange(1, n, dtype=torch.float32)
         total = relevant.sum(dim=1).clamp_min(1)
         average_precisions.append((relevant * hits / ranks).sum(dim=1) / total)
-    return {f"precision_at_{k}": torch.cat(precisions).mean().item(),
-            "mean_average_precision": torch.cat(average_precisions).mean().item()}
+    return {
+        f"precision_at_{k}": torch.cat(precisions).mean().item(),
+        "mean_average_precision": torch.cat(average_precisions).mean().item(),
+    }
 
 
-def linear_probe(train_x: torch.Tensor, train_y: torch.Tensor, test_x: torch.Tensor,
-                 test_y: torch.Tensor, seed: int = 0) -> float:
+def linear_probe(
+    train_x: torch.Tensor, train_y: torch.Tensor, test_x: torch.Tensor, test_y: torch.Tensor, seed: int = 0
+) -> float:
     """Test accuracy of a multinomial logistic regression (scikit-learn, standardised features)."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
@@ -160,8 +177,14 @@ def linear_probe(train_x: torch.Tensor, train_y: torch.Tensor, test_x: torch.Ten
 KNN_NEIGHBOURS, KNN_TEMPERATURE = 20, 0.07
 
 
-def knn_accuracy(train_x: torch.Tensor, train_y: torch.Tensor, test_x: torch.Tensor, test_y: torch.Tensor,
-                 k: int = KNN_NEIGHBOURS, temperature: float = KNN_TEMPERATURE) -> float:
+def knn_accuracy(
+    train_x: torch.Tensor,
+    train_y: torch.Tensor,
+    test_x: torch.Tensor,
+    test_y: torch.Tensor,
+    k: int = KNN_NEIGHBOURS,
+    temperature: float = KNN_TEMPERATURE,
+) -> float:
     """Top-1 accuracy of solo-learn's weighted kNN (``solo/utils/knn.py``): cosine similarity of
     L2-normalised features, the k nearest training samples, each voting for its label with weight
     exp(similarity / temperature)."""
@@ -171,15 +194,17 @@ def knn_accuracy(train_x: torch.Tensor, train_y: torch.Tensor, test_x: torch.Ten
     k = min(k, len(train))
     correct = 0
     for start in range(0, len(test), 1024):
-        similarity, neighbours = (test[start:start + 1024] @ train.T).topk(k, dim=1)
+        similarity, neighbours = (test[start : start + 1024] @ train.T).topk(k, dim=1)
         votes = torch.zeros(len(similarity), classes).scatter_add_(
-            1, train_y.long()[neighbours], (similarity / temperature).exp())
-        correct += (votes.argmax(dim=1) == test_y[start:start + 1024].long()).sum().item()
+            1, train_y.long()[neighbours], (similarity / temperature).exp()
+        )
+        correct += (votes.argmax(dim=1) == test_y[start : start + 1024].long()).sum().item()
     return correct / len(test)
 
 
-def topk_curve(train_x, train_y, test_x, test_y, order: torch.Tensor, ks, metric="probe",
-               seed: int = 0) -> Dict[int, float]:
+def topk_curve(
+    train_x, train_y, test_x, test_y, order: torch.Tensor, ks, metric="probe", seed: int = 0
+) -> Dict[int, float]:
     """On the first k features of ``order``, for each k: linear probe accuracy (``probe``), kNN
     accuracy (``knn``), or precision@10 on the test features alone (``retrieval``)."""
     curve = {}

@@ -40,9 +40,16 @@ def natural_order(run: RunFeatures) -> str:
 def describe(order: str, run: RunFeatures) -> str:
     """How a report names the order of ``run``."""
     if order == "importance":
-        return {"s": "s (learned)", "prefix": "prefix (Matryoshka)", "activation": "activation mass"}[natural_order(run)]
-    return {"activation": "activation mass", "prefix": "prefix", "pca": "principal components",
-            "canonical": "invariance (canonical basis)", "random": "random"}[order]
+        return {"s": "s (learned)", "prefix": "prefix (Matryoshka)", "activation": "activation mass"}[
+            natural_order(run)
+        ]
+    return {
+        "activation": "activation mass",
+        "prefix": "prefix",
+        "pca": "principal components",
+        "canonical": "invariance (canonical basis)",
+        "random": "random",
+    }[order]
 
 
 def selection(run: RunFeatures, order: str, seed: int = 0) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
@@ -87,8 +94,9 @@ def in_order(run: RunFeatures, order: str, seed: int = 0) -> Tuple[RunFeatures, 
     basis = None
     if order == "canonical":
         if run.views is None:
-            raise ValueError("the canonical order needs two augmented views of reference images; "
-                             "extract the features with views=N")
+            raise ValueError(
+                "the canonical order needs two augmented views of reference images; extract the features with views=N"
+            )
         basis = CanonicalBasis.fit(*run.views)
         transform, scores = basis.transform, basis.spectrum
     elif order == "pca":
@@ -103,6 +111,9 @@ def in_order(run: RunFeatures, order: str, seed: int = 0) -> Tuple[RunFeatures, 
 
         def transform(features):
             return features[:, columns]
-    splits = {name: replace(split, features=transform(split.features))
-              for name, split in (("train", run.train), ("test", run.test))}
+
+    splits = {
+        name: replace(split, features=transform(split.features))
+        for name, split in (("train", run.train), ("test", run.test))
+    }
     return replace(run, **splits, scores=scores, views=None, order=order), basis

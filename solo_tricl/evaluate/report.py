@@ -29,13 +29,24 @@ def order_name(run: RunFeatures) -> str:
 RANDOM_DRAWS = 3
 
 
-def random_curve(train, test, ks: Sequence[int], seed: int, draws: int = RANDOM_DRAWS,
-                 metric: str = "probe") -> Dict[int, float]:
+def random_curve(
+    train, test, ks: Sequence[int], seed: int, draws: int = RANDOM_DRAWS, metric: str = "probe"
+) -> Dict[int, float]:
     """Accuracy of k random features (linear probe or kNN), the mean over ``draws`` seeded draws."""
     k = train.features.shape[1]
-    curves = [measures.topk_curve(train.features, train.labels, test.features, test.labels,
-                                  feature_order("random", k, seed=seed + draw), ks, metric, seed=seed)
-              for draw in range(draws)]
+    curves = [
+        measures.topk_curve(
+            train.features,
+            train.labels,
+            test.features,
+            test.labels,
+            feature_order("random", k, seed=seed + draw),
+            ks,
+            metric,
+            seed=seed,
+        )
+        for draw in range(draws)
+    ]
     return {x: sum(curve[x] for curve in curves) / draws for x in ks}
 
 
@@ -44,8 +55,7 @@ def curve_ks(k: int, ks: Sequence[int] = DEFAULT_KS, also: Sequence[int] = ()) -
     return sorted({x for x in ks if x <= k} | {x for x in also if x <= k} | {k})
 
 
-def evaluate_run(run: RunFeatures, top_k: int = 20, ks: Sequence[int] = DEFAULT_KS,
-                 seed: int = 0) -> Dict:
+def evaluate_run(run: RunFeatures, top_k: int = 20, ks: Sequence[int] = DEFAULT_KS, seed: int = 0) -> Dict:
     """Probes, kNN, retrieval, sparsity, consistency, orthogonality and collapse of one run
     (JSON-ready), in the run's order (its own importance for a native run).
 
@@ -62,16 +72,23 @@ def evaluate_run(run: RunFeatures, top_k: int = 20, ks: Sequence[int] = DEFAULT_
     shuffled = feature_order("random", k, seed=seed)
 
     def curve(order, metric="probe"):
-        return measures.topk_curve(train.features, train.labels, test.features, test.labels, order, ks, metric,
-                                   seed=seed)
+        return measures.topk_curve(
+            train.features, train.labels, test.features, test.labels, order, ks, metric, seed=seed
+        )
 
     # top_k and k are points of the curves: the headline probes are read off them
     important_curve, least_curve, knn_curve = curve(ordered), curve(ordered.flip(0)), curve(ordered, "knn")
     chance_curve = random_curve(train, test, ks, seed)
     result = {
-        "checkpoint": run.checkpoint, "host": run.host, "method": run.method, **run.info,
-        "features": k, "train_samples": len(train.labels), "test_samples": len(test.labels),
-        "order": order_name(run), "order_key": "importance" if run.order == "native" else run.order,
+        "checkpoint": run.checkpoint,
+        "host": run.host,
+        "method": run.method,
+        **run.info,
+        "features": k,
+        "train_samples": len(train.labels),
+        "test_samples": len(test.labels),
+        "order": order_name(run),
+        "order_key": "importance" if run.order == "native" else run.order,
         "accuracy": {
             "projector_all": important_curve[k],
             "knn_all": knn_curve[k],
@@ -99,9 +116,11 @@ def evaluate_run(run: RunFeatures, top_k: int = 20, ks: Sequence[int] = DEFAULT_
     }
     if train.backbone is not None:
         result["accuracy"]["backbone"] = measures.linear_probe(
-            train.backbone, train.labels, test.backbone, test.labels, seed)
+            train.backbone, train.labels, test.backbone, test.labels, seed
+        )
         result["accuracy"]["backbone_knn"] = measures.knn_accuracy(
-            train.backbone, train.labels, test.backbone, test.labels)
+            train.backbone, train.labels, test.backbone, test.labels
+        )
     if run.importance is not None:
         result["importance"] = run.importance.tolist()
     if run.order == "canonical":
@@ -113,15 +132,20 @@ def compare_runs(first: RunFeatures, second: RunFeatures) -> Dict:
     """Identifiability of two runs of one method that differ in seed, on the test features, with
     each run's collapse measures and ``collapsed`` when either run is collapsed."""
     if first.method != second.method or first.host != second.host:
-        raise ValueError(f"identifiability compares two runs of one method; got {first.host} "
-                           f"{first.method} and {second.host} {second.method}")
+        raise ValueError(
+            f"identifiability compares two runs of one method; got {first.host} "
+            f"{first.method} and {second.host} {second.method}"
+        )
     if first.test.features.shape != second.test.features.shape:
-        raise ValueError(f"the runs' features differ in shape: {tuple(first.test.features.shape)} and "
-                           f"{tuple(second.test.features.shape)}; use the same data and dimension")
+        raise ValueError(
+            f"the runs' features differ in shape: {tuple(first.test.features.shape)} and "
+            f"{tuple(second.test.features.shape)}; use the same data and dimension"
+        )
     if not torch.equal(first.test.labels, second.test.labels):
         raise ValueError("the runs were evaluated on different samples")
-    result = measures.identifiability(first.test.features, second.test.features,
-                                      importance_order(first), importance_order(second))
+    result = measures.identifiability(
+        first.test.features, second.test.features, importance_order(first), importance_order(second)
+    )
     runs = [measures.collapse(run.test.features) for run in (first, second)]
     return {**result, "runs": runs, "collapsed": any(run["collapsed"] for run in runs)}
 
@@ -131,10 +155,14 @@ def collapse_warning(identifiability: Dict) -> Optional[str]:
     of nearly collinear features is high for any pair of runs and means nothing."""
     if not identifiability.get("collapsed"):
         return None
-    state = ", ".join(f"run {i + 1}: mean |corr| {run['mean_abs_corr']:.2f}, effective rank "
-                      f"{run['effective_rank']:.1f}" for i, run in enumerate(identifiability["runs"]))
-    return (f"WARNING: features collapsed ({state}; collapsed above mean |corr| "
-            f"{identifiability['runs'][0]['collapse_threshold']}): the identifiability scores are not meaningful")
+    state = ", ".join(
+        f"run {i + 1}: mean |corr| {run['mean_abs_corr']:.2f}, effective rank {run['effective_rank']:.1f}"
+        for i, run in enumerate(identifiability["runs"])
+    )
+    return (
+        f"WARNING: features collapsed ({state}; collapsed above mean |corr| "
+        f"{identifiability['runs'][0]['collapse_threshold']}): the identifiability scores are not meaningful"
+    )
 
 
 def correlation_for_plot(first: RunFeatures, second: RunFeatures, size: Optional[int] = 32) -> torch.Tensor:

@@ -31,9 +31,15 @@ class AttributionSettings:
         return {**asdict(self), "rise_grid": self.grid_for(images)}
 
 
-def attribute(method: str, forward: Callable, images: torch.Tensor, baselines: torch.Tensor,
-              settings: AttributionSettings = AttributionSettings(), references: Optional[torch.Tensor] = None,
-              progress: bool = True) -> torch.Tensor:
+def attribute(
+    method: str,
+    forward: Callable,
+    images: torch.Tensor,
+    baselines: torch.Tensor,
+    settings: AttributionSettings = AttributionSettings(),
+    references: Optional[torch.Tensor] = None,
+    progress: bool = True,
+) -> torch.Tensor:
     """(N, C, H, W) attributions of ``forward`` (images -> one scalar per image).
 
     Args:
@@ -57,18 +63,32 @@ def attribute(method: str, forward: Callable, images: torch.Tensor, baselines: t
         x, baseline = images[i : i + 1], baselines[i : i + 1]
         extra = () if references is None else (references[i : i + 1],)
         if method == "rise":
-            scalar = forward if references is None else (
-                lambda batch, r=extra[0]: forward(batch, r.expand(len(batch), -1)))
-            results.append(RISE(scalar).attribute(x, baseline, n_masks=settings.rise_masks, grid=grid,
-                                                  seed=settings.seed))
+            scalar = (
+                forward if references is None else (lambda batch, r=extra[0]: forward(batch, r.expand(len(batch), -1)))
+            )
+            results.append(
+                RISE(scalar).attribute(x, baseline, n_masks=settings.rise_masks, grid=grid, seed=settings.seed)
+            )
         elif method == "ig":
-            results.append(IntegratedGradients(forward).attribute(
-                x, baselines=baseline, n_steps=settings.ig_steps, internal_batch_size=settings.ig_steps,
-                additional_forward_args=extra or None))
+            results.append(
+                IntegratedGradients(forward).attribute(
+                    x,
+                    baselines=baseline,
+                    n_steps=settings.ig_steps,
+                    internal_batch_size=settings.ig_steps,
+                    additional_forward_args=extra or None,
+                )
+            )
         else:
-            with torch.random.fork_rng():   # captum draws from the global RNG: seed it, then restore it
+            with torch.random.fork_rng():  # captum draws from the global RNG: seed it, then restore it
                 torch.manual_seed(settings.seed + i)
-                results.append(GradientShap(forward).attribute(
-                    x, baselines=baseline, n_samples=settings.gradshap_samples, stdevs=settings.gradshap_stdev,
-                    additional_forward_args=extra or None))
+                results.append(
+                    GradientShap(forward).attribute(
+                        x,
+                        baselines=baseline,
+                        n_samples=settings.gradshap_samples,
+                        stdevs=settings.gradshap_stdev,
+                        additional_forward_args=extra or None,
+                    )
+                )
     return torch.cat(results).detach()

@@ -48,8 +48,7 @@ class Corpus:
         from solo_tricl.explain.target import ContrastiveCorpusSimilarity
 
         if self.corpus_text is not None:
-            return ContrastiveCorpusSimilarity.from_representations(
-                encoder, self.corpus_text, self.foil_text, mode)
+            return ContrastiveCorpusSimilarity.from_representations(encoder, self.corpus_text, self.foil_text, mode)
         return ContrastiveCorpusSimilarity(encoder, self.corpus_images, self.foil_images, mode)
 
 
@@ -58,19 +57,26 @@ def read_corpus(args, loaded) -> Corpus:
 
     if args.corpus_text or args.foil_text:
         if loaded.text_encoder is None:
-            raise CommandError("--corpus-text/--foil-text need an OpenCLIP checkpoint; this is "
-                               f"a {loaded.kind} checkpoint: give --corpus/--foil images")
+            raise CommandError(
+                "--corpus-text/--foil-text need an OpenCLIP checkpoint; this is "
+                f"a {loaded.kind} checkpoint: give --corpus/--foil images"
+            )
         if not (args.corpus_text and args.foil_text):
             raise CommandError("give both --corpus-text and --foil-text (text corpus, text foil)")
-        return Corpus(corpus_text=loaded.text_encoder(args.corpus_text),
-                      foil_text=loaded.text_encoder(args.foil_text))
+        return Corpus(corpus_text=loaded.text_encoder(args.corpus_text), foil_text=loaded.text_encoder(args.foil_text))
     from solo_tricl.explain.sampling import sample_disjoint
 
     corpus_paths, foil_paths = sample_disjoint(
-        [p.resolve() for p in image_paths(args.corpus)], [p.resolve() for p in image_paths(args.foil)],
-        args.corpus_size, args.foil_size, args.seed)
-    return Corpus(corpus_images=load_images(corpus_paths, loaded, args.resize),
-                  foil_images=load_images(foil_paths, loaded, args.resize))
+        [p.resolve() for p in image_paths(args.corpus)],
+        [p.resolve() for p in image_paths(args.foil)],
+        args.corpus_size,
+        args.foil_size,
+        args.seed,
+    )
+    return Corpus(
+        corpus_images=load_images(corpus_paths, loaded, args.resize),
+        foil_images=load_images(foil_paths, loaded, args.resize),
+    )
 
 
 def attribution_settings(args):
@@ -89,10 +95,10 @@ def attribute(method: str, forward, images, baselines, args, references=None) ->
 class Scoring:
     """What every insertion/deletion curve is scored against, computed once per run."""
 
-    direction: torch.Tensor                # (d,) the COCOA target's mu_C - mu_F
-    reference: torch.Tensor                # (N, d) the explicands' own unit representations
-    head: Optional[Callable] = None        # representations -> class logits
-    majority: Optional[int] = None         # the class the head predicts most on the corpus
+    direction: torch.Tensor  # (d,) the COCOA target's mu_C - mu_F
+    reference: torch.Tensor  # (N, d) the explicands' own unit representations
+    head: Optional[Callable] = None  # representations -> class logits
+    majority: Optional[int] = None  # the class the head predicts most on the corpus
 
 
 @torch.no_grad()
@@ -105,8 +111,7 @@ def scoring(loaded, target, images, corpus: Corpus, args) -> Scoring:
         return Scoring(target.direction, reference, loaded.head, majority)
     if corpus.corpus_text is not None:
         prompts = F.normalize(torch.cat([corpus.corpus_text, corpus.foil_text]), dim=1)
-        return Scoring(target.direction, reference,
-                       lambda reps: 100.0 * F.normalize(reps, dim=-1) @ prompts.T, 0)
+        return Scoring(target.direction, reference, lambda reps: 100.0 * F.normalize(reps, dim=-1) @ prompts.T, 0)
     return Scoring(target.direction, reference)
 
 
@@ -149,8 +154,14 @@ def explain(args: ExplainRequest) -> Dict:
     baselines = gaussian_blur(images)
     corpus = read_corpus(args, loaded)
     target = corpus.target(loaded.encoder, args.target)
-    report = {"checkpoint": str(args.checkpoint), "encoder": loaded.kind, "images": [str(p) for p in paths],
-              "target": args.target, "settings": settings(args, images), "methods": {}}
+    report = {
+        "checkpoint": str(args.checkpoint),
+        "encoder": loaded.kind,
+        "images": [str(p) for p in paths],
+        "target": args.target,
+        "settings": settings(args, images),
+        "methods": {},
+    }
     if args.evaluate:
         scores = scoring(loaded, target, images, corpus, args)
         label_free = LabelFreeSimilarity(loaded.encoder)
@@ -166,8 +177,12 @@ def explain(args: ExplainRequest) -> Dict:
         report["sanity_check"] = sanity_check(loaded, corpus, images, baselines, attributions, args)
     args.out.mkdir(parents=True, exist_ok=True)
     for i, path in enumerate(paths):
-        plot_attributions(loaded.unnormalize(images[i]), {m: a[i] for m, a in attributions.items()},
-                          args.out / "heatmaps" / f"{i:03d}_{path.stem}.png", title=path.name)
+        plot_attributions(
+            loaded.unnormalize(images[i]),
+            {m: a[i] for m, a in attributions.items()},
+            args.out / "heatmaps" / f"{i:03d}_{path.stem}.png",
+            title=path.name,
+        )
     write_json(args.out / "explanations.json", report)
     print_summary(report)
     print(f"heatmaps: {args.out / 'heatmaps'}; every AUC and setting: {args.out / 'explanations.json'}")
@@ -177,29 +192,41 @@ def explain(args: ExplainRequest) -> Dict:
 def settings(args, images) -> Dict:
     """Everything that decides the maps and their scores, as the run used it."""
     return {
-        "corpus": [str(p) for p in args.corpus] if args.corpus else None, "corpus_text": args.corpus_text,
-        "foil": [str(p) for p in args.foil] if args.foil else None, "foil_text": args.foil_text,
-        "corpus_size": args.corpus_size, "foil_size": args.foil_size, "methods": list(args.methods),
-        **attribution_settings(args).as_dict(images), "baseline": "gaussian blur",
-        "resize": args.resize, "input_size": list(images.shape[-2:]),
+        "corpus": [str(p) for p in args.corpus] if args.corpus else None,
+        "corpus_text": args.corpus_text,
+        "foil": [str(p) for p in args.foil] if args.foil else None,
+        "foil_text": args.foil_text,
+        "corpus_size": args.corpus_size,
+        "foil_size": args.foil_size,
+        "methods": list(args.methods),
+        **attribution_settings(args).as_dict(images),
+        "baseline": "gaussian blur",
+        "resize": args.resize,
+        "input_size": list(images.shape[-2:]),
     }
 
 
 def print_summary(report: Dict) -> None:
     """What a person reads: per method, the AUCs of COCOA's maps against the label-free target's,
     and the sanity check."""
-    print(f"explained {len(report['images'])} images with {', '.join(report['methods'])} "
-          f"({report['encoder']} encoder, {report['target']} target)")
+    print(
+        f"explained {len(report['images'])} images with {', '.join(report['methods'])} "
+        f"({report['encoder']} encoder, {report['target']} target)"
+    )
     for method, entry in report["methods"].items():
         if "cocoa" not in entry:
             continue
         for metric in entry["cocoa"]["insertion"]:
             if metric == "per_image":
                 continue
-            ours, free = (tuple(entry[target][mode][metric] for mode in ("insertion", "deletion"))
-                          for target in ("cocoa", "label_free"))
-            print(f"  {method} {metric}: insertion {ours[0]:.3f} (label-free {free[0]:.3f}, higher is better), "
-                  f"deletion {ours[1]:.3f} (label-free {free[1]:.3f}, lower is better)")
+            ours, free = (
+                tuple(entry[target][mode][metric] for mode in ("insertion", "deletion"))
+                for target in ("cocoa", "label_free")
+            )
+            print(
+                f"  {method} {metric}: insertion {ours[0]:.3f} (label-free {free[0]:.3f}, higher is better), "
+                f"deletion {ours[1]:.3f} (label-free {free[1]:.3f}, lower is better)"
+            )
     for method, rho in report.get("sanity_check", {}).items():
         print(f"  {method} sanity check: rank correlation with a randomized encoder {rho:.3f} (near 1 would fail)")
 
@@ -211,5 +238,7 @@ def sanity_check(loaded, corpus: Corpus, images, baselines, attributions, args) 
     from solo_tricl.explain.evaluation import randomized_copy, rank_correlation
 
     random_target = corpus.target(randomized_copy(loaded.encoder, args.seed), args.target)
-    return {method: rank_correlation(attr, attribute(method, random_target, images, baselines, args))
-            for method, attr in attributions.items()}
+    return {
+        method: rank_correlation(attr, attribute(method, random_target, images, baselines, args))
+        for method, attr in attributions.items()
+    }

@@ -24,9 +24,16 @@ def pixel_order(attributions: torch.Tensor, aggregate: str = "mean") -> torch.Te
 
 
 @torch.no_grad()
-def perturbation_curves(images: torch.Tensor, baselines: torch.Tensor, attributions: torch.Tensor,
-                        score: Callable[[torch.Tensor], torch.Tensor], mode: str = "insertion",
-                        steps: int = 50, batch_size: int = 256, aggregate: str = "mean") -> torch.Tensor:
+def perturbation_curves(
+    images: torch.Tensor,
+    baselines: torch.Tensor,
+    attributions: torch.Tensor,
+    score: Callable[[torch.Tensor], torch.Tensor],
+    mode: str = "insertion",
+    steps: int = 50,
+    batch_size: int = 256,
+    aggregate: str = "mean",
+) -> torch.Tensor:
     """(N, steps + 1, ...) outputs of ``score`` as the top pixels are revealed (insertion: from
     the baseline) or removed (deletion: replaced by the baseline), in ``steps`` equal fractions.
 
@@ -79,7 +86,7 @@ def per_image_aucs(curves: Dict[str, torch.Tensor]) -> Dict[str, list]:
 def randomized_copy(module: nn.Module, seed: int = 0) -> nn.Module:
     """A copy of ``module`` with every layer that can re-initialise itself re-initialised."""
     randomized = copy.deepcopy(module)
-    with torch.random.fork_rng():   # reset_parameters draws from the global RNG; leave it as it was
+    with torch.random.fork_rng():  # reset_parameters draws from the global RNG; leave it as it was
         torch.manual_seed(seed)
         for layer in randomized.modules():
             if hasattr(layer, "reset_parameters"):

@@ -9,16 +9,15 @@ from PIL import Image
 from torchvision import transforms
 
 
-
 @dataclass
 class LoadedEncoder:
     """What the explain command needs from a checkpoint."""
 
-    encoder: torch.nn.Module          # images (N, C, H, W) -> representations (N, d)
-    preprocess: Callable              # PIL image -> (C, H, W) model input
-    unnormalize: Callable             # (C, H, W) model input -> (H, W, C) in [0, 1] for plots
-    input_size: Optional[int]         # the side the model was trained at, None if any
-    head: Optional[torch.nn.Module]   # representations -> class logits (solo: online classifier)
+    encoder: torch.nn.Module  # images (N, C, H, W) -> representations (N, d)
+    preprocess: Callable  # PIL image -> (C, H, W) model input
+    unnormalize: Callable  # (C, H, W) model input -> (H, W, C) in [0, 1] for plots
+    input_size: Optional[int]  # the side the model was trained at, None if any
+    head: Optional[torch.nn.Module]  # representations -> class logits (solo: online classifier)
     text_encoder: Optional[Callable]  # list of prompts -> (n, d) (OpenCLIP)
     kind: str
 
@@ -35,8 +34,15 @@ def _solo(checkpoint: Path) -> LoadedEncoder:
     from solo_tricl.solo.features import input_normalization, input_transform
 
     mean, std = input_normalization(cfg)
-    return LoadedEncoder(method.backbone, input_transform(cfg, resize=False), _unnormalizer(mean, std),
-                         int(cfg.augmentations[0].crop_size), method.classifier, None, "solo-learn")
+    return LoadedEncoder(
+        method.backbone,
+        input_transform(cfg, resize=False),
+        _unnormalizer(mean, std),
+        int(cfg.augmentations[0].crop_size),
+        method.classifier,
+        None,
+        "solo-learn",
+    )
 
 
 def _open_clip(checkpoint: Path) -> LoadedEncoder:
@@ -57,8 +63,15 @@ def _open_clip(checkpoint: Path) -> LoadedEncoder:
     def encode_text(prompts: List[str]) -> torch.Tensor:
         return model.encode_text(tokenizer(prompts))
 
-    return LoadedEncoder(ImageEncoder().eval(), preprocess, _unnormalizer(normalize.mean, normalize.std),
-                         None, None, encode_text, "OpenCLIP")
+    return LoadedEncoder(
+        ImageEncoder().eval(),
+        preprocess,
+        _unnormalizer(normalize.mean, normalize.std),
+        None,
+        None,
+        encode_text,
+        "OpenCLIP",
+    )
 
 
 def load_encoder(checkpoint) -> LoadedEncoder:
@@ -98,12 +111,16 @@ def load_images(paths: List[Path], loaded: LoadedEncoder, resize: bool = False) 
         if image.mode in ("L", "I", "I;16", "1", "P"):
             image = image.convert("RGB")
         elif image.mode != "RGB":
-            raise ValueError(f"image {path} has mode {image.mode} ({len(image.getbands())} "
-                               "channels); the model takes RGB or grayscale")
+            raise ValueError(
+                f"image {path} has mode {image.mode} ({len(image.getbands())} "
+                "channels); the model takes RGB or grayscale"
+            )
         if loaded.input_size is not None and image.size != (loaded.input_size,) * 2:
             if not resize:
-                raise ValueError(f"image {path} is {image.size[0]}x{image.size[1]}; the model was "
-                                   f"trained on {loaded.input_size}x{loaded.input_size} (pass --resize)")
+                raise ValueError(
+                    f"image {path} is {image.size[0]}x{image.size[1]}; the model was "
+                    f"trained on {loaded.input_size}x{loaded.input_size} (pass --resize)"
+                )
             image = image.resize((loaded.input_size, loaded.input_size))
         tensors.append(loaded.preprocess(image))
     return torch.stack(tensors)

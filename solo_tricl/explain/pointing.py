@@ -16,10 +16,10 @@ from PIL import Image
 
 @dataclass
 class Mosaic:
-    image: Image.Image          # (2 * tile) x (2 * tile), RGB
+    image: Image.Image  # (2 * tile) x (2 * tile), RGB
     corpus_class: int
-    quadrant: int               # the tile that holds the corpus class
-    tile_classes: List[int]     # class of each tile, by quadrant
+    quadrant: int  # the tile that holds the corpus class
+    tile_classes: List[int]  # class of each tile, by quadrant
     tile_paths: List[str]
 
 
@@ -43,8 +43,9 @@ def build_mosaics(paths_by_class: Dict[int, Sequence], count: int, tile: int, se
         canvas = Image.new("RGB", (2 * tile, 2 * tile))
         for q, path in enumerate(tile_paths):
             with Image.open(path) as image:
-                canvas.paste(image.convert("RGB").resize((tile, tile), Image.BILINEAR),
-                             ((q % 2) * tile, (q // 2) * tile))
+                canvas.paste(
+                    image.convert("RGB").resize((tile, tile), Image.BILINEAR), ((q % 2) * tile, (q // 2) * tile)
+                )
         mosaics.append(Mosaic(canvas, corpus_class, quadrant, tile_classes, tile_paths))
     return mosaics
 
@@ -57,8 +58,15 @@ def quadrant_masses(attributions: torch.Tensor) -> torch.Tensor:
     heat = heat - heat.flatten(1).median(dim=1).values[:, None, None]
     positive = heat.clamp_min(0)
     h, w = heat.shape[-2] // 2, heat.shape[-1] // 2
-    return torch.stack([positive[:, :h, :w].sum((1, 2)), positive[:, :h, w:].sum((1, 2)),
-                        positive[:, h:, :w].sum((1, 2)), positive[:, h:, w:].sum((1, 2))], dim=1)
+    return torch.stack(
+        [
+            positive[:, :h, :w].sum((1, 2)),
+            positive[:, :h, w:].sum((1, 2)),
+            positive[:, h:, :w].sum((1, 2)),
+            positive[:, h:, w:].sum((1, 2)),
+        ],
+        dim=1,
+    )
 
 
 def quadrant_of_maximum(attributions: torch.Tensor) -> torch.Tensor:
@@ -75,8 +83,9 @@ def pointing_scores(attributions: torch.Tensor, quadrants: torch.Tensor) -> Dict
     map's positive mass in it (a map without positive mass scores 0.25)."""
     quadrants = torch.as_tensor(quadrants).long()
     if attributions.ndim != 4 or len(attributions) != len(quadrants):
-        raise ValueError(f"need (N, C, H, W) attributions and N quadrants, got {tuple(attributions.shape)} "
-                         f"and {len(quadrants)}")
+        raise ValueError(
+            f"need (N, C, H, W) attributions and N quadrants, got {tuple(attributions.shape)} and {len(quadrants)}"
+        )
     masses = quadrant_masses(attributions)
     total = masses.sum(dim=1)
     right = masses.gather(1, quadrants[:, None]).squeeze(1)

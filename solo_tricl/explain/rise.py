@@ -11,8 +11,9 @@ from tqdm import tqdm
 from solo_tricl.explain.baselines import gaussian_blur
 
 
-def generate_masks(n_masks: int, size, grid: int = 7, p_keep: float = 0.5,
-                   generator: Optional[torch.Generator] = None) -> torch.Tensor:
+def generate_masks(
+    n_masks: int, size, grid: int = 7, p_keep: float = 0.5, generator: Optional[torch.Generator] = None
+) -> torch.Tensor:
     """(n_masks, 1, H, W) soft masks: a random ``grid`` x ``grid`` binary grid (keep-probability
     ``p_keep``), upsampled bilinearly to ((grid + 1) * cell) and randomly shifted by up to one
     cell, then cropped to (H, W)."""
@@ -25,8 +26,8 @@ def generate_masks(n_masks: int, size, grid: int = 7, p_keep: float = 0.5,
     upsampled = F.interpolate(binary, size=(up_h, up_w), mode="bilinear", align_corners=False)
     shift_y = torch.randint(0, cell_h, (n_masks,), generator=generator)
     shift_x = torch.randint(0, cell_w, (n_masks,), generator=generator)
-    rows = (shift_y[:, None] + torch.arange(height)[None, :])  # (n, H)
-    cols = (shift_x[:, None] + torch.arange(width)[None, :])   # (n, W)
+    rows = shift_y[:, None] + torch.arange(height)[None, :]  # (n, H)
+    cols = shift_x[:, None] + torch.arange(width)[None, :]  # (n, W)
     index = torch.arange(n_masks)[:, None, None]
     return upsampled[index, 0, rows[:, :, None], cols[:, None, :]].unsqueeze(1)
 
@@ -49,9 +50,18 @@ class RISE:
         self.forward_func = forward_func
 
     @torch.no_grad()
-    def attribute(self, inputs: torch.Tensor, baselines: Optional[torch.Tensor] = None,
-                  n_masks: int = 5000, grid: int = 7, p_keep: float = 0.5, batch_size: int = 500,
-                  seed: int = 0, masks: Optional[torch.Tensor] = None, progress: bool = False) -> torch.Tensor:
+    def attribute(
+        self,
+        inputs: torch.Tensor,
+        baselines: Optional[torch.Tensor] = None,
+        n_masks: int = 5000,
+        grid: int = 7,
+        p_keep: float = 0.5,
+        batch_size: int = 500,
+        seed: int = 0,
+        masks: Optional[torch.Tensor] = None,
+        progress: bool = False,
+    ) -> torch.Tensor:
         if inputs.ndim != 4:
             raise ValueError(f"inputs must be (N, C, H, W), got {tuple(inputs.shape)}")
         if baselines is None:
@@ -68,7 +78,7 @@ class RISE:
                 batch = masks[start : start + batch_size]
                 scores = self.forward_func(image * batch + baseline * (1 - batch)).to(inputs.dtype)
                 single = scores.ndim == 1
-                scores = scores.reshape(len(batch), -1, 1, 1)                       # (B, T, 1, 1)
+                scores = scores.reshape(len(batch), -1, 1, 1)  # (B, T, 1, 1)
                 if saliency is None:
                     saliency = inputs.new_zeros(len(inputs), scores.shape[1], *inputs.shape[-2:])
                 saliency[n] += (scores * batch).sum(dim=0)

@@ -9,8 +9,13 @@ import torch
 Item = TypeVar("Item")
 
 
-def sample_disjoint(corpus_candidates: Sequence[Item], foil_candidates: Sequence[Item],
-                    corpus_size: int = 100, foil_size: int = 1500, seed: int = 0) -> Tuple[List[Item], List[Item]]:
+def sample_disjoint(
+    corpus_candidates: Sequence[Item],
+    foil_candidates: Sequence[Item],
+    corpus_size: int = 100,
+    foil_size: int = 1500,
+    seed: int = 0,
+) -> Tuple[List[Item], List[Item]]:
     """Up to ``corpus_size`` random corpus items and ``foil_size`` random foil items, none of
     which is in the corpus. Raises ValueError for empty or non-positive requests."""
     if corpus_size < 1 or foil_size < 1:
@@ -27,8 +32,9 @@ def sample_disjoint(corpus_candidates: Sequence[Item], foil_candidates: Sequence
     return sorted(corpus), sorted(foil)
 
 
-def corpus_and_foil_indices(labels: torch.Tensor, corpus_class: int, corpus_size: int = 100,
-                            foil_size: int = 1500, seed: int = 0) -> Tuple[List[int], List[int]]:
+def corpus_and_foil_indices(
+    labels: torch.Tensor, corpus_class: int, corpus_size: int = 100, foil_size: int = 1500, seed: int = 0
+) -> Tuple[List[int], List[int]]:
     """Indices into a labelled dataset: a corpus of ``corpus_class`` and a disjoint random foil."""
     labels = torch.as_tensor(labels)
     candidates = torch.nonzero(labels == corpus_class).flatten().tolist()

@@ -11,8 +11,9 @@ MODES = ("cosine", "dot")
 
 
 @torch.no_grad()
-def encode_in_batches(encoder: Callable, images: torch.Tensor, batch_size: int = 64,
-                      desc: Optional[str] = None) -> torch.Tensor:
+def encode_in_batches(
+    encoder: Callable, images: torch.Tensor, batch_size: int = 64, desc: Optional[str] = None
+) -> torch.Tensor:
     """(N, ...) -> (N, d) representations, in batches, with a progress bar when ``desc`` is set."""
     chunks = range(0, len(images), batch_size)
     if desc:
@@ -45,8 +46,15 @@ class ContrastiveCorpusSimilarity(nn.Module):
         >>> attributions = IntegratedGradients(target).attribute(x, baselines=gaussian_blur(x))
     """
 
-    def __init__(self, encoder: Callable, corpus: torch.Tensor, foil: torch.Tensor,
-                 mode: str = "cosine", batch_size: int = 64, progress: bool = True):
+    def __init__(
+        self,
+        encoder: Callable,
+        corpus: torch.Tensor,
+        foil: torch.Tensor,
+        mode: str = "cosine",
+        batch_size: int = 64,
+        progress: bool = True,
+    ):
         _require_non_empty(corpus, "corpus")
         _require_non_empty(foil, "foil")
         corpus_reps = encode_in_batches(encoder, corpus, batch_size, "encoding corpus" if progress else None)
@@ -54,8 +62,9 @@ class ContrastiveCorpusSimilarity(nn.Module):
         self._init(encoder, corpus_reps, foil_reps, mode)
 
     @classmethod
-    def from_representations(cls, encoder: Callable, corpus: torch.Tensor, foil: torch.Tensor,
-                             mode: str = "cosine") -> "ContrastiveCorpusSimilarity":
+    def from_representations(
+        cls, encoder: Callable, corpus: torch.Tensor, foil: torch.Tensor, mode: str = "cosine"
+    ) -> "ContrastiveCorpusSimilarity":
         """A target from precomputed (n, d) corpus and foil representations (e.g. CLIP texts)."""
         _require_non_empty(corpus, "corpus")
         _require_non_empty(foil, "foil")

@@ -37,9 +37,7 @@ def require_positive_int(name: str, value) -> int:
     return int(value)
 
 
-def require_in_range(
-    name: str, value, low: float, high: float, *, low_open: bool = False
-) -> float:
+def require_in_range(name: str, value, low: float, high: float, *, low_open: bool = False) -> float:
     """``low <= value <= high``, or ``low < value <= high`` with ``low_open``."""
     number = require_real(name, value)
     above_low = number > low if low_open else number >= low
@@ -100,8 +98,9 @@ def require_views(views: Sequence) -> None:
         shapes = " and ".join(str(tuple(v.shape)) for v in views)
         raise ValueError(f"every view must have shape (B, k) and all must match; got {shapes}")
     if first.shape[0] < 1 or first.shape[1] < 1:
-        raise ValueError(f"the views must hold at least one sample and one feature (B, k >= 1), "
-                         f"got {tuple(first.shape)}")
+        raise ValueError(
+            f"the views must hold at least one sample and one feature (B, k >= 1), got {tuple(first.shape)}"
+        )
     for i, view in enumerate(views[1:], start=1):
         if view.device != first.device:
             raise ValueError(f"every view must be on view 0's device ({first.device}); view {i} is on {view.device}")
@@ -114,5 +113,7 @@ def require_matching_dtypes(name: str, value, features) -> None:
     import torch
 
     if value.dtype != features.dtype and torch.float64 in (value.dtype, features.dtype):
-        raise ValueError(f"{name} is {value.dtype} but the features are {features.dtype}: convert one of them "
-                         "(e.g. module.double() or module.float())")
+        raise ValueError(
+            f"{name} is {value.dtype} but the features are {features.dtype}: convert one of them "
+            "(e.g. module.double() or module.float())"
+        )

@@ -13,24 +13,23 @@ from typing import Callable, Dict, Optional, Sequence, Tuple, Union
 import torch
 import torch.nn as nn
 
-from solo_tricl.losses._checks import require_bool, require_float_tensor, require_positive
+from solo_tricl.losses._checks import require_bool, require_float_tensor, require_nesting, require_positive
 from solo_tricl.losses.decorrelation import decorrelation_loss, decorrelation_weight_or_default
+from solo_tricl.losses.defaults import DECORRELATION, EPS, GAMMA
 from solo_tricl.losses.distributed import (
     gather_with_grad,
     gather_without_grad,
     rank_and_world_size,
 )
 from solo_tricl.losses.importance import FeatureImportance
-from solo_tricl.losses.views import contrastive_cross_entropy, unit_rows
 from solo_tricl.losses.kernel import kernel_logits, require_gamma, squared_distances
-from solo_tricl.losses._checks import require_nesting
 from solo_tricl.losses.matryoshka import powers_of_two_up_to
 from solo_tricl.losses.nonneg import NonNegative
-from solo_tricl.losses.defaults import DECORRELATION, EPS, GAMMA
 from solo_tricl.losses.tricl import (
     require_importance_for,
     require_importance_module,
 )
+from solo_tricl.losses.views import contrastive_cross_entropy, unit_rows
 
 Score = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 LossOutput = Union[torch.Tensor, Dict[str, torch.Tensor]]
@@ -88,9 +87,7 @@ def symmetric_clip_loss(
         labels = torch.arange(per_image.shape[0], device=image.device)
     if logit_bias is not None:
         per_image, per_text = per_image + logit_bias, per_text + logit_bias
-    return (
-        contrastive_cross_entropy(per_image, labels) + contrastive_cross_entropy(per_text, labels)
-    ) / 2
+    return (contrastive_cross_entropy(per_image, labels) + contrastive_cross_entropy(per_text, labels)) / 2
 
 
 class _ClipFrame(nn.Module):
@@ -106,8 +103,12 @@ class _ClipFrame(nn.Module):
         use_horovod: bool = False,
     ):
         super().__init__()
-        for name, value in (("local_loss", local_loss), ("gather_with_grad", gather_with_grad),
-                            ("cache_labels", cache_labels), ("use_horovod", use_horovod)):
+        for name, value in (
+            ("local_loss", local_loss),
+            ("gather_with_grad", gather_with_grad),
+            ("cache_labels", cache_labels),
+            ("use_horovod", use_horovod),
+        ):
             require_bool(name, value)
         if use_horovod:
             raise ValueError("use_horovod=True is not supported; use torch.distributed")
@@ -126,9 +127,7 @@ class _ClipFrame(nn.Module):
     def _contrastive(self, image, text, score, logit_bias) -> torch.Tensor:
         image, text = _require_pairs(image, text)
         all_image, all_text = self._gather(image, text)
-        return symmetric_clip_loss(
-            image, text, all_image, all_text, score, logit_bias, self.local_loss
-        )
+        return symmetric_clip_loss(image, text, all_image, all_text, score, logit_bias, self.local_loss)
 
 
 def _require_scalar_scale(logit_scale) -> None:
@@ -185,9 +184,7 @@ class TriCLClipLoss(_ClipFrame):
         super().__init__(**clip_flags)
         self.importance = None if importance is None else require_importance_module(importance)
         self.decorrelation = decorrelation
-        self.decorrelation_weight = decorrelation_weight_or_default(
-            decorrelation_weight, decorrelation
-        )
+        self.decorrelation_weight = decorrelation_weight_or_default(decorrelation_weight, decorrelation)
 
     def forward(
         self,
@@ -202,8 +199,7 @@ class TriCLClipLoss(_ClipFrame):
         if feature_importance is None:
             if self.importance is None:
                 raise ValueError(
-                    "TriCLClipLoss needs feature_importance at call time or an importance "
-                    "module in its constructor"
+                    "TriCLClipLoss needs feature_importance at call time or an importance module in its constructor"
                 )
             feature_importance = self.importance()
         image, text = _require_pairs(image_features, text_features)
@@ -220,9 +216,7 @@ class TriCLClipLoss(_ClipFrame):
             )
         }
         if self.decorrelation_weight > 0:
-            decorrelation = sum(
-                decorrelation_loss(rows, self.decorrelation) for rows in (all_image, all_text)
-            ) / 2
+            decorrelation = sum(decorrelation_loss(rows, self.decorrelation) for rows in (all_image, all_text)) / 2
             losses["decorrelation_loss"] = self.decorrelation_weight * decorrelation
         return losses if output_dict else sum(losses.values())
 
@@ -293,9 +287,7 @@ class KernelClipLoss(_ClipFrame):
     ):
         super().__init__(**clip_flags)
         self.gamma = require_gamma(gamma)
-        self.temperature = None if temperature is None else require_positive(
-            "temperature", temperature
-        )
+        self.temperature = None if temperature is None else require_positive("temperature", temperature)
         self.eps = require_positive("eps", eps)
 
     def forward(
@@ -356,8 +348,13 @@ class MatryoshkaClipLoss(_ClipFrame):
 
         terms = [
             symmetric_clip_loss(
-                unit_rows(image_features[:, :m]), unit_rows(text_features[:, :m]),
-                unit_rows(all_image[:, :m]), unit_rows(all_text[:, :m]), score, logit_bias, self.local_loss,
+                unit_rows(image_features[:, :m]),
+                unit_rows(text_features[:, :m]),
+                unit_rows(all_image[:, :m]),
+                unit_rows(all_text[:, :m]),
+                score,
+                logit_bias,
+                self.local_loss,
             )
             for m in require_nesting(self.nesting, d) or powers_of_two_up_to(d)
         ]

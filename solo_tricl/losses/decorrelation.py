@@ -58,9 +58,7 @@ class _Decorrelation(torch.autograd.Function):
         return (zhat @ residual).mul_(grad_out * ctx.factor), None
 
 
-def decorrelation_loss(
-    zhat: torch.Tensor, form: str = DECORRELATION, average_rows: bool = True
-) -> torch.Tensor:
+def decorrelation_loss(zhat: torch.Tensor, form: str = DECORRELATION, average_rows: bool = True) -> torch.Tensor:
     """mean over the k x k entries of (C - I)^2 for uncentred C over every row given.
 
     Args:

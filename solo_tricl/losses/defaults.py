@@ -5,11 +5,11 @@ The loss constructors take their default arguments from here, and so do solo-lea
 each, which ``solo-tricl --help`` can read without importing torch.
 """
 
-TEMPERATURE = 0.2                       # tau of every InfoNCE-style loss (SimCLR's CIFAR value)
-EPS = 1e-6                              # added to D^2 before fractional powers (kernel losses)
+TEMPERATURE = 0.2  # tau of every InfoNCE-style loss (SimCLR's CIFAR value)
+EPS = 1e-6  # added to D^2 before fractional powers (kernel losses)
 
 # triCL
-IMPORTANCE_INIT_STD = 0.1               # theta ~ 0.1 N(0, 1), as the authors' code
+IMPORTANCE_INIT_STD = 0.1  # theta ~ 0.1 N(0, 1), as the authors' code
 DECORRELATION_FORMS = ("isotropic", "reference")
 DECORRELATION = "isotropic"
 # lambda per form when none is given, for triCL and tri-SCL alike. isotropic: the best weight of
@@ -28,5 +28,5 @@ GAMMA = 1.0
 MIXTURES = ("sum", "concat")
 MIXTURE = "sum"
 LAM = 0.2
-TAU1 = 0.1                              # the gamma kernel's temperature, alone or in a mixture
-TAU2 = 0.3                              # the Gaussian kernel's, in a mixture
+TAU1 = 0.1  # the gamma kernel's temperature, alone or in a mixture
+TAU2 = 0.3  # the Gaussian kernel's, in a mixture

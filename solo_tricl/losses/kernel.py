@@ -14,6 +14,7 @@ from solo_tricl.losses.views import (
     without_autocast,
 )
 
+
 def require_gamma(gamma: float) -> float:
     return require_in_range("gamma", gamma, *GAMMA_RANGE, low_open=True)
 
@@ -47,9 +48,7 @@ class _SquaredDistances(torch.autograd.Function):
             grad_anchors = torch.addmm(anchors * row_sums, grad_sq, candidates, beta=2, alpha=-2)
         if ctx.needs_input_grad[1]:
             col_sums = grad_sq.sum(dim=0).unsqueeze(1)
-            grad_candidates = torch.addmm(
-                candidates * col_sums, grad_sq.T, anchors, beta=2, alpha=-2
-            )
+            grad_candidates = torch.addmm(candidates * col_sums, grad_sq.T, anchors, beta=2, alpha=-2)
         return grad_anchors, grad_candidates, None, None
 
 
@@ -68,9 +67,7 @@ def squared_distances(
     D = 0 for gamma < 2; for the Gaussian kernel it shifts every logit of a row equally, which
     the softmax ignores.
     """
-    return _SquaredDistances.apply(
-        at_least_fp32(anchors), at_least_fp32(candidates), self_cols, eps
-    )
+    return _SquaredDistances.apply(at_least_fp32(anchors), at_least_fp32(candidates), self_cols, eps)
 
 
 class _ScaledPower(torch.autograd.Function):

@@ -5,8 +5,9 @@ import torch.nn as nn
 
 from solo_tricl.losses._checks import require_choice, require_in_range, require_positive
 from solo_tricl.losses.defaults import EPS, GAMMA, LAM, MIXTURE, MIXTURES, TAU1, TAU2
-from solo_tricl.losses.views import multi_positive_cross_entropy, stack_views
 from solo_tricl.losses.kernel import kernel_logits, require_gamma, squared_distances
+from solo_tricl.losses.views import multi_positive_cross_entropy, stack_views
+
 
 class KernelMixtureLoss(nn.Module):
     """``lam * L(gamma, tau1) + (1 - lam) * L(2, tau2)`` of two kernel InfoNCE terms.
@@ -57,21 +58,15 @@ class KernelMixtureLoss(nn.Module):
     def forward(self, *views: torch.Tensor) -> torch.Tensor:
         batch = stack_views(*views)
         if self.mixture == "sum":
-            sq_gamma = sq_gauss = squared_distances(
-                batch.local, batch.all, batch.self_cols, self.eps
-            )
+            sq_gamma = sq_gauss = squared_distances(batch.local, batch.all, batch.self_cols, self.eps)
         else:
             k = batch.local.shape[1]
             if k % 2:
                 raise ValueError(f"mixture='concat' needs an even embedding dimension, got k={k}")
             d = k // 2
             first, second = slice(0, d), slice(d, k)
-            sq_gamma = squared_distances(
-                batch.local[:, first], batch.all[:, first], batch.self_cols, self.eps
-            )
-            sq_gauss = squared_distances(
-                batch.local[:, second], batch.all[:, second], batch.self_cols, self.eps
-            )
+            sq_gamma = squared_distances(batch.local[:, first], batch.all[:, first], batch.self_cols, self.eps)
+            sq_gauss = squared_distances(batch.local[:, second], batch.all[:, second], batch.self_cols, self.eps)
         gamma_term = multi_positive_cross_entropy(kernel_logits(sq_gamma, self.gamma, self.tau1), batch)
         gauss_term = multi_positive_cross_entropy(kernel_logits(sq_gauss, 2.0, self.tau2), batch)
         return self.lam * gamma_term + (1 - self.lam) * gauss_term

@@ -19,8 +19,9 @@ def powers_of_two_up_to(k: int) -> Tuple[int, ...]:
     return tuple(sorted(set(sizes + [k])))
 
 
-def matryoshka_info_nce_loss(*views: torch.Tensor, nesting: Optional[Sequence[int]] = None,
-                             temperature: float = TEMPERATURE) -> torch.Tensor:
+def matryoshka_info_nce_loss(
+    *views: torch.Tensor, nesting: Optional[Sequence[int]] = None, temperature: float = TEMPERATURE
+) -> torch.Tensor:
     """Mean over the prefix sizes m of SimCLR's loss on ``z[:, :m]``, each prefix L2-normalised on
     its own; see :class:`MatryoshkaInfoNCELoss`."""
     require_positive("temperature", temperature)

@@ -7,14 +7,15 @@ import torch.nn as nn
 
 from solo_tricl.losses._checks import require_choice
 from solo_tricl.losses.decorrelation import decorrelation_loss, decorrelation_weight_or_default
-from solo_tricl.losses.importance import FeatureImportance
-from solo_tricl.losses.views import at_least_fp32, stack_views
 from solo_tricl.losses.defaults import ANCHOR_SCALING, ANCHORS, DECORRELATION
+from solo_tricl.losses.importance import FeatureImportance
 from solo_tricl.losses.tricl import (
     require_importance_for,
     require_importance_module,
     scaled_anchors,
 )
+from solo_tricl.losses.views import at_least_fp32, stack_views
+
 
 def spectral_tricl_terms(
     views: Sequence[torch.Tensor],

@@ -17,30 +17,25 @@ from solo_tricl.losses.importance import FeatureImportance
 from solo_tricl.losses.views import ViewBatch, multi_positive_cross_entropy, stack_views
 
 
-
 def require_importance_for(s: torch.Tensor, features: torch.Tensor) -> None:
     """s must be a (k,) tensor for (N, k) features, in their precision (see
     :func:`~solo_tricl.losses._checks.require_matching_dtypes`)."""
     k = features.shape[-1]
     require_float_tensor("feature importance", s)
     if s.shape != (k,):
-        raise ValueError(
-            f"feature importance must have shape ({k},) to match the embedding; "
-            f"got {tuple(s.shape)}"
-        )
+        raise ValueError(f"feature importance must have shape ({k},) to match the embedding; got {tuple(s.shape)}")
     require_matching_dtypes("feature importance", s, features)
 
 
 def require_importance_module(importance) -> FeatureImportance:
     if not isinstance(importance, FeatureImportance):
-        raise TypeError(f"importance must be a FeatureImportance (the module holding theta), got "
-                        f"{type(importance).__name__}")
+        raise TypeError(
+            f"importance must be a FeatureImportance (the module holding theta), got {type(importance).__name__}"
+        )
     return importance
 
 
-def scaled_anchors(
-    batch: ViewBatch, s: torch.Tensor, anchors: str, scale: float = 1.0
-) -> torch.Tensor:
+def scaled_anchors(batch: ViewBatch, s: torch.Tensor, anchors: str, scale: float = 1.0) -> torch.Tensor:
     """(V * B, k) anchor rows times ``scale * diag(s)``: every row (``all``) or view-1 rows only.
 
     ``view1`` is the authors' code, where view-2 anchors use the plain dot product (times
@@ -144,7 +139,11 @@ class TriCLLoss(nn.Module):
     def terms(self, *views: torch.Tensor) -> Dict[str, torch.Tensor]:
         """The loss and its parts, see :func:`tricl_terms`."""
         return _tricl_terms(
-            views, self.importance(), self.temperature, self.decorrelation_weight, self.anchors,
+            views,
+            self.importance(),
+            self.temperature,
+            self.decorrelation_weight,
+            self.anchors,
             self.decorrelation,
         )
 

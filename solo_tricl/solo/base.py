@@ -59,9 +59,7 @@ class ProjectedMethod(BaseMethod):
 
     @property
     def learnable_params(self) -> List[Dict[str, Any]]:
-        return super().learnable_params + [
-            {"name": "projector", "params": self.projector.parameters()}
-        ]
+        return super().learnable_params + [{"name": "projector", "params": self.projector.parameters()}]
 
     def project(self, feats: torch.Tensor) -> torch.Tensor:
         """(B, features_dim) backbone features -> (B, k) the representation the loss takes."""

@@ -14,6 +14,7 @@ from typing import List, Optional
 from solo_tricl.common.files import write_json
 from solo_tricl.errors import CommandError
 
+
 def shipped_configs() -> Path:
     """The hydra configs shipped with solo-tricl: ``solo_tricl/configs`` inside an installed
     wheel, the repository's top-level ``configs/`` in a checkout or an editable install."""
@@ -27,23 +28,25 @@ ADDED_KEYS_HINT = "+seed=1 +resume_from_checkpoint=PATH"
 
 
 def add_config_arguments(parser: argparse.ArgumentParser, kind: str) -> None:
-    packaged = sorted(
-        f"{p.parent.name}/{p.stem}" for p in (PACKAGED_CONFIGS / kind).glob("*/*.yaml")
-    )
+    packaged = sorted(f"{p.parent.name}/{p.stem}" for p in (PACKAGED_CONFIGS / kind).glob("*/*.yaml"))
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
-    parser.epilog = "shipped configs (use with --config-name, no --config-path):\n  " + "\n  ".join(
-        packaged
-    )
+    parser.epilog = "shipped configs (use with --config-name, no --config-path):\n  " + "\n  ".join(packaged)
     parser.add_argument(
-        "--config-path", "-cp", default=None,
+        "--config-path",
+        "-cp",
+        default=None,
         help="directory of your hydra config (or pkg://module); default: solo-tricl's configs",
     )
     parser.add_argument(
-        "--config-name", "-cn", required=True,
+        "--config-name",
+        "-cn",
+        required=True,
         help="config file name, e.g. simclr.yaml, or DATASET/METHOD for a shipped config",
     )
     parser.add_argument(
-        "overrides", nargs="*", metavar="KEY=VALUE",
+        "overrides",
+        nargs="*",
+        metavar="KEY=VALUE",
         help="hydra overrides, e.g. max_epochs=1 data.train_path=DIR method_kwargs.temperature=0.1",
     )
 
@@ -67,7 +70,7 @@ def compose(kind: str, config_path: Optional[str], config_name: str, overrides: 
             )
         context, config_name = initialize_config_dir(str(directory), version_base="1.2"), name.name
     elif config_path.startswith("pkg://"):
-        context = initialize_config_module(config_path[len("pkg://"):], version_base="1.2")
+        context = initialize_config_module(config_path[len("pkg://") :], version_base="1.2")
     else:
         directory = Path(config_path).resolve()
         if not directory.is_dir():
@@ -85,7 +88,7 @@ def compose(kind: str, config_path: Optional[str], config_name: str, overrides: 
     except HydraException as error:
         message = " ".join(str(error).split())
         if "Could not override" in message:
-            message += (f"; keys that the shipped configs do not hold take a '+', e.g. {ADDED_KEYS_HINT}")
+            message += f"; keys that the shipped configs do not hold take a '+', e.g. {ADDED_KEYS_HINT}"
         raise CommandError(message) from None
     OmegaConf.set_struct(cfg, False)
     if overrides:
@@ -98,9 +101,10 @@ def compose(kind: str, config_path: Optional[str], config_name: str, overrides: 
 def configure_pretrain(parser: argparse.ArgumentParser) -> None:
     add_config_arguments(parser, "pretrain")
     parser.add_argument(
-        "--plot", type=Path, default=None,
-        help="where to save the importance curve of a triCL run "
-        "(default: importance.png next to the last checkpoint)",
+        "--plot",
+        type=Path,
+        default=None,
+        help="where to save the importance curve of a triCL run (default: importance.png next to the last checkpoint)",
     )
 
 
@@ -121,13 +125,11 @@ def report_importance(s, result, plot_path: Optional[Path]) -> None:
     order = s.argsort(descending=True)
     entropy = result.method.importance.entropy().item()
     print(f"learned importance s over {len(s)} features (softplus(0) = {math.log(2):.3f} at init):")
-    print(f"  max {s.max():.3f}  median {s.median():.3f}  min {s.min():.3f}  "
-          f"normalised entropy {entropy:.3f}")
+    print(f"  max {s.max():.3f}  median {s.median():.3f}  min {s.min():.3f}  normalised entropy {entropy:.3f}")
     print("  top features (index: s): " + ", ".join(f"{i}: {s[i]:.3f}" for i in order[:10].tolist()))
     directory = Path(result.last_checkpoint).parent if result.last_checkpoint else Path(".")
     plot_path = plot_path or directory / "importance.png"
-    plot_importance(s.numpy(), plot_path, f"{result.cfg.name}: learned importance s",
-                    initial=math.log(2))
+    plot_importance(s.numpy(), plot_path, f"{result.cfg.name}: learned importance s", initial=math.log(2))
     write_json(plot_path.with_suffix(".json"), {"s": s.tolist(), "order": order.tolist(), "entropy": entropy})
     print(f"importance curve: {plot_path} (values in {plot_path.with_suffix('.json')})")
 
@@ -137,17 +139,26 @@ def configure_linear(parser: argparse.ArgumentParser) -> None:
 
     add_config_arguments(parser, "linear")
     parser.add_argument(
-        "--top-k", type=int, default=None, metavar="K",
+        "--top-k",
+        type=int,
+        default=None,
+        metavar="K",
         help="probe K projector features instead of the backbone features",
     )
     parser.add_argument(
-        "--order", choices=ORDERS, default="importance",
+        "--order",
+        choices=ORDERS,
+        default="importance",
         help="which K: importance (triCL's s; activation mass for other methods), "
         "activation (mean |z| on training images) or random",
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of --order random")
-    parser.set_defaults(_requires=[("--order", lambda args: args.top_k is not None, "--top-k"),
-                                   ("--seed", lambda args: args.order == "random", "--order random")])
+    parser.set_defaults(
+        _requires=[
+            ("--order", lambda args: args.top_k is not None, "--top-k"),
+            ("--seed", lambda args: args.order == "random", "--order random"),
+        ]
+    )
 
 
 def run_linear(args: argparse.Namespace) -> int:
@@ -158,8 +169,7 @@ def run_linear(args: argparse.Namespace) -> int:
     result = linear.linear(cfg, args.top_k, args.order, args.seed)
     metrics = {k: float(v) for k, v in result.trainer.callback_metrics.items() if v.numel() == 1}
     if result.columns is not None:
-        print(f"probed {len(result.columns)} projector features ({args.order} order): "
-              f"{result.columns.tolist()}")
+        print(f"probed {len(result.columns)} projector features ({args.order} order): {result.columns.tolist()}")
     for name in ("val_acc1", "val_acc5", "val_loss"):
         if name in metrics:
             print(f"{name}: {metrics[name]:.4f}")

@@ -63,12 +63,16 @@ class NonFiniteGuard(Callback):
     def _diverged(self, trainer, module, what: str) -> TrainingDiverged:
         optimizer = getattr(getattr(module, "cfg", None), "optimizer", None)
         lr = f", lr {optimizer.lr:g} after solo-learn's batch-size scaling" if optimizer is not None else ""
-        cause = (f"likely cause: a learning rate too high for optimizer {optimizer.name}{lr}, "
-                 "or non-finite input data") if optimizer is not None else "likely cause: the learning rate"
+        cause = (
+            (f"likely cause: a learning rate too high for optimizer {optimizer.name}{lr}, or non-finite input data")
+            if optimizer is not None
+            else "likely cause: the learning rate"
+        )
         last = last_checkpoint_of(trainer)
         kept = f"the last good checkpoint is {last}" if last else "no checkpoint was saved before it"
-        return TrainingDiverged(f"training diverged in epoch {trainer.current_epoch} at step "
-                                f"{trainer.global_step}: {what}; {cause}; {kept}")
+        return TrainingDiverged(
+            f"training diverged in epoch {trainer.current_epoch} at step {trainer.global_step}: {what}; {cause}; {kept}"
+        )
 
     def on_before_backward(self, trainer, pl_module, loss: torch.Tensor) -> None:
         if not bool(torch.isfinite(loss).all()):
@@ -139,8 +143,9 @@ class GracefulStop(StopSignals, Callback):
         where = "" if trainer is None else f" in epoch {trainer.current_epoch} at step {trainer.global_step}"
         if self.saved is not None:
             # quoted for hydra and the shell: the names hold '='
-            action = (f"saved {self.saved}; resume by adding +resume_from_checkpoint=\"'{self.saved}'\" "
-                      "to the same command")
+            action = (
+                f"saved {self.saved}; resume by adding +resume_from_checkpoint=\"'{self.saved}'\" to the same command"
+            )
         elif trainer is None:
             action = "training had not started; nothing was saved"
         else:

@@ -39,9 +39,7 @@ class KernelContrastive(ProjectedMethod):
         if kwargs.mixture == "none":
             self.loss = KernelInfoNCELoss(kwargs.gamma, kwargs.tau1)
         else:
-            self.loss = KernelMixtureLoss(
-                kwargs.gamma, kwargs.lam, kwargs.tau1, kwargs.tau2, kwargs.mixture
-            )
+            self.loss = KernelMixtureLoss(kwargs.gamma, kwargs.lam, kwargs.tau1, kwargs.tau2, kwargs.mixture)
 
     @staticmethod
     def add_and_assert_specific_cfg(cfg: omegaconf.DictConfig) -> omegaconf.DictConfig:

@@ -26,14 +26,14 @@ from torchvision import transforms
 from solo_tricl.common.order import feature_order
 from solo_tricl.common.torch_files import load_torch_file, state_dict_of
 from solo_tricl.solo.checkpoints import load_method
-from solo_tricl.solo.guards import GracefulStop, NonFiniteGuard, WarmupCosineFitsRun
-from solo_tricl.solo.preflight import check_run
-from solo_tricl.solo.trainer import build_trainer, parse_cfg_with_device_count, wandb_logger
 from solo_tricl.solo.features import (
     SelectedProjectorFeatures,
     learned_importance,
     projector_output,
 )
+from solo_tricl.solo.guards import GracefulStop, NonFiniteGuard, WarmupCosineFitsRun
+from solo_tricl.solo.preflight import check_run
+from solo_tricl.solo.trainer import build_trainer, parse_cfg_with_device_count, wandb_logger
 
 ACTIVATION_SAMPLES = 2048
 
@@ -49,9 +49,7 @@ class LinearResult:
 
 def pretrained_backbone(cfg: DictConfig) -> nn.Module:
     """The backbone of ``cfg.pretrained_feature_extractor``, built as main_linear.py builds it."""
-    backbone = BaseMethod._BACKBONES[cfg.backbone.name](
-        method=cfg.pretrain_method, **cfg.backbone.kwargs
-    )
+    backbone = BaseMethod._BACKBONES[cfg.backbone.name](method=cfg.pretrain_method, **cfg.backbone.kwargs)
     if cfg.backbone.name.startswith("resnet"):
         backbone.fc = nn.Identity()
         if cfg.data.dataset in ("cifar10", "cifar100"):
@@ -59,7 +57,7 @@ def pretrained_backbone(cfg: DictConfig) -> nn.Module:
             backbone.maxpool = nn.Identity()
     path = cfg.pretrained_feature_extractor  # checked by solo_tricl.solo.preflight
     state = state_dict_of(load_torch_file(path, "pretrained_feature_extractor"), path)
-    weights = {k[len("backbone."):]: v for k, v in state.items() if k.startswith("backbone.")}
+    weights = {k[len("backbone.") :]: v for k, v in state.items() if k.startswith("backbone.")}
     backbone.load_state_dict(weights, strict=False)
     return backbone
 
@@ -74,10 +72,24 @@ def custom_transforms(cfg: DictConfig):
     normalize = transforms.Normalize(mean=aug.mean, std=aug.std)
     rgb = transforms.Lambda(lambda image: image.convert("RGB"))
     return (
-        transforms.Compose([rgb, transforms.RandomResizedCrop(aug.crop_size, scale=(0.08, 1.0)),
-                            transforms.RandomHorizontalFlip(), transforms.ToTensor(), normalize]),
-        transforms.Compose([rgb, transforms.Resize(aug.crop_size), transforms.CenterCrop(aug.crop_size),
-                            transforms.ToTensor(), normalize]),
+        transforms.Compose(
+            [
+                rgb,
+                transforms.RandomResizedCrop(aug.crop_size, scale=(0.08, 1.0)),
+                transforms.RandomHorizontalFlip(),
+                transforms.ToTensor(),
+                normalize,
+            ]
+        ),
+        transforms.Compose(
+            [
+                rgb,
+                transforms.Resize(aug.crop_size),
+                transforms.CenterCrop(aug.crop_size),
+                transforms.ToTensor(),
+                normalize,
+            ]
+        ),
     )
 
 
@@ -94,9 +106,13 @@ def data_loaders(cfg: DictConfig):
         )
     train_transform, val_transform = custom_transforms(cfg)
     train_set, val_set = prepare_datasets(
-        "custom", train_transform, val_transform,
-        train_data_path=cfg.data.train_path, val_data_path=cfg.data.val_path,
-        data_format=cfg.data.format, data_fraction=cfg.data.fraction,
+        "custom",
+        train_transform,
+        val_transform,
+        train_data_path=cfg.data.train_path,
+        val_data_path=cfg.data.val_path,
+        data_format=cfg.data.format,
+        data_fraction=cfg.data.fraction,
     )
     return prepare_dataloaders(train_set, val_set, cfg.optimizer.batch_size, cfg.data.num_workers)
 
@@ -119,12 +135,18 @@ def unaugmented_training_loader(cfg: DictConfig):
     else:
         _, val_transform = prepare_transforms(cfg.data.dataset)
     train_set, _ = prepare_datasets(
-        cfg.data.dataset, val_transform, val_transform,
-        train_data_path=cfg.data.train_path, val_data_path=cfg.data.val_path,
+        cfg.data.dataset,
+        val_transform,
+        val_transform,
+        train_data_path=cfg.data.train_path,
+        val_data_path=cfg.data.val_path,
         data_format=cfg.data.format,
     )
     return torch.utils.data.DataLoader(
-        train_set, batch_size=cfg.optimizer.batch_size, shuffle=True, num_workers=cfg.data.num_workers,
+        train_set,
+        batch_size=cfg.optimizer.batch_size,
+        shuffle=True,
+        num_workers=cfg.data.num_workers,
         generator=torch.Generator().manual_seed(0),
     )
 
@@ -147,8 +169,7 @@ def top_k_backbone(cfg: DictConfig, top_k: int, order: str, seed: int):
     return SelectedProjectorFeatures(method, columns), columns
 
 
-def linear(cfg: DictConfig, top_k: Optional[int] = None, order: str = "importance",
-           seed: int = 0) -> LinearResult:
+def linear(cfg: DictConfig, top_k: Optional[int] = None, order: str = "importance", seed: int = 0) -> LinearResult:
     """Train a linear probe as ``main_linear.py`` would (optionally on top-k features), after
     checking everything it reads (:mod:`solo_tricl.solo.preflight`), with the guards of
     :mod:`solo_tricl.solo.guards`."""
@@ -173,9 +194,15 @@ def _linear(cfg: DictConfig, top_k: Optional[int], order: str, seed: int, stop: 
         from timm.data.mixup import Mixup
         from timm.loss import SoftTargetCrossEntropy
 
-        mixup_func = Mixup(mixup_alpha=cfg.mixup, cutmix_alpha=cfg.cutmix, prob=1.0,
-                           switch_prob=0.5, mode="batch", label_smoothing=cfg.label_smoothing,
-                           num_classes=cfg.data.num_classes)
+        mixup_func = Mixup(
+            mixup_alpha=cfg.mixup,
+            cutmix_alpha=cfg.cutmix,
+            prob=1.0,
+            switch_prob=0.5,
+            mode="batch",
+            label_smoothing=cfg.label_smoothing,
+            num_classes=cfg.data.num_classes,
+        )
         loss_func = SoftTargetCrossEntropy()
     elif cfg.label_smoothing > 0:
         from timm.loss import LabelSmoothingCrossEntropy
@@ -197,9 +224,12 @@ def _linear(cfg: DictConfig, top_k: Optional[int], order: str, seed: int, stop: 
 
     callbacks, checkpointer = [NonFiniteGuard(), stop, WarmupCosineFitsRun()], None
     if cfg.checkpoint.enabled:
-        checkpointer = Checkpointer(cfg, logdir=os.path.join(cfg.checkpoint.dir, "linear"),
-                                    frequency=cfg.checkpoint.frequency,
-                                    keep_prev=cfg.checkpoint.keep_prev)
+        checkpointer = Checkpointer(
+            cfg,
+            logdir=os.path.join(cfg.checkpoint.dir, "linear"),
+            frequency=cfg.checkpoint.frequency,
+            keep_prev=cfg.checkpoint.keep_prev,
+        )
         callbacks.append(checkpointer)
     logger = wandb_logger(cfg, model, callbacks)
     trainer = build_trainer(cfg, callbacks, logger)

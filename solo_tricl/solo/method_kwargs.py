@@ -8,8 +8,6 @@ from typing import Dict, Iterable, Optional
 
 from omegaconf import DictConfig, OmegaConf
 
-from solo_tricl.errors import ConfigError
-
 from solo_tricl.common.options import (
     DECORRELATION,
     DECORRELATION_WEIGHT,
@@ -17,8 +15,8 @@ from solo_tricl.common.options import (
     IMPORTANCE_INIT_STD,
     NESTING,
     NON_NEG,
-    TEMPERATURE,
     REQUIRED,
+    TEMPERATURE,
     Option,
     choice,
     optional,
@@ -26,8 +24,8 @@ from solo_tricl.common.options import (
     positive_int,
     unit_interval,
 )
+from solo_tricl.errors import ConfigError
 from solo_tricl.losses import defaults
-
 
 PROJECTOR = {
     "proj_hidden_dim": Option(REQUIRED, positive_int, "width of the projector's hidden layer"),
@@ -64,9 +62,12 @@ KERNEL = {
     "tau2": Option(defaults.TAU2, positive, "temperature of the Gaussian kernel (mixtures only)"),
     "lam": Option(defaults.LAM, unit_interval, "weight of the gamma-kernel term (mixtures only)"),
     "mixture": Option(defaults.MIXTURE, choice(("none",) + defaults.MIXTURES), "none, sum or concat"),
-    "temperature": Option(None, optional(positive),
-                          "SimCLR's temperature t, as in a SimCLR config: sets the Gaussian kernel's tau2 = 2t "
-                          "(tau1 = 2t with mixture none), where the kernel equals SimCLR at t"),
+    "temperature": Option(
+        None,
+        optional(positive),
+        "SimCLR's temperature t, as in a SimCLR config: sets the Gaussian kernel's tau2 = 2t "
+        "(tau1 = 2t with mixture none), where the kernel equals SimCLR at t",
+    ),
 }
 
 
@@ -84,11 +85,15 @@ def simclr_temperature_to_kernel(cfg: DictConfig, given: Iterable[str]) -> Optio
         return None
     target = "tau1" if kwargs.mixture == "none" else "tau2"
     if target in given:
-        raise ConfigError(f"method_kwargs.temperature and method_kwargs.{target} both set the same kernel "
-                          f"temperature for mixture {kwargs.mixture}; give one of them")
+        raise ConfigError(
+            f"method_kwargs.temperature and method_kwargs.{target} both set the same kernel "
+            f"temperature for mixture {kwargs.mixture}; give one of them"
+        )
     kwargs[target] = 2 * kwargs.temperature
-    return (f"kernel: method_kwargs.temperature={kwargs.temperature} is SimCLR's temperature; it sets "
-            f"{target}={kwargs[target]} (the Gaussian kernel at 2t equals SimCLR at t)")
+    return (
+        f"kernel: method_kwargs.temperature={kwargs.temperature} is SimCLR's temperature; it sets "
+        f"{target}={kwargs[target]} (the Gaussian kernel at 2t equals SimCLR at t)"
+    )
 
 
 def validate_method_kwargs(cfg: DictConfig, options: Dict[str, Option]) -> DictConfig:
@@ -100,8 +105,7 @@ def validate_method_kwargs(cfg: DictConfig, options: Dict[str, Option]) -> DictC
     unknown = sorted(set(kwargs.keys()) - set(options))
     if unknown:
         raise ConfigError(
-            f"method_kwargs.{unknown[0]} is not an option of method {cfg.method!r}; "
-            f"allowed: {', '.join(options)}"
+            f"method_kwargs.{unknown[0]} is not an option of method {cfg.method!r}; allowed: {', '.join(options)}"
         )
     for name, option in options.items():
         key = f"method_kwargs.{name}"
@@ -132,8 +136,7 @@ def require_even_output_for_concat(cfg: DictConfig) -> None:
     kwargs = cfg.method_kwargs
     if kwargs.mixture == "concat" and kwargs.proj_output_dim % 2:
         raise ConfigError(
-            "method_kwargs.proj_output_dim must be even for mixture concat, got "
-            f"{kwargs.proj_output_dim}"
+            f"method_kwargs.proj_output_dim must be even for mixture concat, got {kwargs.proj_output_dim}"
         )
 
 

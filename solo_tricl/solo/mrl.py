@@ -5,10 +5,10 @@ from typing import Dict
 import omegaconf
 import torch
 
+from solo_tricl.errors import ConfigError
 from solo_tricl.losses import MatryoshkaInfoNCELoss
 from solo_tricl.solo.base import ProjectedMethod
 from solo_tricl.solo.method_kwargs import MRL as MRL_OPTIONS
-from solo_tricl.errors import ConfigError
 from solo_tricl.solo.method_kwargs import validate_method_kwargs
 
 

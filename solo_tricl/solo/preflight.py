@@ -45,8 +45,11 @@ def quiet() -> Iterator[None]:
     previous = logging.root.manager.disable
     logging.disable(logging.CRITICAL)
     try:
-        with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()), \
-                contextlib.redirect_stderr(io.StringIO()):
+        with (
+            warnings.catch_warnings(),
+            contextlib.redirect_stdout(io.StringIO()),
+            contextlib.redirect_stderr(io.StringIO()),
+        ):
             warnings.simplefilter("ignore")
             yield
     finally:
@@ -56,8 +59,11 @@ def quiet() -> Iterator[None]:
 def leaves(cfg) -> Dict[str, Any]:
     """``{dotted key: value}`` of every leaf; items of a list of mappings (``augmentations``) are
     keyed by index (``augmentations.0.crop_size``), lists of scalars are leaves."""
-    container = OmegaConf.to_container(cfg, resolve=False, throw_on_missing=False) if isinstance(
-        cfg, (DictConfig, ListConfig)) else cfg
+    container = (
+        OmegaConf.to_container(cfg, resolve=False, throw_on_missing=False)
+        if isinstance(cfg, (DictConfig, ListConfig))
+        else cfg
+    )
     flat = {}
 
     def walk(prefix, value):
@@ -75,6 +81,7 @@ def leaves(cfg) -> Dict[str, Any]:
 
 
 # --- overrides -------------------------------------------------------------------------------------
+
 
 def parsed_overrides(overrides: List[str]):
     from hydra.core.override_parser.overrides_parser import OverridesParser
@@ -126,10 +133,13 @@ def check_override_types(reference: DictConfig, cfg: DictConfig, overrides: List
             expected = reference_leaves.get(leaf, ABSENT)
             if expected is ABSENT or same_type(value, expected) or isinstance(value, ALSO_ACCEPTED.get(leaf, ())):
                 continue
-            kinds = " or ".join([_type_name(expected)] + [_type_name(kind()) for kind in ALSO_ACCEPTED.get(leaf, ())[:1]
-                                                          if not isinstance(expected, kind)])
-            quoted = (f' (quote it: {leaf}="\'{value}\'")' if isinstance(expected, str) and leaf not in ALSO_ACCEPTED
-                      else "")
+            kinds = " or ".join(
+                [_type_name(expected)]
+                + [_type_name(kind()) for kind in ALSO_ACCEPTED.get(leaf, ())[:1] if not isinstance(expected, kind)]
+            )
+            quoted = (
+                f" (quote it: {leaf}=\"'{value}'\")" if isinstance(expected, str) and leaf not in ALSO_ACCEPTED else ""
+            )
             raise ConfigError(f"{leaf} must be {kinds}, as in the config file ({expected!r}); got {value!r}{quoted}")
 
 
@@ -144,8 +154,10 @@ def keys_read(kind: str, reference: DictConfig) -> List[str]:
 
 
 # keys solo-tricl's pretrain and linear read beyond solo-learn's
-OWN_KEYS = {"pretrain": ("data_order_seed", "seed", "resume_from_checkpoint"),
-            "linear": ("seed", "resume_from_checkpoint")}
+OWN_KEYS = {
+    "pretrain": ("data_order_seed", "seed", "resume_from_checkpoint"),
+    "linear": ("seed", "resume_from_checkpoint"),
+}
 # mappings whose keys are handed on as keyword arguments (checked elsewhere, or by their receiver)
 OPEN_MAPPINGS = ("backbone.kwargs", "optimizer.kwargs", "method_kwargs")
 
@@ -191,8 +203,10 @@ def check_added_keys(kind: str, reference: DictConfig, overrides: List[str]) -> 
             continue
         if any(known_key.startswith(key + ".") for known_key in known):
             continue
-        raise ConfigError(f"{key} is not a key solo-learn or solo-tricl reads: it would be ignored "
-                          f"(keys added with + are limited to those; e.g. {', '.join(OWN_KEYS[kind])})")
+        raise ConfigError(
+            f"{key} is not a key solo-learn or solo-tricl reads: it would be ignored "
+            f"(keys added with + are limited to those; e.g. {', '.join(OWN_KEYS[kind])})"
+        )
 
 
 def check_overwritten_keys(kind: str, cfg: DictConfig, overrides: List[str]) -> None:
@@ -211,9 +225,11 @@ def check_overwritten_keys(kind: str, cfg: DictConfig, overrides: List[str]) -> 
         if override.is_delete() or key.endswith("lr") or key not in before:
             continue
         if after.get(key, ABSENT) != before[key]:
-            raise ConfigError(f"{key}={before[key]!r} would be ignored: solo-learn sets it to "
-                              f"{after.get(key)!r} from the rest of the config "
-                              + ("(the augmentations' crop sizes and num_crops)" if "crops" in key else ""))
+            raise ConfigError(
+                f"{key}={before[key]!r} would be ignored: solo-learn sets it to "
+                f"{after.get(key)!r} from the rest of the config "
+                + ("(the augmentations' crop sizes and num_crops)" if "crops" in key else "")
+            )
 
 
 def check_overrides(kind: str, reference: DictConfig, cfg: DictConfig, overrides: List[str]) -> None:
@@ -224,6 +240,7 @@ def check_overrides(kind: str, reference: DictConfig, cfg: DictConfig, overrides
 
 
 # --- values ----------------------------------------------------------------------------------------
+
 
 def _count(low: int = 1):
     return lambda value: value >= low and float(value).is_integer(), f"a whole number >= {low}"
@@ -263,22 +280,27 @@ def check_devices(cfg: DictConfig) -> None:
     An int breaks solo-learn's ``len(devices)``; "auto" or "0,1" would scale the lr by 4 or 3."""
     devices = cfg.get("devices", "1")
     if isinstance(devices, str) and not (devices.isdigit() and int(devices) > 0):
-        raise ConfigError(f"devices={devices!r}: give a count as a string (devices='\"2\"') or a list of "
-                          "device ids (devices=[0,1]); solo-learn scales the learning rate by len(devices)")
+        raise ConfigError(
+            f"devices={devices!r}: give a count as a string (devices='\"2\"') or a list of "
+            "device ids (devices=[0,1]); solo-learn scales the learning rate by len(devices)"
+        )
 
 
 def check_values(cfg: DictConfig, skip: Tuple[str, ...] = ()) -> None:
     """Every number finite and in range (:data:`RANGES`, else >= 0); crop scales ordered. Keys
     under ``skip`` are left to their own validation."""
-    values = {key: value for key, value in leaves(cfg).items()
-              if not any(key.startswith(prefix + ".") for prefix in skip)}
+    values = {
+        key: value for key, value in leaves(cfg).items() if not any(key.startswith(prefix + ".") for prefix in skip)
+    }
     for key, value in values.items():
         numbers = value if isinstance(value, list) else [value]
         for number in numbers:
             if isinstance(number, bool) or not isinstance(number, (int, float)):
                 continue
-            test, allowed = next(((test, allowed) for pattern, (test, allowed) in RANGES.items()
-                                  if fnmatch.fnmatchcase(key, pattern)), (lambda v: v >= 0, ">= 0"))
+            test, allowed = next(
+                ((test, allowed) for pattern, (test, allowed) in RANGES.items() if fnmatch.fnmatchcase(key, pattern)),
+                (lambda v: v >= 0, ">= 0"),
+            )
             if not (math.isfinite(number) and test(number)):
                 raise ConfigError(f"{key} must be finite and {allowed}; got {value!r}")
     for key, value in values.items():
@@ -308,18 +330,20 @@ def check_registries(cfg: DictConfig, kind: str) -> None:
         from solo.args.linear import _SUPPORTED_DATASETS
     require_choice("backbone.name", OmegaConf.select(cfg, "backbone.name"), BaseMethod._BACKBONES)
     require_choice("data.dataset", OmegaConf.select(cfg, "data.dataset"), _SUPPORTED_DATASETS)
-    require_choice("data.format", OmegaConf.select(cfg, "data.format", default="image_folder"),
-                   ("image_folder", "dali", "h5"))
+    require_choice(
+        "data.format", OmegaConf.select(cfg, "data.format", default="image_folder"), ("image_folder", "dali", "h5")
+    )
     require_choice("optimizer.name", OmegaConf.select(cfg, "optimizer.name"), BaseMethod._OPTIMIZERS)
     require_choice("scheduler.name", OmegaConf.select(cfg, "scheduler.name", default="none"), BaseMethod._SCHEDULERS)
-    require_choice("scheduler.interval", OmegaConf.select(cfg, "scheduler.interval", default="step"),
-                   ("step", "epoch"))
+    require_choice("scheduler.interval", OmegaConf.select(cfg, "scheduler.interval", default="step"), ("step", "epoch"))
     optimizer = BaseMethod._OPTIMIZERS[cfg.optimizer.name]
     accepted = set(inspect.signature(optimizer.__init__).parameters) - {"self", "params", "lr", "weight_decay"}
-    for name in (OmegaConf.select(cfg, "optimizer.kwargs", default=None) or {}):
+    for name in OmegaConf.select(cfg, "optimizer.kwargs", default=None) or {}:
         if name not in accepted:
-            raise ConfigError(f"optimizer.kwargs.{name} is not an argument of {cfg.optimizer.name} "
-                              f"({optimizer.__module__}.{optimizer.__name__}); it takes: {', '.join(sorted(accepted))}")
+            raise ConfigError(
+                f"optimizer.kwargs.{name} is not an argument of {cfg.optimizer.name} "
+                f"({optimizer.__module__}.{optimizer.__name__}); it takes: {', '.join(sorted(accepted))}"
+            )
 
 
 def assertion_text(error: AssertionError) -> str:
@@ -359,10 +383,12 @@ def check_trainer(cfg: DictConfig) -> None:
     from solo_tricl.solo.trainer import trainer_arguments
 
     arguments = trainer_arguments(cfg)
-    arguments.update(logger=False, enable_checkpointing=False, enable_progress_bar=False,
-                     enable_model_summary=False, callbacks=[])
-    named = ", ".join(f"{k}={arguments[k]}" for k in ("accelerator", "devices", "precision", "strategy")
-                      if k in arguments)
+    arguments.update(
+        logger=False, enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False, callbacks=[]
+    )
+    named = ", ".join(
+        f"{k}={arguments[k]}" for k in ("accelerator", "devices", "precision", "strategy") if k in arguments
+    )
     with quiet():
         try:
             Trainer(**arguments)
@@ -372,6 +398,7 @@ def check_trainer(cfg: DictConfig) -> None:
 
 
 # --- files -----------------------------------------------------------------------------------------
+
 
 def require_given(cfg: DictConfig) -> None:
     """A value the config file leaves as ``???`` must be given."""
@@ -396,8 +423,9 @@ def require_existing_paths(cfg: DictConfig) -> None:
     for key in keys:
         path = OmegaConf.select(cfg, key)
         if path is not None and not os.path.exists(str(path)):
-            raise ConfigError(f"{key}={path} does not exist (relative paths are read from the working "
-                              f"directory, {os.getcwd()})")
+            raise ConfigError(
+                f"{key}={path} does not exist (relative paths are read from the working directory, {os.getcwd()})"
+            )
 
 
 def _world_size(cfg: DictConfig) -> int:
@@ -416,29 +444,38 @@ def check_image_folders(cfg: DictConfig, kind: str) -> None:
         return
     train = Path(str(data.train_path))
     no_labels = kind == "pretrain" and data.get("no_labels", False)
-    items = folder_items(train, key="data.train_path") if not no_labels else [
-        (p, 0) for p in sorted(train.rglob("*")) if p.is_file()]
+    items = (
+        folder_items(train, key="data.train_path")
+        if not no_labels
+        else [(p, 0) for p in sorted(train.rglob("*")) if p.is_file()]
+    )
     if not items:
         raise ConfigError(f"data.train_path={train} holds no images")
     if kind == "linear" and len(folder_classes(train)) < 5:
-        raise ConfigError(f"data.train_path={train} has {len(folder_classes(train))} classes; solo-learn's "
-                          "linear evaluation reports top-5 accuracy and needs at least 5")
+        raise ConfigError(
+            f"data.train_path={train} has {len(folder_classes(train))} classes; solo-learn's "
+            "linear evaluation reports top-5 accuracy and needs at least 5"
+        )
     if data.get("val_path") is not None:
         val = Path(str(data.val_path))
         if folder_classes(val) != folder_classes(train):
-            raise ConfigError(f"data.val_path={val} and data.train_path={train} hold different classes "
-                              f"({', '.join(folder_classes(val))} vs {', '.join(folder_classes(train))}): "
-                              "labels would not match")
+            raise ConfigError(
+                f"data.val_path={val} and data.train_path={train} hold different classes "
+                f"({', '.join(folder_classes(val))} vs {', '.join(folder_classes(train))}): "
+                "labels would not match"
+            )
         require_readable_images([p for p, _ in folder_items(val, key="data.val_path")], "data.val_path")
     require_readable_images([p for p, _ in items], "data.train_path")
     fraction = data.get("fraction", -1)
     used = len(items) if fraction is None or fraction <= 0 else int(len(items) * fraction)
     per_process = used // _world_size(cfg)
     if per_process < cfg.optimizer.batch_size:
-        raise ConfigError(f"data.train_path={train} gives {used} training images"
-                          + (f" (data.fraction={fraction})" if fraction and fraction > 0 else "")
-                          + f", {per_process} per process: fewer than one batch (optimizer.batch_size="
-                          f"{cfg.optimizer.batch_size}), so nothing would train")
+        raise ConfigError(
+            f"data.train_path={train} gives {used} training images"
+            + (f" (data.fraction={fraction})" if fraction and fraction > 0 else "")
+            + f", {per_process} per process: fewer than one batch (optimizer.batch_size="
+            f"{cfg.optimizer.batch_size}), so nothing would train"
+        )
 
 
 def check_resume_checkpoint(cfg: DictConfig) -> None:
@@ -458,8 +495,9 @@ def check_resume_checkpoint(cfg: DictConfig) -> None:
         except ValueError:
             method = None
         if method is not None and method != cfg.get("method"):
-            raise ConfigError(f"resume_from_checkpoint={path} is a {method!r} run; this config trains "
-                              f"{cfg.get('method')!r}")
+            raise ConfigError(
+                f"resume_from_checkpoint={path} is a {method!r} run; this config trains {cfg.get('method')!r}"
+            )
 
 
 def check_pretrained_feature_extractor(cfg: DictConfig) -> None:
@@ -490,8 +528,10 @@ MULTI_CROP_METHODS = ("wmse", "mae")
 
 def check_crops(parsed: DictConfig) -> None:
     if parsed.data.num_large_crops != 2 and parsed.method not in MULTI_CROP_METHODS:
-        raise ConfigError(f"the augmentations give {parsed.data.num_large_crops} large crops; method "
-                          f"{parsed.method!r} needs 2 (only {', '.join(MULTI_CROP_METHODS)} take other numbers)")
+        raise ConfigError(
+            f"the augmentations give {parsed.data.num_large_crops} large crops; method "
+            f"{parsed.method!r} needs 2 (only {', '.join(MULTI_CROP_METHODS)} take other numbers)"
+        )
 
 
 def validates_its_options(method: str) -> bool:

@@ -32,6 +32,7 @@ from solo_tricl.solo.preflight import check_run
 from solo_tricl.solo.registry import register
 from solo_tricl.solo.trainer import build_trainer, parse_cfg_with_device_count, wandb_logger
 
+
 @dataclass
 class PretrainResult:
     method: torch.nn.Module
@@ -88,10 +89,7 @@ def _training_data(cfg: DictConfig, val_loader):
         return None, datamodule
 
     transform = FullTransformPipeline(
-        [
-            NCropAugmentation(build_transform_pipeline(cfg.data.dataset, aug), aug.num_crops)
-            for aug in cfg.augmentations
-        ]
+        [NCropAugmentation(build_transform_pipeline(cfg.data.dataset, aug), aug.num_crops) for aug in cfg.augmentations]
     )
     if cfg.debug_augmentations:
         print("Transforms:", transform)
@@ -103,9 +101,7 @@ def _training_data(cfg: DictConfig, val_loader):
         no_labels=cfg.data.no_labels,
         data_fraction=cfg.data.fraction,
     )
-    loader = prepare_dataloader(
-        dataset, batch_size=cfg.optimizer.batch_size, num_workers=cfg.data.num_workers
-    )
+    loader = prepare_dataloader(dataset, batch_size=cfg.optimizer.batch_size, num_workers=cfg.data.num_workers)
     return loader, None
 
 
@@ -169,8 +165,9 @@ def pretrain(cfg: DictConfig, extra_callbacks: Sequence[Callback] = ()) -> Pretr
             from solo.utils.auto_umap import AutoUMAP
 
             callbacks.append(
-                AutoUMAP(cfg.name, logdir=os.path.join(cfg.auto_umap.dir, cfg.method),
-                         frequency=cfg.auto_umap.frequency)
+                AutoUMAP(
+                    cfg.name, logdir=os.path.join(cfg.auto_umap.dir, cfg.method), frequency=cfg.auto_umap.frequency
+                )
             )
 
         logger = wandb_logger(cfg, method, callbacks, wandb_run_id)

@@ -45,8 +45,15 @@ def trainer_arguments(cfg: DictConfig) -> Dict[str, Any]:
 def build_trainer(cfg: DictConfig, callbacks: List[Callback], logger) -> Trainer:
     """A Trainer from the config keys that are Trainer arguments, as main_*.py do it, writing its
     checkpoints atomically (:class:`~solo_tricl.solo.guards.AtomicCheckpointIO`)."""
-    return Trainer(**{**trainer_arguments(cfg), "logger": logger, "callbacks": callbacks,
-                      "plugins": [AtomicCheckpointIO()], "enable_checkpointing": False})
+    return Trainer(
+        **{
+            **trainer_arguments(cfg),
+            "logger": logger,
+            "callbacks": callbacks,
+            "plugins": [AtomicCheckpointIO()],
+            "enable_checkpointing": False,
+        }
+    )
 
 
 def parse_cfg_with_device_count(parse_cfg, cfg: DictConfig) -> DictConfig:

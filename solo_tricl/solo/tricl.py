@@ -30,13 +30,14 @@ class TriCL(ProjectedMethod):
         importance = FeatureImportance(kwargs.proj_output_dim, kwargs.importance_init_std)
         if kwargs.variant == "infonce":
             self.loss = TriCLLoss(
-                importance, kwargs.temperature, kwargs.decorrelation_weight, kwargs.anchors,
+                importance,
+                kwargs.temperature,
+                kwargs.decorrelation_weight,
+                kwargs.anchors,
                 kwargs.decorrelation,
             )
         else:
-            self.loss = SpectralTriCLLoss(
-                importance, kwargs.decorrelation_weight, kwargs.anchors, kwargs.decorrelation
-            )
+            self.loss = SpectralTriCLLoss(importance, kwargs.decorrelation_weight, kwargs.anchors, kwargs.decorrelation)
 
     @staticmethod
     def add_and_assert_specific_cfg(cfg: omegaconf.DictConfig) -> omegaconf.DictConfig:
@@ -71,9 +72,7 @@ class TriCL(ProjectedMethod):
             {
                 "importance_entropy": self.importance.entropy(),
                 "importance_top10pct_share": sorted_s[: max(1, len(s) // 10)].sum() / s.sum(),
-                **{f"importance_q{int(q * 100):03d}": v for q, v in zip(
-                    (0.0, 0.25, 0.5, 0.75, 1.0), quantiles
-                )},
+                **{f"importance_q{int(q * 100):03d}": v for q, v in zip((0.0, 0.25, 0.5, 0.75, 1.0), quantiles)},
             },
             sync_dist=True,
         )

@@ -17,14 +17,53 @@ def test_a_tiny_bench_writes_every_table_and_picture(tmp_path, capsys):
     if not fashion_mnist.debian_files_present():
         pytest.skip("Debian's dataset-fashion-mnist is not installed (scripts/setup.sh does it)")
     out = tmp_path / "results"
-    code = main(["bench", "--methods", "simclr", "byol", "tricl", "mrl", "--seeds", "0", "1", "--epochs", "1",
-                 "--fraction", "0.003", "--clip-losses", "siglip", "mrl", "--clip-epochs", "1", "--eval-train", "600",
-                 "--eval-test", "200", "--work", str(tmp_path / "work"), "--out", str(out)])
+    code = main(
+        [
+            "bench",
+            "--methods",
+            "simclr",
+            "byol",
+            "tricl",
+            "mrl",
+            "--seeds",
+            "0",
+            "1",
+            "--epochs",
+            "1",
+            "--fraction",
+            "0.003",
+            "--clip-losses",
+            "siglip",
+            "mrl",
+            "--clip-epochs",
+            "1",
+            "--eval-train",
+            "600",
+            "--eval-test",
+            "200",
+            "--work",
+            str(tmp_path / "work"),
+            "--out",
+            str(out),
+        ]
+    )
     assert code == 0
     text = (out / "bench.md").read_text()
-    for heading in ("## Every run", "## Leaderboard", "### linear probe", "### kNN", "### Who wins where",
-                    "## Identifiability across seeds, in each order", "noise floor", "## Feature galleries",
-                    "## Targets", "## CLIP variants", "| siglip |", "| mrl |", "`byol`: "):
+    for heading in (
+        "## Every run",
+        "## Leaderboard",
+        "### linear probe",
+        "### kNN",
+        "### Who wins where",
+        "## Identifiability across seeds, in each order",
+        "noise floor",
+        "## Feature galleries",
+        "## Targets",
+        "## CLIP variants",
+        "| siglip |",
+        "| mrl |",
+        "`byol`: ",
+    ):
         assert heading in text, heading
     report = json.loads((out / "bench.json").read_text())
     runs = {run["name"]: run for run in report["runs"]}
@@ -40,15 +79,36 @@ def test_a_tiny_bench_writes_every_table_and_picture(tmp_path, capsys):
     assert set(pairs["tricl"]["by_order"]) == {"importance", "pca", "canonical"}
     assert report["noise_floor"]["variant"] == "tricl"
     assert {run["loss"] for run in report["clip"]} == {"siglip", "mrl"}
-    for name in ("bench_accuracy_vs_k.png", "bench_importance.png", "bench_identifiability_tricl_importance.png",
-                 "bench_identifiability_tricl_canonical.png", "bench_gallery_tricl.png", "bench_gallery_mrl.png",
-                 "bench_invariance_spectrum.png", "bench_identifiable_rank.png"):
+    for name in (
+        "bench_accuracy_vs_k.png",
+        "bench_importance.png",
+        "bench_identifiability_tricl_importance.png",
+        "bench_identifiability_tricl_canonical.png",
+        "bench_gallery_tricl.png",
+        "bench_gallery_mrl.png",
+        "bench_invariance_spectrum.png",
+        "bench_identifiable_rank.png",
+    ):
         assert (out / name).stat().st_size > 1000, name
 
 
 def test_the_bench_refuses_too_few_reference_images_before_training(tmp_path, capsys):
-    code = main(["bench", "--methods", "simclr", "--seeds", "0", "--clip-losses", "--eval-train", "100",
-                 "--work", str(tmp_path / "work"), "--out", str(tmp_path / "out")])
+    code = main(
+        [
+            "bench",
+            "--methods",
+            "simclr",
+            "--seeds",
+            "0",
+            "--clip-losses",
+            "--eval-train",
+            "100",
+            "--work",
+            str(tmp_path / "work"),
+            "--out",
+            str(tmp_path / "out"),
+        ]
+    )
     assert code == 2
     assert "--basis-images (and --eval-train) must be >= 256" in capsys.readouterr().err
     assert not (tmp_path / "work").exists()

@@ -46,9 +46,16 @@ def test_retrain_ignores_a_finished_run(tmp_path):
     assert reuse_or_clear(tmp_path, settings, retrain=True) is None
 
 
-@pytest.mark.parametrize("variant,config", [("tricl", "fashion_mnist/tricl"), ("tri-scl", "fashion_mnist/tricl"),
-                                            ("byol", "fashion_mnist/byol"), ("mrl", "fashion_mnist/mrl"),
-                                            ("nnclr", "fashion_mnist/simclr")])
+@pytest.mark.parametrize(
+    "variant,config",
+    [
+        ("tricl", "fashion_mnist/tricl"),
+        ("tri-scl", "fashion_mnist/tricl"),
+        ("byol", "fashion_mnist/byol"),
+        ("mrl", "fashion_mnist/mrl"),
+        ("nnclr", "fashion_mnist/simclr"),
+    ],
+)
 def test_every_variant_has_a_config(variant, config):
     from solo_tricl.bench.runs import variant_config
 

@@ -13,11 +13,34 @@ open_clip = pytest.importorskip("open_clip", reason="open_clip_torch is not inst
 
 def train_args(data: Path, logs: Path, name: str, epochs: int = 1, extra: Sequence[str] = ()) -> List[str]:
     return [
-        "--model", "solo-tricl-tiny", "--train-data", str(data / "train.csv"),
-        "--csv-img-key", "filepath", "--csv-caption-key", "title",
-        "--epochs", str(epochs), "--batch-size", "32", "--device", "cpu", "--workers", "0",
-        "--logs", str(logs), "--name", name, "--save-most-recent", "--lr", "2e-3", "--warmup", "2",
-        "--seed", "0", *extra,
+        "--model",
+        "solo-tricl-tiny",
+        "--train-data",
+        str(data / "train.csv"),
+        "--csv-img-key",
+        "filepath",
+        "--csv-caption-key",
+        "title",
+        "--epochs",
+        str(epochs),
+        "--batch-size",
+        "32",
+        "--device",
+        "cpu",
+        "--workers",
+        "0",
+        "--logs",
+        str(logs),
+        "--name",
+        name,
+        "--save-most-recent",
+        "--lr",
+        "2e-3",
+        "--warmup",
+        "2",
+        "--seed",
+        "0",
+        *extra,
     ]
 
 
@@ -31,7 +54,6 @@ def clip_train(loss_args: Sequence[str], open_clip_args: Sequence[str], env=None
 
 def checkpoint(logs: Path, name: str, epoch) -> dict:
     """An OpenCLIP checkpoint, its state-dict keys without DDP's ``module.`` prefix."""
-    saved = torch.load(logs / name / "checkpoints" / f"epoch_{epoch}.pt", map_location="cpu",
-                       weights_only=False)
+    saved = torch.load(logs / name / "checkpoints" / f"epoch_{epoch}.pt", map_location="cpu", weights_only=False)
     saved["state_dict"] = {k.removeprefix("module."): v for k, v in saved["state_dict"].items()}
     return saved

@@ -22,10 +22,16 @@ def no_training(monkeypatch):
 @pytest.mark.parametrize(
     "our_args,message",
     [
-        (["--loss", "simclr"], "--loss 'simclr' is not an open_clip.losses entry point; allowed: clip, kernel, mrl, ncl, tricl"),
+        (
+            ["--loss", "simclr"],
+            "--loss 'simclr' is not an open_clip.losses entry point; allowed: clip, kernel, mrl, ncl, tricl",
+        ),
         (["--loss", "kernel", "--gamma", "3"], r"--gamma must be in (0.0, 2.0], got 3.0"),
         (["--loss", "kernel", "--kernel-temperature", "0"], "--kernel-temperature must be finite and > 0, got 0.0"),
-        (["--loss", "tricl", "--decorrelation-weight", "-1"], "--decorrelation-weight must be finite and >= 0, got -1.0"),
+        (
+            ["--loss", "tricl", "--decorrelation-weight", "-1"],
+            "--decorrelation-weight must be finite and >= 0, got -1.0",
+        ),
         (["--loss", "tricl", "--decorrelation", "pca"], "--decorrelation must be one of isotropic, reference"),
         (["--loss", "ncl", "--non-neg", "tanh"], "--non-neg must be one of relu, rep_relu"),
     ],
@@ -36,13 +42,21 @@ def test_bad_options_are_one_line_errors_before_any_model(our_args, message, no_
     assert len(err.splitlines()) == 1 and message in err
 
 
-@pytest.mark.parametrize("open_clip_args,message", [
-    (["--model", "coca_ViT-B-32"], "--loss tricl does not combine with --model coca_ViT-B-32 (a CoCa model"),
-    (["--model", "solo-tricl-tiny", "--siglip"], "--loss tricl does not combine with --siglip"),
-    (["--model", "solo-tricl-tiny", "--distill-model", "RN50"], "--loss tricl does not combine with --distill-model"),
-    (["--model", "solo-tricl-tiny", "--no-such-flag"], "open_clip_train rejects the options after --: "
-                                                        "unrecognized arguments: --no-such-flag"),
-])
+@pytest.mark.parametrize(
+    "open_clip_args,message",
+    [
+        (["--model", "coca_ViT-B-32"], "--loss tricl does not combine with --model coca_ViT-B-32 (a CoCa model"),
+        (["--model", "solo-tricl-tiny", "--siglip"], "--loss tricl does not combine with --siglip"),
+        (
+            ["--model", "solo-tricl-tiny", "--distill-model", "RN50"],
+            "--loss tricl does not combine with --distill-model",
+        ),
+        (
+            ["--model", "solo-tricl-tiny", "--no-such-flag"],
+            "open_clip_train rejects the options after --: unrecognized arguments: --no-such-flag",
+        ),
+    ],
+)
 def test_open_clip_options_our_losses_cannot_take_are_one_line(open_clip_args, message, no_training, capsys):
     assert main(["clip-train", "--loss", "tricl", "--", *open_clip_args]) == 2
     err = capsys.readouterr().err.strip()
@@ -69,12 +83,27 @@ def test_forgetting_the_double_dash_gets_a_hint(capsys):
 
 def valid_open_clip_args(data):
     """OpenCLIP options that pass every pre-flight check (the run itself is faked)."""
-    return ["--model", "solo-tricl-tiny", "--train-data", str(data / "train.csv"), "--csv-img-key", "filepath",
-            "--csv-caption-key", "title", "--batch-size", "32", "--device", "cpu", "--logs", "none"]
+    return [
+        "--model",
+        "solo-tricl-tiny",
+        "--train-data",
+        str(data / "train.csv"),
+        "--csv-img-key",
+        "filepath",
+        "--csv-caption-key",
+        "title",
+        "--batch-size",
+        "32",
+        "--device",
+        "cpu",
+        "--logs",
+        "none",
+    ]
 
 
-def test_a_patch_target_that_changed_upstream_is_an_error_not_a_silent_run(monkeypatch, capsys,
-                                                                          fashion_mnist_clip_folder):
+def test_a_patch_target_that_changed_upstream_is_an_error_not_a_silent_run(
+    monkeypatch, capsys, fashion_mnist_clip_folder
+):
     import open_clip_train.main as train_main
 
     monkeypatch.delattr(train_main, "create_loss")
@@ -86,13 +115,12 @@ def test_a_patch_target_that_changed_upstream_is_an_error_not_a_silent_run(monke
 def test_a_run_that_never_builds_our_loss_is_an_error(monkeypatch, capsys, fashion_mnist_clip_folder):
     import open_clip_train.main as train_main
 
-    monkeypatch.setattr(train_main, "main", lambda argv: 0)   # an OpenCLIP that builds its loss elsewhere
+    monkeypatch.setattr(train_main, "main", lambda argv: 0)  # an OpenCLIP that builds its loss elsewhere
     assert main(["clip-train", "--loss", "tricl", "--", *valid_open_clip_args(fashion_mnist_clip_folder)]) == 2
     assert "finished without calling create_loss" in capsys.readouterr().err
 
 
 def test_the_patched_names_are_restored_after_a_run(monkeypatch, fashion_mnist_clip_folder):
-    import open_clip
     import open_clip_train.main as train_main
 
     seen = {}
@@ -101,7 +129,7 @@ def test_the_patched_names_are_restored_after_a_run(monkeypatch, fashion_mnist_c
         seen["patched"] = train_main.create_loss is not open_clip.create_loss
         args = train_main.parse_args(argv)
         args.rank, args.world_size, args.horovod, args.distill = 0, 1, False, False
-        train_main.create_loss(args)   # as OpenCLIP's main does
+        train_main.create_loss(args)  # as OpenCLIP's main does
         return 0
 
     monkeypatch.setattr(train_main, "main", fake_main)
@@ -114,8 +142,19 @@ def test_the_patched_names_are_restored_after_a_run(monkeypatch, fashion_mnist_c
 @pytest.mark.slow
 def test_zero_shot_reports_accuracy_and_top_k(clip_tricl_checkpoint, fashion_mnist_clip_folder, tmp_path, capsys):
     out = tmp_path / "zs.json"
-    code = main(["clip-zeroshot", str(clip_tricl_checkpoint), "--data", str(fashion_mnist_clip_folder / "val.csv"),
-                 "--top-k", "4", "32", "--json", str(out)])
+    code = main(
+        [
+            "clip-zeroshot",
+            str(clip_tricl_checkpoint),
+            "--data",
+            str(fashion_mnist_clip_folder / "val.csv"),
+            "--top-k",
+            "4",
+            "32",
+            "--json",
+            str(out),
+        ]
+    )
     assert code == 0
     results = json.loads(out.read_text())
     assert results["images"] == 100 and results["chance"] == 0.1
@@ -131,6 +170,8 @@ def test_zero_shot_bad_inputs(clip_tricl_checkpoint, fashion_mnist_clip_folder, 
     assert "--top-k must be in [1, 32]" in capsys.readouterr().err
     assert main(["clip-zeroshot", str(tmp_path / "none.pt"), "--data", val]) == 2
     assert "does not exist" in capsys.readouterr().err
-    assert main(["clip-zeroshot", str(clip_tricl_checkpoint), "--data", val,
-                 "--classes", str(tmp_path / "missing.json")]) == 2
+    assert (
+        main(["clip-zeroshot", str(clip_tricl_checkpoint), "--data", val, "--classes", str(tmp_path / "missing.json")])
+        == 2
+    )
     assert "no class names" in capsys.readouterr().err

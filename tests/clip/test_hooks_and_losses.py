@@ -5,12 +5,12 @@ from argparse import Namespace
 import torch
 import torch.nn.functional as F
 
-from tests.clip.helpers import open_clip
 from solo_tricl.clip import model_hooks
 from solo_tricl.clip.launcher import MODEL_CONFIGS
 from solo_tricl.clip.model_hooks import OpenCLIPTriCLLoss
 from solo_tricl.clip.plugins import CLIP, KERNEL, NCL, TRICL, load_plugins
 from solo_tricl.losses import KernelClipLoss, NCLClipLoss, TriCLClipLoss
+from tests.clip.helpers import open_clip
 
 
 def tiny_model():
@@ -24,14 +24,20 @@ def tiny_model():
 
 
 def options(**kwargs):
-    defaults = dict(loss="tricl", importance_init_std=0.1, decorrelation="isotropic", decorrelation_weight=None,
-                    non_neg="relu", gamma=1.0, kernel_temperature=None)
+    defaults = dict(
+        loss="tricl",
+        importance_init_std=0.1,
+        decorrelation="isotropic",
+        decorrelation_weight=None,
+        non_neg="relu",
+        gamma=1.0,
+        kernel_temperature=None,
+    )
     return Namespace(**{**defaults, **kwargs})
 
 
 def open_clip_args(**kwargs):
-    return Namespace(local_loss=False, gather_with_grad=False, rank=0, world_size=1,
-                     solo_tricl=options(**kwargs))
+    return Namespace(local_loss=False, gather_with_grad=False, rank=0, world_size=1, solo_tricl=options(**kwargs))
 
 
 def test_entry_points_name_the_four_losses():
@@ -82,8 +88,12 @@ def test_tricl_plugin_loss_equals_the_reference_on_model_outputs():
     out = model(images, texts)
     plugin_loss = TRICL(open_clip_args())(**out, output_dict=True)
     reference = TriCLClipLoss()(
-        out["image_features"], out["text_features"], out["logit_scale"],
-        feature_importance=model.feature_importance(), output_dict=True)
+        out["image_features"],
+        out["text_features"],
+        out["logit_scale"],
+        feature_importance=model.feature_importance(),
+        output_dict=True,
+    )
     for key in reference:
         assert torch.allclose(plugin_loss[key], reference[key])
 

@@ -27,11 +27,24 @@ def readme_open_clip_args(data: Path, logs: Path):
 @pytest.mark.slow
 def test_the_readme_open_clip_command_beats_chance_at_zero_shot(fashion_mnist_clip_folder, tmp_path):
     logs = tmp_path / "logs"
-    clip_train(["--loss", "tricl", "--decorrelation", "isotropic", "--importance-init-std", "0.1"],
-               readme_open_clip_args(fashion_mnist_clip_folder, logs) + ["--name", "tricl"])
+    clip_train(
+        ["--loss", "tricl", "--decorrelation", "isotropic", "--importance-init-std", "0.1"],
+        readme_open_clip_args(fashion_mnist_clip_folder, logs) + ["--name", "tricl"],
+    )
     out = tmp_path / "zs.json"
-    assert main(["clip-zeroshot", str(logs / "tricl" / "checkpoints" / "epoch_3.pt"),
-                 "--data", str(fashion_mnist_clip_folder / "val.csv"), "--json", str(out)]) == 0
+    assert (
+        main(
+            [
+                "clip-zeroshot",
+                str(logs / "tricl" / "checkpoints" / "epoch_3.pt"),
+                "--data",
+                str(fashion_mnist_clip_folder / "val.csv"),
+                "--json",
+                str(out),
+            ]
+        )
+        == 0
+    )
     result = json.loads(out.read_text())
     # 100 test images, chance 0.1: 18 or more right by chance has probability below 1%
     assert result["accuracy"] >= 0.18, result

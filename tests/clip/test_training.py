@@ -24,7 +24,8 @@ def no_decay_index(name):
     model = open_clip.create_model("solo-tricl-tiny")
     TRICL.prepare_model(model, Namespace(importance_init_std=0.1))
     excluded = [
-        key for key, p in model.named_parameters()
+        key
+        for key, p in model.named_parameters()
         if p.ndim < 2 or "bn" in key or "ln" in key or "bias" in key or "logit_scale" in key
     ]
     return excluded.index(name)
@@ -52,8 +53,9 @@ def test_each_loss_trains_with_open_clip_train(loss, fashion_mnist_clip_folder, 
 
 
 def test_tricl_with_gradient_accumulation(fashion_mnist_clip_folder, tmp_path):
-    clip_train(["--loss", "tricl"],
-               train_args(fashion_mnist_clip_folder, tmp_path, "accum", extra=["--accum-freq", "2"]))
+    clip_train(
+        ["--loss", "tricl"], train_args(fashion_mnist_clip_folder, tmp_path, "accum", extra=["--accum-freq", "2"])
+    )
     state = checkpoint(tmp_path, "accum", 1)["state_dict"]
     assert torch.isfinite(state["feature_importance.theta"]).all()
 
@@ -62,8 +64,7 @@ def test_resume_latest_restores_s_exactly(fashion_mnist_clip_folder, tmp_path):
     clip_train(["--loss", "tricl"], train_args(fashion_mnist_clip_folder, tmp_path, "run", epochs=1))
     saved = checkpoint(tmp_path, "run", 1)["state_dict"]["feature_importance.theta"]
     # a second epoch at lr 0 changes nothing: theta at epoch 2 is what --resume restored
-    args = train_args(fashion_mnist_clip_folder, tmp_path, "run", epochs=2,
-                      extra=["--resume", "latest"])
+    args = train_args(fashion_mnist_clip_folder, tmp_path, "run", epochs=2, extra=["--resume", "latest"])
     args[args.index("--lr") + 1] = "0"
     clip_train(["--loss", "tricl"], args)
     resumed = checkpoint(tmp_path, "run", 2)["state_dict"]["feature_importance.theta"]
@@ -86,9 +87,20 @@ def test_two_processes_with_open_clip_distributed_flags(flags, fashion_mnist_cli
     args = train_args(fashion_mnist_clip_folder, tmp_path, "ddp", extra=["--dist-backend", "gloo", *flags])
     command = [sys.executable, "-m", "solo_tricl.cli", "clip-train", "--loss", "tricl", "--", *args]
     processes = [
-        subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                         env={**os.environ, "WORLD_SIZE": "2", "RANK": str(rank), "LOCAL_RANK": str(rank),
-                              "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": port})
+        subprocess.Popen(
+            command,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={
+                **os.environ,
+                "WORLD_SIZE": "2",
+                "RANK": str(rank),
+                "LOCAL_RANK": str(rank),
+                "MASTER_ADDR": "127.0.0.1",
+                "MASTER_PORT": port,
+            },
+        )
         for rank in range(2)
     ]
     outputs = [p.communicate(timeout=300) for p in processes]

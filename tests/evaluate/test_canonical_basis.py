@@ -60,11 +60,14 @@ def test_save_and_load_round_trip(tmp_path):
     assert loaded.identifiable_rank == basis.identifiable_rank
 
 
-@pytest.mark.parametrize("shapes, message", [
-    (((10, 8), (10, 8)), "at least 2k=16 reference samples"),
-    (((100, 8), (100, 6)), "one shape"),
-    (((100,), (100,)), "one shape"),
-])
+@pytest.mark.parametrize(
+    "shapes, message",
+    [
+        (((10, 8), (10, 8)), "at least 2k=16 reference samples"),
+        (((100, 8), (100, 6)), "one shape"),
+        (((100,), (100,)), "one shape"),
+    ],
+)
 def test_bad_views_raise_clear_errors(shapes, message):
     with pytest.raises(ValueError, match=message):
         CanonicalBasis.fit(torch.randn(*shapes[0]), torch.randn(*shapes[1]))

@@ -19,10 +19,26 @@ def second_seed(fashion_mnist_clip_folder, tmp_path_factory):
     return logs / "tricl" / "checkpoints" / "epoch_2.pt"
 
 
-def test_evaluate_two_runs_writes_measures_and_plots(clip_tricl_checkpoint, second_seed,
-                                                     fashion_mnist_clip_folder, tmp_path):
-    code = main(["evaluate", str(clip_tricl_checkpoint), str(second_seed), "--data", str(fashion_mnist_clip_folder),
-                 "--top-k", "8", "--gallery", "3", "--gallery-images", "5", "--out", str(tmp_path)])
+def test_evaluate_two_runs_writes_measures_and_plots(
+    clip_tricl_checkpoint, second_seed, fashion_mnist_clip_folder, tmp_path
+):
+    code = main(
+        [
+            "evaluate",
+            str(clip_tricl_checkpoint),
+            str(second_seed),
+            "--data",
+            str(fashion_mnist_clip_folder),
+            "--top-k",
+            "8",
+            "--gallery",
+            "3",
+            "--gallery-images",
+            "5",
+            "--out",
+            str(tmp_path),
+        ]
+    )
     assert code == 0
     report = json.loads((tmp_path / "evaluation.json").read_text())
     assert len(report["runs"]) == 2 and report["runs"][0]["order"] == "s (learned)"
@@ -32,28 +48,40 @@ def test_evaluate_two_runs_writes_measures_and_plots(clip_tricl_checkpoint, seco
     assert {"ordered_top8", "best_match_top8", "ordered_top16", "collapsed"} <= set(ident)
     gallery = report["runs"][0]["gallery"]
     assert len(gallery["most"]["rows"]) == 3 and len(gallery["least"]["rows"]) == 3
-    for name in ("identifiability.png", "importance-tricl-1.png", "accuracy_vs_k-tricl-1.png",
-                 "retrieval_vs_k-tricl-2.png", "importance-both-runs.png", "gallery-tricl-1.png",
-                 "gallery-tricl-2.png"):
+    for name in (
+        "identifiability.png",
+        "importance-tricl-1.png",
+        "accuracy_vs_k-tricl-1.png",
+        "retrieval_vs_k-tricl-2.png",
+        "importance-both-runs.png",
+        "gallery-tricl-1.png",
+        "gallery-tricl-2.png",
+    ):
         assert (tmp_path / name).stat().st_size > 1000
 
 
-@pytest.mark.parametrize("options, message", [
-    (["--top-k", "8", "--gallery", "100000"], "--gallery: the gallery size must be in [1,"),
-    (["--basis", "canonical", "--basis-images", "20"], "at least 2k=64 reference samples per view, got 20"),
-])
-def test_evaluate_rejects_sizes_the_run_cannot_give(options, message, clip_tricl_checkpoint, fashion_mnist_clip_folder,
-                                                    tmp_path, capsys):
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        (["--top-k", "8", "--gallery", "100000"], "--gallery: the gallery size must be in [1,"),
+        (["--basis", "canonical", "--basis-images", "20"], "at least 2k=64 reference samples per view, got 20"),
+    ],
+)
+def test_evaluate_rejects_sizes_the_run_cannot_give(
+    options, message, clip_tricl_checkpoint, fashion_mnist_clip_folder, tmp_path, capsys
+):
     out = tmp_path / "out"
-    code = main(["evaluate", str(clip_tricl_checkpoint), "--data", str(fashion_mnist_clip_folder), *options,
-                 "--out", str(out)])
+    code = main(
+        ["evaluate", str(clip_tricl_checkpoint), "--data", str(fashion_mnist_clip_folder), *options, "--out", str(out)]
+    )
     assert code == 2
     assert message in capsys.readouterr().err
     assert not out.exists()
 
 
-def test_evaluate_rejects_a_pair_of_different_methods(clip_tricl_checkpoint, fashion_mnist_clip_folder,
-                                                      tmp_path, capsys):
+def test_evaluate_rejects_a_pair_of_different_methods(
+    clip_tricl_checkpoint, fashion_mnist_clip_folder, tmp_path, capsys
+):
     logs = tmp_path / "logs"
     clip_train(["--loss", "clip"], train_args(fashion_mnist_clip_folder, logs, "clip", epochs=1))
     other = logs / "clip" / "checkpoints" / "epoch_1.pt"
@@ -61,13 +89,30 @@ def test_evaluate_rejects_a_pair_of_different_methods(clip_tricl_checkpoint, fas
     assert "identifiability compares two runs of one method" in capsys.readouterr().err
 
 
-def test_evaluate_in_the_canonical_basis_on_openclip(clip_tricl_checkpoint, second_seed, fashion_mnist_clip_folder,
-                                                     tmp_path, capsys):
+def test_evaluate_in_the_canonical_basis_on_openclip(
+    clip_tricl_checkpoint, second_seed, fashion_mnist_clip_folder, tmp_path, capsys
+):
     from solo_tricl.evaluate.canonical import CanonicalBasis
 
-    code = main(["evaluate", str(clip_tricl_checkpoint), str(second_seed), "--data", str(fashion_mnist_clip_folder),
-                 "--top-k", "8", "--basis", "canonical", "--basis-images", "200", "--gallery", "2",
-                 "--out", str(tmp_path)])
+    code = main(
+        [
+            "evaluate",
+            str(clip_tricl_checkpoint),
+            str(second_seed),
+            "--data",
+            str(fashion_mnist_clip_folder),
+            "--top-k",
+            "8",
+            "--basis",
+            "canonical",
+            "--basis-images",
+            "200",
+            "--gallery",
+            "2",
+            "--out",
+            str(tmp_path),
+        ]
+    )
     assert code == 0
     report = json.loads((tmp_path / "evaluation.json").read_text())
     first = report["runs"][0]

@@ -14,7 +14,7 @@ def planted(n_per_class=20, classes=4, k=6):
     labels = torch.arange(classes).repeat_interleave(n_per_class)
     features = torch.zeros(len(labels), k)
     features[:, :classes] = torch.nn.functional.one_hot(labels, classes).float() * torch.rand(len(labels), 1)
-    features[:, classes] = torch.rand(len(labels))       # fires on every class alike
+    features[:, classes] = torch.rand(len(labels))  # fires on every class alike
     return features, labels
 
 
@@ -44,8 +44,15 @@ def test_images_are_ordered_by_activation():
     assert torch.all(values[:-1] >= values[1:])
 
 
-@pytest.mark.parametrize("n,m,message", [(0, 4, "gallery size must be in"), (7, 4, "gallery size must be in"),
-                                          (1, 0, "images per feature"), (1, 1000, "images per feature")])
+@pytest.mark.parametrize(
+    "n,m,message",
+    [
+        (0, 4, "gallery size must be in"),
+        (7, 4, "gallery size must be in"),
+        (1, 0, "images per feature"),
+        (1, 1000, "images per feature"),
+    ],
+)
 def test_bad_sizes_are_errors(n, m, message):
     features, labels = planted()
     with pytest.raises(ValueError, match=message):

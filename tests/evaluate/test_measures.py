@@ -3,10 +3,10 @@
 import pytest
 import torch
 
-from solo_tricl.evaluate import measures
 from solo_tricl.common.images import subset
-from solo_tricl.evaluate.features import RunFeatures, Split
 from solo_tricl.common.order import activation_mass, feature_order
+from solo_tricl.evaluate import measures
+from solo_tricl.evaluate.features import RunFeatures, Split
 from solo_tricl.evaluate.report import compare_runs, evaluate_run
 
 
@@ -67,10 +67,10 @@ def test_top_k_probe_finds_the_informative_dimensions():
 def test_sparsity_and_consistency_and_orthogonality_on_known_features():
     features = torch.zeros(8, 4)
     labels = torch.tensor([0, 0, 1, 1, 2, 2, 3, 3])
-    features[torch.arange(8), labels] = 1.0        # dimension j fires only for class j
+    features[torch.arange(8), labels] = 1.0  # dimension j fires only for class j
     assert measures.sparsity(features) == pytest.approx(0.75)
     assert measures.class_consistency(features, labels) == pytest.approx(1.0)
-    mixed = torch.ones(8, 4)                       # every dimension fires for every class
+    mixed = torch.ones(8, 4)  # every dimension fires for every class
     assert measures.class_consistency(mixed, labels) == pytest.approx(0.25)
     assert measures.sparsity(mixed) == 0.0
     duplicated = torch.randn(100, 1).repeat(1, 3)
@@ -120,7 +120,10 @@ def test_evaluate_run_reports_every_measure():
     result = evaluate_run(run(n=400), top_k=4, ks=(1, 2, 4, 8))
     assert set(result["accuracy"]) == {"projector_all", "knn_all", "top4_important", "top4_random", "top4_least"}
     assert sorted(result["accuracy_vs_k"]["important"]) == [1, 2, 4, 8, 16]
-    assert sorted(result["knn_vs_k"]["important"]) == [1, 2, 4, 8, 16] and set(result["knn_vs_k"]) == {"important", "random"}
+    assert sorted(result["knn_vs_k"]["important"]) == [1, 2, 4, 8, 16] and set(result["knn_vs_k"]) == {
+        "important",
+        "random",
+    }
     assert {"sparsity", "class_consistency", "mean_abs_corr", "median_abs_corr"} <= set(result)
 
 

@@ -6,9 +6,9 @@ import math
 import pytest
 import torch
 
+from solo_tricl.common.order import feature_order
 from solo_tricl.evaluate import measures
 from solo_tricl.evaluate.features import RunFeatures, Split
-from solo_tricl.common.order import feature_order
 from solo_tricl.evaluate.report import collapse_warning, compare_runs, evaluate_run
 
 
@@ -18,8 +18,9 @@ def test_effective_rank_counts_equally_used_independent_directions():
     assert measures.effective_rank(independent) == pytest.approx(8, rel=0.02)
     line = torch.randn(500, 1, generator=generator) * torch.randn(1, 8, generator=generator)
     assert measures.effective_rank(line) == pytest.approx(1, abs=1e-6)
-    two_scales = torch.cat([torch.randn(20000, 1, generator=generator) * 3,
-                            torch.randn(20000, 1, generator=generator)], dim=1)
+    two_scales = torch.cat(
+        [torch.randn(20000, 1, generator=generator) * 3, torch.randn(20000, 1, generator=generator)], dim=1
+    )
     p = torch.tensor([9.0, 1.0]) / 10
     assert measures.effective_rank(two_scales) == pytest.approx(math.exp(-(p * p.log()).sum()), rel=0.02)
 

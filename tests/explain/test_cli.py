@@ -15,15 +15,32 @@ def val_images(folder, n=3):
     return sorted((folder / "val").rglob("*.png"))[:n]
 
 
-def test_zero_shot_localization_with_an_open_clip_checkpoint(clip_tricl_checkpoint, fashion_mnist_clip_folder,
-                                                              tmp_path):
+def test_zero_shot_localization_with_an_open_clip_checkpoint(
+    clip_tricl_checkpoint, fashion_mnist_clip_folder, tmp_path
+):
     images = [str(p) for p in val_images(fashion_mnist_clip_folder)]
     prompts = json.loads((fashion_mnist_clip_folder / "classes.json").read_text())["classes"]
-    code = main(["explain", str(clip_tricl_checkpoint), "--images", *images,
-                 "--corpus-text", f"a photo of a {prompts[5]}.",
-                 "--foil-text", *[f"a photo of a {c}." for c in prompts if c != prompts[5]],
-                 "--methods", "rise", "ig", "--rise-masks", "200", "--evaluate", "--sanity-check",
-                 "--out", str(tmp_path / "out")])
+    code = main(
+        [
+            "explain",
+            str(clip_tricl_checkpoint),
+            "--images",
+            *images,
+            "--corpus-text",
+            f"a photo of a {prompts[5]}.",
+            "--foil-text",
+            *[f"a photo of a {c}." for c in prompts if c != prompts[5]],
+            "--methods",
+            "rise",
+            "ig",
+            "--rise-masks",
+            "200",
+            "--evaluate",
+            "--sanity-check",
+            "--out",
+            str(tmp_path / "out"),
+        ]
+    )
     assert code == 0
     report = json.loads((tmp_path / "out" / "explanations.json").read_text())
     for method in ("rise", "ig"):
@@ -44,11 +61,28 @@ def test_zero_shot_localization_with_an_open_clip_checkpoint(clip_tricl_checkpoi
 @pytest.mark.skipif(not solo_learn_available(), reason=SOLO_LEARN_MISSING)
 @pytest.mark.solo_learn
 def test_explain_a_solo_learn_checkpoint(fashion_mnist_folder, tmp_path, solo_checkpoint):
-    code = main(["explain", str(solo_checkpoint), "--images", *[str(p) for p in val_images(fashion_mnist_folder)],
-                 "--corpus", str(fashion_mnist_folder / "train" / "5_sandal"),
-                 "--foil", str(fashion_mnist_folder / "train"), "--foil-size", "60",
-                 "--methods", "rise", "gradshap", "--rise-masks", "200", "--evaluate",
-                 "--out", str(tmp_path / "out")])
+    code = main(
+        [
+            "explain",
+            str(solo_checkpoint),
+            "--images",
+            *[str(p) for p in val_images(fashion_mnist_folder)],
+            "--corpus",
+            str(fashion_mnist_folder / "train" / "5_sandal"),
+            "--foil",
+            str(fashion_mnist_folder / "train"),
+            "--foil-size",
+            "60",
+            "--methods",
+            "rise",
+            "gradshap",
+            "--rise-masks",
+            "200",
+            "--evaluate",
+            "--out",
+            str(tmp_path / "out"),
+        ]
+    )
     assert code == 0
     report = json.loads((tmp_path / "out" / "explanations.json").read_text())
     assert report["encoder"] == "solo-learn"
@@ -74,15 +108,17 @@ def test_bad_inputs_are_one_line_errors(clip_tricl_checkpoint, fashion_mnist_cli
         return err
 
     (tmp_path / "empty").mkdir()
-    assert "the corpus is empty" in error(str(clip_tricl_checkpoint), "--images", image,
-                                          "--corpus", str(tmp_path / "empty"), "--foil", image)
+    assert "the corpus is empty" in error(
+        str(clip_tricl_checkpoint), "--images", image, "--corpus", str(tmp_path / "empty"), "--foil", image
+    )
     broken = tmp_path / "checkpoints" / "epoch_1.pt"
     broken.parent.mkdir()
     broken.write_text("not a checkpoint")
     (tmp_path / "solo_tricl.json").write_text(json.dumps({"model": "solo-tricl-tiny", "loss": "clip"}))
     assert "cannot read checkpoint" in error(str(broken), "--images", image, *texts)
-    assert "is neither a solo-learn checkpoint" in error(str(tmp_path / "empty" / ".." / "solo_tricl.json"),
-                                                          "--images", image, *texts)
+    assert "is neither a solo-learn checkpoint" in error(
+        str(tmp_path / "empty" / ".." / "solo_tricl.json"), "--images", image, *texts
+    )
     rgba = tmp_path / "rgba.png"
     Image.new("RGBA", (28, 28)).save(rgba)
     assert "has mode RGBA" in error(str(clip_tricl_checkpoint), "--images", str(rgba), *texts)

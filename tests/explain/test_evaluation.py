@@ -39,8 +39,9 @@ def test_insertion_and_deletion_follow_the_attribution_order():
 
 def test_curves_can_return_representations():
     images, baselines = torch.rand(3, 3, 4, 4), torch.zeros(3, 3, 4, 4)
-    reps = perturbation_curves(images, baselines, torch.rand(3, 3, 4, 4),
-                               lambda x: x.flatten(1)[:, :5], "insertion", steps=8)
+    reps = perturbation_curves(
+        images, baselines, torch.rand(3, 3, 4, 4), lambda x: x.flatten(1)[:, :5], "insertion", steps=8
+    )
     assert reps.shape == (3, 9, 5)
     assert torch.equal(reps[:, 0], baselines.flatten(1)[:, :5])
     assert torch.equal(reps[:, -1], images.flatten(1)[:, :5])

@@ -24,8 +24,8 @@ def test_the_maximum_and_the_mass_are_found_in_each_quadrant():
 
 
 def test_mass_is_measured_above_the_median_so_a_constant_offset_does_not_count():
-    maps = peaked_maps([2]) + 5.0                     # RISE-like offset
-    maps[0, :, 0, 0] += 1.0                           # a second, equal peak in quadrant 0
+    maps = peaked_maps([2]) + 5.0  # RISE-like offset
+    maps[0, :, 0, 0] += 1.0  # a second, equal peak in quadrant 0
     scores = pointing_scores(maps, torch.tensor([2]))
     assert scores["mass"].item() == pytest.approx(0.5)
     flat = pointing_scores(torch.zeros(1, 3, 8, 8), torch.tensor([1]))

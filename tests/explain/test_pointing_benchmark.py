@@ -19,9 +19,25 @@ def pointing_game():
 @pytest.mark.slow
 def test_the_pointing_game_scores_every_method_and_target(clip_tricl_checkpoint, fashion_mnist_clip_folder, tmp_path):
     out = tmp_path / "out"
-    assert pointing_game().main(["--clip", str(clip_tricl_checkpoint), "--clip-data", str(fashion_mnist_clip_folder),
-                                 "--mosaics", "6", "--rise-masks", "40", "--figure-mosaics", "2",
-                                 "--out", str(out)]) == 0
+    assert (
+        pointing_game().main(
+            [
+                "--clip",
+                str(clip_tricl_checkpoint),
+                "--clip-data",
+                str(fashion_mnist_clip_folder),
+                "--mosaics",
+                "6",
+                "--rise-masks",
+                "40",
+                "--figure-mosaics",
+                "2",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     report = json.loads((out / "cocoa_pointing.json").read_text())
     scores = report["encoders"]["OpenCLIP"]["scores"]
     assert set(scores) == {"rise", "ig", "gradshap"}

@@ -3,7 +3,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from solo_tricl.explain import ContrastiveCorpusSimilarity, LabelFreeSimilarity, RISE, gaussian_blur
+from solo_tricl.explain import RISE, ContrastiveCorpusSimilarity, LabelFreeSimilarity, gaussian_blur
 from solo_tricl.explain.rise import generate_masks
 
 
@@ -29,17 +29,21 @@ def test_closed_form_equals_the_explicit_pairwise_mean():
     target = ContrastiveCorpusSimilarity(encoder, corpus, foil, progress=False)
     with torch.no_grad():
         fx, fc, fv = encoder(x), encoder(corpus), encoder(foil)
-        expected = torch.stack([
-            torch.stack([F.cosine_similarity(fx[i], c, dim=0) for c in fc]).mean()
-            - torch.stack([F.cosine_similarity(fx[i], v, dim=0) for v in fv]).mean()
-            for i in range(len(x))
-        ])
+        expected = torch.stack(
+            [
+                torch.stack([F.cosine_similarity(fx[i], c, dim=0) for c in fc]).mean()
+                - torch.stack([F.cosine_similarity(fx[i], v, dim=0) for v in fv]).mean()
+                for i in range(len(x))
+            ]
+        )
         assert torch.allclose(target(x), expected, atol=1e-6)
         dot = ContrastiveCorpusSimilarity(encoder, corpus, foil, mode="dot", progress=False)
-        expected_dot = torch.stack([
-            torch.stack([fx[i] @ c for c in fc]).mean() - torch.stack([fx[i] @ v for v in fv]).mean()
-            for i in range(len(x))
-        ])
+        expected_dot = torch.stack(
+            [
+                torch.stack([fx[i] @ c for c in fc]).mean() - torch.stack([fx[i] @ v for v in fv]).mean()
+                for i in range(len(x))
+            ]
+        )
         assert torch.allclose(dot(x), expected_dot, atol=1e-5)
 
 
@@ -110,7 +114,8 @@ def test_rise_with_several_targets_equals_one_run_per_target():
     second = ContrastiveCorpusSimilarity(RegionEncoder(), images(4, 4), images(6, 5), progress=False)
     x = images(2, 3)
     both = RISE(lambda batch: torch.stack([first(batch), second(batch)], dim=1)).attribute(
-        x, n_masks=50, grid=4, batch_size=16, seed=1)
+        x, n_masks=50, grid=4, batch_size=16, seed=1
+    )
     assert both.shape == (2, 2, 3, 32, 32)
     for t, target in enumerate((first, second)):
         alone = RISE(target).attribute(x, n_masks=50, grid=4, batch_size=16, seed=1)

@@ -78,9 +78,7 @@ def spectral_tricl_contrastive(z0, z1, s, anchors="all") -> float:
         weights = s if anchors == "all" or i < b else None
         positive = (i + b) % n
         attraction += dot(z[i], z[positive], weights)
-        repulsion += sum(
-            dot(z[i], z[j], weights) ** 2 for j in range(n) if j not in (i, positive)
-        ) / n
+        repulsion += sum(dot(z[i], z[j], weights) ** 2 for j in range(n) if j not in (i, positive)) / n
     return -attraction / n + repulsion / n
 
 
@@ -90,14 +88,14 @@ def distance(a: Vector, b: Vector) -> float:
 
 def kernel(z0, z1, gamma, tau) -> float:
     z = two_view_rows(z0, z1)
-    return nce_over_pairs(lambda i, j: -distance(z[i], z[j]) ** gamma / tau, len(z))
+    return nce_over_pairs(lambda i, j: -(distance(z[i], z[j]) ** gamma) / tau, len(z))
 
 
 def kernel_concat(z0, z1, gamma, lam, tau1, tau2) -> float:
     z = two_view_rows(z0, z1)
     d = len(z[0]) // 2
-    first = nce_over_pairs(lambda i, j: -distance(z[i][:d], z[j][:d]) ** gamma / tau1, len(z))
-    second = nce_over_pairs(lambda i, j: -distance(z[i][d:], z[j][d:]) ** 2 / tau2, len(z))
+    first = nce_over_pairs(lambda i, j: -(distance(z[i][:d], z[j][:d]) ** gamma) / tau1, len(z))
+    second = nce_over_pairs(lambda i, j: -(distance(z[i][d:], z[j][d:]) ** 2) / tau2, len(z))
     return lam * first + (1 - lam) * second
 
 
@@ -143,7 +141,7 @@ def multi_view_tricl_contrastive(views, s, tau) -> float:
 
 def multi_view_kernel(views, gamma, tau) -> float:
     z = multi_view_rows(views)
-    return multi_positive_nce(lambda i, j: -distance(z[i], z[j]) ** gamma / tau, len(z), len(views[0]))
+    return multi_positive_nce(lambda i, j: -(distance(z[i], z[j]) ** gamma) / tau, len(z), len(views[0]))
 
 
 def multi_view_spectral_tricl_contrastive(views, s) -> float:

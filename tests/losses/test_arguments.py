@@ -89,9 +89,7 @@ def test_importance_of_the_wrong_size():
         TriCLLoss(FeatureImportance(4))(torch.randn(3, 6), torch.randn(3, 6))
 
 
-@pytest.mark.parametrize(
-    "loss", [TriCLClipLoss(FeatureImportance(8)), NCLClipLoss(), KernelClipLoss()]
-)
+@pytest.mark.parametrize("loss", [TriCLClipLoss(FeatureImportance(8)), NCLClipLoss(), KernelClipLoss()])
 def test_mismatched_clip_shapes(loss):
     with pytest.raises(ValueError, match=r"image_features and text_features must both"):
         loss(torch.randn(4, 8), torch.randn(3, 8), torch.tensor(1.0))

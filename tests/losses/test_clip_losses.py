@@ -57,9 +57,7 @@ def test_tricl_clip_decorrelates_each_modality_in_the_chosen_form(form, default_
 def test_ncl_clip_matches_loops():
     image, text = pairs()
     loss = NCLClipLoss("relu")(image, text, torch.tensor(4.0))
-    expected = reference.clip(
-        torch.relu(image), torch.relu(text), lambda u, v: 4.0 * reference.dot(u, v)
-    )
+    expected = reference.clip(torch.relu(image), torch.relu(text), lambda u, v: 4.0 * reference.dot(u, v))
     assert loss.item() == pytest.approx(expected, rel=1e-9)
 
 
@@ -74,9 +72,7 @@ def test_kernel_clip_matches_loops(gamma):
 def test_kernel_clip_fixed_temperature_ignores_logit_scale():
     image, text = pairs()
     loss = KernelClipLoss(1.0, temperature=0.5)
-    assert loss(image, text, torch.tensor(3.0)).item() == pytest.approx(
-        loss(image, text, torch.tensor(99.0)).item()
-    )
+    assert loss(image, text, torch.tensor(3.0)).item() == pytest.approx(loss(image, text, torch.tensor(99.0)).item())
 
 
 def test_logit_bias_is_added_to_every_logit():

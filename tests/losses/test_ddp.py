@@ -51,9 +51,7 @@ def make_loss(name):
         "ncl": lambda z0, z1, s: NCLLoss(0.2, "rep_relu")(z0, z1),
         "kernel": lambda z0, z1, s: KernelInfoNCELoss(0.5, 0.3)(z0, z1),
         "mixture_sum": lambda z0, z1, s: KernelMixtureLoss(1.0, 0.3, 0.2, 0.4, "sum")(z0, z1),
-        "mixture_concat": lambda z0, z1, s: KernelMixtureLoss(1.0, 0.3, 0.2, 0.4, "concat")(
-            z0, z1
-        ),
+        "mixture_concat": lambda z0, z1, s: KernelMixtureLoss(1.0, 0.3, 0.2, 0.4, "concat")(z0, z1),
         # multi-crop: a third view of each sample, made from the local rows of the other two
         "simclr_3views": lambda z0, z1, s: InfoNCELoss(0.2)(z0, z1, z0 + 0.3 * z1),
         "tricl_3views": lambda z0, z1, s: _with_s(TriCLLoss, s)(z0, z1, z0 + 0.3 * z1),
@@ -81,8 +79,18 @@ def _with_s(cls, s, **kwargs):
 
 
 VIEW_LOSSES = [
-    "simclr", "tricl", "tricl_view1", "spectral_tricl", "ncl", "kernel", "mixture_sum",
-    "mixture_concat", "simclr_3views", "tricl_3views", "spectral_tricl_3views", "mixture_sum_3views",
+    "simclr",
+    "tricl",
+    "tricl_view1",
+    "spectral_tricl",
+    "ncl",
+    "kernel",
+    "mixture_sum",
+    "mixture_concat",
+    "simclr_3views",
+    "tricl_3views",
+    "spectral_tricl_3views",
+    "mixture_sum_3views",
 ]
 # OpenCLIP's gradients equal the single-process ones only with --gather-with-grad
 CLIP_CASES = [
@@ -143,9 +151,7 @@ def test_two_process_ddp_equals_one_process(tmp_path, name, flags):
     distributed = torch.load(out_path)
 
     base = make_loss(name)
-    single_loss, single_grads = loss_and_grads(
-        Encoder(), lambda a, b, s: base(a, b, s), *global_batch()
-    )
+    single_loss, single_grads = loss_and_grads(Encoder(), lambda a, b, s: base(a, b, s), *global_batch())
     assert distributed["loss"].item() == pytest.approx(single_loss.item(), abs=1e-6)
     assert set(distributed["grads"]) == set(single_grads)
     for param, grad in single_grads.items():

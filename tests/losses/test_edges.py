@@ -21,7 +21,7 @@ from solo_tricl.losses.views import unit_rows
 
 def test_rep_relu_on_a_row_that_is_all_zero_gives_bounded_gradients():
     z0 = torch.randn(8, 16, dtype=torch.float64)
-    z0[3] = -torch.rand(16, dtype=torch.float64) - 0.1        # relu(z0[3]) == 0 everywhere
+    z0[3] = -torch.rand(16, dtype=torch.float64) - 0.1  # relu(z0[3]) == 0 everywhere
     z0.requires_grad_()
     z1 = torch.randn(8, 16, dtype=torch.float64, requires_grad=True)
     NCLLoss(0.2, "rep_relu")(z0, z1).backward()
@@ -57,8 +57,15 @@ def test_a_non_scalar_logit_scale_is_a_value_error(loss):
         loss(torch.randn(3, 6), torch.randn(3, 6), torch.ones(3))
 
 
-@pytest.mark.parametrize("make", [lambda t: InfoNCELoss(t), lambda t: TriCLLoss(FeatureImportance(4), t),
-                                  lambda t: KernelInfoNCELoss(1.0, t), lambda t: NCLLoss(t)])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda t: InfoNCELoss(t),
+        lambda t: TriCLLoss(FeatureImportance(4), t),
+        lambda t: KernelInfoNCELoss(1.0, t),
+        lambda t: NCLLoss(t),
+    ],
+)
 @pytest.mark.parametrize("value", [math.inf, math.nan, 0.0])
 def test_temperature_must_be_finite_and_positive(make, value):
     with pytest.raises(ValueError, match="temperature must be finite and > 0"):

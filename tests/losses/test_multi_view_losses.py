@@ -28,10 +28,17 @@ def views(v, b=3, k=5, seed=0):
 
 def test_the_positive_mask_pairs_every_view_of_a_sample():
     batch = stack_views(*views(3, b=2))
-    expected = torch.tensor([
-        [0, 0, 1, 0, 1, 0], [0, 0, 0, 1, 0, 1],
-        [1, 0, 0, 0, 1, 0], [0, 1, 0, 0, 0, 1],
-        [1, 0, 1, 0, 0, 0], [0, 1, 0, 1, 0, 0]], dtype=torch.bool)
+    expected = torch.tensor(
+        [
+            [0, 0, 1, 0, 1, 0],
+            [0, 0, 0, 1, 0, 1],
+            [1, 0, 0, 0, 1, 0],
+            [0, 1, 0, 0, 0, 1],
+            [1, 0, 1, 0, 0, 0],
+            [0, 1, 0, 1, 0, 0],
+        ],
+        dtype=torch.bool,
+    )
     assert torch.equal(batch.positive_mask, expected)
     assert batch.positive_cols is None and batch.num_views == 3
 
@@ -58,7 +65,8 @@ def test_spectral_tricl_matches_loops(v):
     s = torch.rand(5, dtype=torch.float64) + 0.1
     terms = spectral_tricl_terms(zs, s, decorrelation_weight=0.0)
     assert terms["contrastive"].item() == pytest.approx(
-        reference.multi_view_spectral_tricl_contrastive(zs, s), rel=1e-9)
+        reference.multi_view_spectral_tricl_contrastive(zs, s), rel=1e-9
+    )
 
 
 @pytest.mark.parametrize("v", VIEW_COUNTS)
@@ -88,11 +96,13 @@ def test_two_views_give_the_two_view_loss():
     z0, z1 = views(2)
     importance = FeatureImportance(5).double()
     assert TriCLLoss(importance)(z0, z1).item() == pytest.approx(
-        reference.tricl_contrastive(z0, z1, importance().detach(), 0.2)
-        + 10.0 * reference.decorrelation(z0, z1), rel=1e-9)
+        reference.tricl_contrastive(z0, z1, importance().detach(), 0.2) + 10.0 * reference.decorrelation(z0, z1),
+        rel=1e-9,
+    )
     assert SpectralTriCLLoss(importance)(z0, z1).item() == pytest.approx(
-        reference.spectral_tricl_contrastive(z0, z1, importance().detach())
-        + 10.0 * reference.decorrelation(z0, z1), rel=1e-9)
+        reference.spectral_tricl_contrastive(z0, z1, importance().detach()) + 10.0 * reference.decorrelation(z0, z1),
+        rel=1e-9,
+    )
 
 
 @pytest.mark.parametrize("loss", [InfoNCELoss(), TriCLLoss(FeatureImportance(5)), KernelMixtureLoss(), NCLLoss()])

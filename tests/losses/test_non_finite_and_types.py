@@ -44,8 +44,12 @@ def view_losses():
 
 
 def clip_losses():
-    return {"tricl_clip": TriCLClipLoss(FeatureImportance(K)), "ncl_clip": NCLClipLoss(),
-            "kernel_clip": KernelClipLoss(), "kernel_clip_fixed_tau": KernelClipLoss(temperature=0.1)}
+    return {
+        "tricl_clip": TriCLClipLoss(FeatureImportance(K)),
+        "ncl_clip": NCLClipLoss(),
+        "kernel_clip": KernelClipLoss(),
+        "kernel_clip_fixed_tau": KernelClipLoss(temperature=0.1),
+    }
 
 
 VIEW_LOSSES, CLIP_LOSSES = view_losses(), clip_losses()
@@ -53,8 +57,13 @@ BAD_VALUES = st.sampled_from([math.nan, math.inf, -math.inf])
 
 
 @settings(max_examples=150, deadline=None)
-@given(name=st.sampled_from(sorted(VIEW_LOSSES)), views=st.integers(2, 4), batch=st.integers(1, 5),
-       data=st.data(), bad=BAD_VALUES)
+@given(
+    name=st.sampled_from(sorted(VIEW_LOSSES)),
+    views=st.integers(2, 4),
+    batch=st.integers(1, 5),
+    data=st.data(),
+    bad=BAD_VALUES,
+)
 def test_a_non_finite_entry_in_any_view_makes_every_view_loss_nan(name, views, batch, data, bad):
     z = [torch.randn(batch, K) for _ in range(views)]
     view, row, col = (data.draw(st.integers(0, n - 1)) for n in (views, batch, K))
@@ -63,8 +72,13 @@ def test_a_non_finite_entry_in_any_view_makes_every_view_loss_nan(name, views, b
 
 
 @settings(max_examples=60, deadline=None)
-@given(name=st.sampled_from(sorted(CLIP_LOSSES)), batch=st.integers(1, 5), data=st.data(), bad=BAD_VALUES,
-       modality=st.sampled_from(["image", "text", "logit_scale"]))
+@given(
+    name=st.sampled_from(sorted(CLIP_LOSSES)),
+    batch=st.integers(1, 5),
+    data=st.data(),
+    bad=BAD_VALUES,
+    modality=st.sampled_from(["image", "text", "logit_scale"]),
+)
 def test_a_non_finite_entry_in_any_input_makes_every_clip_loss_nan(name, batch, data, bad, modality):
     image, text = torch.randn(batch, K), torch.randn(batch, K)
     scale = torch.tensor(10.0)
@@ -170,8 +184,14 @@ def test_a_wrongly_typed_number_is_a_type_error_naming_the_argument(cls, fixed, 
 @pytest.mark.parametrize("value", OUT_OF_RANGE, ids=repr)
 @pytest.mark.parametrize("cls,fixed,argument", NUMERIC_ARGUMENTS, ids=lambda x: getattr(x, "__name__", str(x)))
 def test_an_out_of_range_number_is_a_value_or_type_error_naming_the_argument(cls, fixed, argument, value):
-    accepted = {("decorrelation_weight", 1e9), ("eps", 1e9), ("temperature", 1e9), ("tau1", 1e9), ("tau2", 1e9),
-                ("init_std", 1e9)}
+    accepted = {
+        ("decorrelation_weight", 1e9),
+        ("eps", 1e9),
+        ("temperature", 1e9),
+        ("tau1", 1e9),
+        ("tau2", 1e9),
+        ("init_std", 1e9),
+    }
     if (argument, value) in accepted:
         cls(**fixed, **{argument: value})  # large but finite: allowed
         return

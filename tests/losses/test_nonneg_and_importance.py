@@ -16,9 +16,7 @@ def test_maps_are_non_negative(name):
 
 
 def test_every_listed_map_is_available():
-    assert set(NON_NEGATIVE_MAPS) == {
-        "relu", "rep_relu", "gelu", "softplus", "sigmoid", "exp", "leaky_relu"
-    }
+    assert set(NON_NEGATIVE_MAPS) == {"relu", "rep_relu", "gelu", "softplus", "sigmoid", "exp", "leaky_relu"}
 
 
 def test_rep_relu_is_relu_forward_and_gelu_backward():

@@ -52,9 +52,7 @@ def test_identical_rows_give_log_2b_minus_1(b):
     assert InfoNCELoss(0.3)(z, z).item() == pytest.approx(expected, rel=1e-6)
     assert KernelInfoNCELoss(0.5, 0.3)(z, z).item() == pytest.approx(expected, rel=1e-6)
     importance = FeatureImportance(6)
-    assert TriCLLoss(importance, decorrelation_weight=0)(z, z).item() == pytest.approx(
-        expected, rel=1e-6
-    )
+    assert TriCLLoss(importance, decorrelation_weight=0)(z, z).item() == pytest.approx(expected, rel=1e-6)
 
 
 def test_perfectly_separated_views_approach_zero_loss():
@@ -237,9 +235,7 @@ def test_gaussian_kernel_is_simclr_at_half_temperature(b, k, tau):
 def test_sum_mixture_is_weighted_sum_of_kernel_losses(lam):
     z0, z1 = views(6, 8)
     got = KernelMixtureLoss(0.5, lam, 0.3, 0.6, "sum", eps=1e-12)(z0, z1).item()
-    expected = lam * reference.kernel(z0, z1, 0.5, 0.3) + (1 - lam) * reference.kernel(
-        z0, z1, 2.0, 0.6
-    )
+    expected = lam * reference.kernel(z0, z1, 0.5, 0.3) + (1 - lam) * reference.kernel(z0, z1, 2.0, 0.6)
     assert got == pytest.approx(expected, rel=1e-7)
 
 

@@ -28,14 +28,15 @@ class SaveRankState(Callback):
 
     def on_train_end(self, trainer, module):
         state = {name: p.detach().cpu().clone() for name, p in module.named_parameters()}
-        torch.save({"params": state, "losses": self.losses, "world_size": trainer.world_size,
-                    "rank": trainer.global_rank}, self.out / f"rank{trainer.global_rank}.pt")
+        torch.save(
+            {"params": state, "losses": self.losses, "world_size": trainer.world_size, "rank": trainer.global_rank},
+            self.out / f"rank{trainer.global_rank}.pt",
+        )
 
 
 def main(method: str, data: str, out: str, *overrides: str) -> None:
     out = Path(out)
-    cfg = pretrain_cfg(method, Path(data), out, devices="2", strategy="ddp", **dict(
-        o.split("=", 1) for o in overrides))
+    cfg = pretrain_cfg(method, Path(data), out, devices="2", strategy="ddp", **dict(o.split("=", 1) for o in overrides))
     pretrain(cfg, [SaveRankState(out)])
 
 

@@ -19,8 +19,16 @@ PACKAGED = Path(__file__).resolve().parents[2] / "configs"
 @pytest.mark.slow
 def test_pretrain_cli_trains_tricl_and_plots_the_importance_curve(fashion_mnist_folder, tmp_path, capsys):
     plot = tmp_path / "curve.png"
-    code = main(["pretrain", "--config-name", "fashion_mnist/tricl", "--plot", str(plot),
-                 *tiny_overrides(fashion_mnist_folder, tmp_path)])
+    code = main(
+        [
+            "pretrain",
+            "--config-name",
+            "fashion_mnist/tricl",
+            "--plot",
+            str(plot),
+            *tiny_overrides(fashion_mnist_folder, tmp_path),
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 0
     assert "learned importance s over 16 features" in out and "top features" in out
@@ -37,8 +45,9 @@ def test_config_errors_are_one_line_and_name_the_key(fashion_mnist_folder, tmp_p
 
 
 @pytest.mark.parametrize("key", ["data.train_path", "++resume_from_checkpoint"])
-def test_a_missing_path_is_one_line_naming_it_and_the_working_directory(key, fashion_mnist_folder, tmp_path,
-                                                                         capsys, monkeypatch):
+def test_a_missing_path_is_one_line_naming_it_and_the_working_directory(
+    key, fashion_mnist_folder, tmp_path, capsys, monkeypatch
+):
     monkeypatch.chdir(tmp_path)
     overrides = tiny_overrides(fashion_mnist_folder, tmp_path / "out", **{key: "no/such/place"})
     assert main(["pretrain", "--config-name", "fashion_mnist/tricl", *overrides]) == 2
@@ -71,19 +80,28 @@ def linear_overrides(data, checkpoint):
         f"pretrained_feature_extractor={quote(str(checkpoint))}",
         f"data.train_path={quote(str(data / 'train'))}",
         f"data.val_path={quote(str(data / 'val'))}",
-        "max_epochs=1", "optimizer.batch_size=32", "data.num_workers=0",
+        "max_epochs=1",
+        "optimizer.batch_size=32",
+        "data.num_workers=0",
         f"++default_root_dir={quote(str(Path(checkpoint).parent))}",
     ]
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("extra", [[], ["--top-k", "4", "--order", "importance"],
-                                   ["--top-k", "4", "--order", "random"],
-                                   ["--top-k", "4", "--order", "activation"]])
+@pytest.mark.parametrize(
+    "extra",
+    [
+        [],
+        ["--top-k", "4", "--order", "importance"],
+        ["--top-k", "4", "--order", "random"],
+        ["--top-k", "4", "--order", "activation"],
+    ],
+)
 def test_linear_cli_loads_a_checkpoint(tricl_run, fashion_mnist_folder, capsys, extra):
     checkpoint = tricl_run["result"].last_checkpoint
-    code = main(["linear", "--config-name", "fashion_mnist/linear", *extra,
-                 *linear_overrides(fashion_mnist_folder, checkpoint)])
+    code = main(
+        ["linear", "--config-name", "fashion_mnist/linear", *extra, *linear_overrides(fashion_mnist_folder, checkpoint)]
+    )
     out = capsys.readouterr().out
     assert code == 0 and "val_acc1:" in out
     if extra:
@@ -96,8 +114,16 @@ def test_linear_cli_loads_a_checkpoint(tricl_run, fashion_mnist_folder, capsys, 
 
 def test_linear_cli_rejects_k_larger_than_the_projector(tricl_run, fashion_mnist_folder, capsys):
     checkpoint = tricl_run["result"].last_checkpoint
-    code = main(["linear", "--config-name", "fashion_mnist/linear", "--top-k", "17",
-                 *linear_overrides(fashion_mnist_folder, checkpoint)])
+    code = main(
+        [
+            "linear",
+            "--config-name",
+            "fashion_mnist/linear",
+            "--top-k",
+            "17",
+            *linear_overrides(fashion_mnist_folder, checkpoint),
+        ]
+    )
     assert code == 2
     assert "--top-k must be in [1, 16] (the projector dimension), got 17" in capsys.readouterr().err
 
@@ -106,17 +132,27 @@ MAIN_PRETRAIN = Path(os.environ.get("SOLO_LEARN_SRC", "/nonexistent")) / "main_p
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not MAIN_PRETRAIN.exists(),
-                    reason="set SOLO_LEARN_SRC to a solo-learn checkout: main_pretrain.py is not "
-                    "installed with the solo package")
+@pytest.mark.skipif(
+    not MAIN_PRETRAIN.exists(),
+    reason="set SOLO_LEARN_SRC to a solo-learn checkout: main_pretrain.py is not installed with the solo package",
+)
 @pytest.mark.parametrize("method", ["tricl", "ncl", "kernel"])
 def test_unmodified_main_pretrain_trains_plugin_methods(method, fashion_mnist_folder, tmp_path):
     """solo-learn's own main_pretrain.py, run as a script: the .pth hook registers the methods."""
     overrides = tiny_overrides(fashion_mnist_folder, tmp_path)
     result = subprocess.run(
-        [sys.executable, str(MAIN_PRETRAIN), "--config-path", str(PACKAGED / "pretrain" / "fashion_mnist"),
-         "--config-name", f"{method}.yaml", *overrides],
-        capture_output=True, text=True, cwd=tmp_path,
+        [
+            sys.executable,
+            str(MAIN_PRETRAIN),
+            "--config-path",
+            str(PACKAGED / "pretrain" / "fashion_mnist"),
+            "--config-name",
+            f"{method}.yaml",
+            *overrides,
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
     )
     assert result.returncode == 0, result.stderr[-2000:]
     checkpoints = list((tmp_path / method).glob("*/*.ckpt"))
@@ -138,23 +174,47 @@ def test_unmodified_main_pretrain_trains_plugin_methods(method, fashion_mnist_fo
 
 
 STOCK_SIMCLR = MAIN_PRETRAIN.parent / "scripts" / "pretrain" / "cifar"
-CPU_OVERRIDES = ["wandb.enabled=False", "auto_resume.enabled=False", "optimizer.batch_size=16", "max_epochs=1",
-                 "accelerator=cpu", "devices='1'", "strategy=auto", "sync_batchnorm=False", "precision=32",
-                 "data.dataset=custom", "data.val_path=null", "data.num_workers=0"]
+CPU_OVERRIDES = [
+    "wandb.enabled=False",
+    "auto_resume.enabled=False",
+    "optimizer.batch_size=16",
+    "max_epochs=1",
+    "accelerator=cpu",
+    "devices='1'",
+    "strategy=auto",
+    "sync_batchnorm=False",
+    "precision=32",
+    "data.dataset=custom",
+    "data.val_path=null",
+    "data.num_workers=0",
+]
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not (STOCK_SIMCLR / "simclr.yaml").exists(),
-                    reason="set SOLO_LEARN_SRC to a solo-learn checkout: its scripts/ are not installed")
+@pytest.mark.skipif(
+    not (STOCK_SIMCLR / "simclr.yaml").exists(),
+    reason="set SOLO_LEARN_SRC to a solo-learn checkout: its scripts/ are not installed",
+)
 @pytest.mark.parametrize("method", ["tricl", "ncl", "kernel"])
 def test_stock_simclr_config_with_only_the_method_changed(method, fashion_mnist_folder, tmp_path):
     """solo-learn's own scripts/pretrain/cifar/simclr.yaml and main_pretrain.py, method=X (and the
     CPU settings of a machine without a GPU): SimCLR's temperature is accepted by every method."""
     result = subprocess.run(
-        [sys.executable, str(MAIN_PRETRAIN), "--config-path", str(STOCK_SIMCLR), "--config-name", "simclr.yaml",
-         f"method={method}", *CPU_OVERRIDES, f"data.train_path={quote(str(fashion_mnist_folder / 'train'))}",
-         f"checkpoint.dir={quote(str(tmp_path))}"],
-        capture_output=True, text=True, cwd=tmp_path,
+        [
+            sys.executable,
+            str(MAIN_PRETRAIN),
+            "--config-path",
+            str(STOCK_SIMCLR),
+            "--config-name",
+            "simclr.yaml",
+            f"method={method}",
+            *CPU_OVERRIDES,
+            f"data.train_path={quote(str(fashion_mnist_folder / 'train'))}",
+            f"checkpoint.dir={quote(str(tmp_path))}",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert len(list((tmp_path / method).glob("*/*.ckpt"))) == 1
@@ -177,8 +237,22 @@ def test_a_garbage_checkpoint_beside_args_json_is_one_line(tricl_run, fashion_mn
 
 def test_evaluate_a_solo_learn_checkpoint_in_the_canonical_basis(tricl_run, fashion_mnist_folder, tmp_path, capsys):
     checkpoint = Path(tricl_run["result"].last_checkpoint)
-    code = main(["evaluate", str(checkpoint), "--data", str(fashion_mnist_folder), "--top-k", "4",
-                 "--order", "canonical", "--basis-images", "100", "--out", str(tmp_path)])
+    code = main(
+        [
+            "evaluate",
+            str(checkpoint),
+            "--data",
+            str(fashion_mnist_folder),
+            "--top-k",
+            "4",
+            "--order",
+            "canonical",
+            "--basis-images",
+            "100",
+            "--out",
+            str(tmp_path),
+        ]
+    )
     assert code == 0, capsys.readouterr().err
     run = json.loads((tmp_path / "evaluation.json").read_text())["runs"][0]
     assert run["order"] == "invariance (canonical basis)" and run["basis_images"] == 100
@@ -197,8 +271,23 @@ def test_overrides_may_follow_the_options(monkeypatch, capsys):
         raise ValueError("stop here")
 
     monkeypatch.setattr(solo_cli, "compose", stop)
-    assert main(["linear", "--config-name", "fashion_mnist/linear", "pretrained_feature_extractor=x.ckpt",
-                 "--top-k", "4", "max_epochs=1", "--order", "random", "data.num_workers=0"]) == 2
+    assert (
+        main(
+            [
+                "linear",
+                "--config-name",
+                "fashion_mnist/linear",
+                "pretrained_feature_extractor=x.ckpt",
+                "--top-k",
+                "4",
+                "max_epochs=1",
+                "--order",
+                "random",
+                "data.num_workers=0",
+            ]
+        )
+        == 2
+    )
     assert seen["overrides"] == ["pretrained_feature_extractor=x.ckpt", "max_epochs=1", "data.num_workers=0"]
     assert "unrecognized" not in capsys.readouterr().err
 
@@ -207,9 +296,30 @@ def test_the_pointing_game_runs_on_a_solo_learn_checkpoint(tricl_run, fashion_mn
     from tests.explain.test_pointing_benchmark import pointing_game
 
     out = tmp_path / "pointing"
-    assert pointing_game().main(["--solo", tricl_run["result"].last_checkpoint, "--solo-data", str(fashion_mnist_folder),
-                                 "--mosaics", "4", "--methods", "rise", "ig", "--rise-masks", "40",
-                                 "--corpus-size", "5", "--foil-size", "20", "--out", str(out)]) == 0
+    assert (
+        pointing_game().main(
+            [
+                "--solo",
+                tricl_run["result"].last_checkpoint,
+                "--solo-data",
+                str(fashion_mnist_folder),
+                "--mosaics",
+                "4",
+                "--methods",
+                "rise",
+                "ig",
+                "--rise-masks",
+                "40",
+                "--corpus-size",
+                "5",
+                "--foil-size",
+                "20",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     report = json.loads((out / "cocoa_pointing.json").read_text())
     assert report["encoders"]["solo-learn"]["sizing"].startswith("tiles of 28 px (training crop 28 px)")
     assert set(report["encoders"]["solo-learn"]["scores"]) == {"rise", "ig"}
@@ -223,21 +333,54 @@ def test_the_deletion_gap_study_runs_on_a_solo_learn_checkpoint(tricl_run, fashi
     study = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(study)
     out = tmp_path / "gap"
-    assert study.main([tricl_run["result"].last_checkpoint, "--data", str(fashion_mnist_folder), "--explicands", "2",
-                       "--variants", "16 steps/samples", "order by mean abs(a)", "--out", str(out)]) == 0
+    assert (
+        study.main(
+            [
+                tricl_run["result"].last_checkpoint,
+                "--data",
+                str(fashion_mnist_folder),
+                "--explicands",
+                "2",
+                "--variants",
+                "16 steps/samples",
+                "order by mean abs(a)",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     report = json.loads((out / "cocoa_deletion_gap.json").read_text())
-    assert set(report["rows"]) == {"16 steps/samples | ig", "16 steps/samples | gradshap",
-                                   "order by mean abs(a) | ig", "order by mean abs(a) | gradshap"}
-    assert report["gradient_norm_along_path"]["label_free"]["1.0"] < 1e-4   # maximal at the explicand
+    assert set(report["rows"]) == {
+        "16 steps/samples | ig",
+        "16 steps/samples | gradshap",
+        "order by mean abs(a) | ig",
+        "order by mean abs(a) | gradshap",
+    }
+    assert report["gradient_norm_along_path"]["label_free"]["1.0"] < 1e-4  # maximal at the explicand
     assert "| 16 steps/samples | ig |" in (out / "cocoa_deletion_gap.md").read_text()
 
 
-@pytest.mark.parametrize("order,name", [("pca", "principal components"), ("prefix", "prefix"),
-                                        ("activation", "activation mass"), ("random", "random")])
+@pytest.mark.parametrize(
+    "order,name",
+    [("pca", "principal components"), ("prefix", "prefix"), ("activation", "activation mass"), ("random", "random")],
+)
 def test_evaluate_in_every_order(order, name, tricl_run, fashion_mnist_folder, tmp_path, capsys):
     checkpoint = Path(tricl_run["result"].last_checkpoint)
-    code = main(["evaluate", str(checkpoint), "--data", str(fashion_mnist_folder), "--top-k", "4",
-                 "--order", order, "--out", str(tmp_path)])
+    code = main(
+        [
+            "evaluate",
+            str(checkpoint),
+            "--data",
+            str(fashion_mnist_folder),
+            "--top-k",
+            "4",
+            "--order",
+            order,
+            "--out",
+            str(tmp_path),
+        ]
+    )
     assert code == 0, capsys.readouterr().err
     run = json.loads((tmp_path / "evaluation.json").read_text())["runs"][0]
     assert run["order"] == name and run["order_key"] == order

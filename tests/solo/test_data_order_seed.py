@@ -3,7 +3,6 @@ crops; the noise floor of identifiability is measured with such pairs."""
 
 import torch
 
-
 from tests.solo.helpers import needs_solo_learn, pretrain_cfg
 
 pytestmark = needs_solo_learn

@@ -26,8 +26,13 @@ def test_two_cpu_processes_train_alike_and_the_checkpoint_loads_in_one(case, fas
     from solo_tricl.solo.checkpoints import load_method
 
     method, overrides = CASES[case]
-    result = subprocess.run([sys.executable, str(DRIVER), method, str(fashion_mnist_folder), str(tmp_path),
-                             *overrides], capture_output=True, text=True, cwd=tmp_path, timeout=600)
+    result = subprocess.run(
+        [sys.executable, str(DRIVER), method, str(fashion_mnist_folder), str(tmp_path), *overrides],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=600,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     ranks = [torch.load(tmp_path / f"rank{r}.pt", weights_only=True) for r in (0, 1)]
     assert [r["world_size"] for r in ranks] == [2, 2]

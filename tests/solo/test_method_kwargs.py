@@ -22,8 +22,13 @@ def cfg(method="tricl", **kwargs):
 
 def test_defaults_are_filled_in():
     tricl = validate_method_kwargs(cfg(), TRICL).method_kwargs
-    assert (tricl.temperature, tricl.decorrelation, tricl.decorrelation_weight, tricl.anchors,
-            tricl.variant) == (0.2, "isotropic", None, "all", "infonce")
+    assert (tricl.temperature, tricl.decorrelation, tricl.decorrelation_weight, tricl.anchors, tricl.variant) == (
+        0.2,
+        "isotropic",
+        None,
+        "all",
+        "infonce",
+    )
     assert tricl.importance_lr is None
     assert validate_method_kwargs(cfg("ncl"), NCL).method_kwargs.non_neg == "rep_relu"
     kernel = validate_method_kwargs(cfg("kernel"), KERNEL).method_kwargs
@@ -61,8 +66,11 @@ def test_missing_required_key():
 
 
 def test_unknown_key_is_an_error_not_a_silent_default():
-    with pytest.raises(ConfigError, match=r"method_kwargs.temprature is not an option of method "
-                                          r"'tricl'; allowed: proj_hidden_dim"):
+    with pytest.raises(
+        ConfigError,
+        match=r"method_kwargs.temprature is not an option of method "
+        r"'tricl'; allowed: proj_hidden_dim",
+    ):
         validate_method_kwargs(cfg(temprature=0.1), TRICL)
 
 

@@ -65,8 +65,11 @@ def test_theta_trains_and_sits_in_the_optimizer(tricl_run):
     result = tricl_run["result"]
     theta = result.method.importance.theta.detach()
     assert not torch.allclose(theta, initial_theta(result.cfg)), "theta did not change"
-    groups = [g for g in result.trainer.optimizers[0].param_groups
-              if any(p is result.method.importance.theta for p in g["params"])]
+    groups = [
+        g
+        for g in result.trainer.optimizers[0].param_groups
+        if any(p is result.method.importance.theta for p in g["params"])
+    ]
     assert len(groups) == 1
     assert groups[0]["weight_decay"] == 0.0 and groups[0]["exclude_bias_n_norm"] is True
 
@@ -76,8 +79,13 @@ def test_lars_does_not_rescale_theta():
     from solo.utils.lars import LARS
 
     theta = torch.nn.Parameter(torch.full((8,), 0.3))
-    optimizer = LARS([{"params": [theta], "weight_decay": 0.0, "exclude_bias_n_norm": True}],
-                     lr=0.5, momentum=0.9, eta=0.02, weight_decay=1e-4)
+    optimizer = LARS(
+        [{"params": [theta], "weight_decay": 0.0, "exclude_bias_n_norm": True}],
+        lr=0.5,
+        momentum=0.9,
+        eta=0.02,
+        weight_decay=1e-4,
+    )
     theta.grad = torch.linspace(-1, 1, 8)
     before = theta.detach().clone()
     optimizer.step()
@@ -97,6 +105,7 @@ def test_checkpoint_holds_s_and_resume_restores_it_exactly(tricl_run, fashion_mn
     assert torch.equal(reloaded.importance.theta.detach(), saved)
 
     # Lightning's resume: the run already reached max_epochs, so theta must come back untouched
-    resumed = pretrain(pretrain_cfg("tricl", fashion_mnist_folder, tricl_run["dir"],
-                                    **{"++resume_from_checkpoint": checkpoint}))
+    resumed = pretrain(
+        pretrain_cfg("tricl", fashion_mnist_folder, tricl_run["dir"], **{"++resume_from_checkpoint": checkpoint})
+    )
     assert torch.equal(resumed.method.importance.theta.detach(), saved)

@@ -15,9 +15,23 @@ from tests.solo.helpers import needs_solo_learn, quote
 pytestmark = [*needs_solo_learn, pytest.mark.slow]
 
 # keys whose values are names a host looks up, and a name none of them knows
-NAMES = ("method", "backbone.name", "optimizer.name", "scheduler.name", "scheduler.interval", "data.dataset",
-         "data.format", "accelerator", "strategy", "precision", "method_kwargs.decorrelation",
-         "method_kwargs.anchors", "method_kwargs.variant", "method_kwargs.non_neg", "method_kwargs.mixture")
+NAMES = (
+    "method",
+    "backbone.name",
+    "optimizer.name",
+    "scheduler.name",
+    "scheduler.interval",
+    "data.dataset",
+    "data.format",
+    "accelerator",
+    "strategy",
+    "precision",
+    "method_kwargs.decorrelation",
+    "method_kwargs.anchors",
+    "method_kwargs.variant",
+    "method_kwargs.non_neg",
+    "method_kwargs.mixture",
+)
 PATHS = ("data.train_path", "data.val_path", "pretrained_feature_extractor")
 FREE_TEXT = ("name", "wandb.entity", "wandb.project", "checkpoint.dir", "devices")
 
@@ -82,8 +96,11 @@ def cases(kind: str, config: str, only: Tuple[str, ...] = ()) -> List[Tuple[str,
 PRETRAIN = "fashion_mnist/tricl"
 CASES = [
     *cases("pretrain", PRETRAIN),
-    *(case for method in ("ncl", "kernel", "simclr")
-      for case in cases("pretrain", f"fashion_mnist/{method}", ("method_kwargs",))),
+    *(
+        case
+        for method in ("ncl", "kernel", "simclr")
+        for case in cases("pretrain", f"fashion_mnist/{method}", ("method_kwargs",))
+    ),
 ]
 LINEAR_CASES = cases("linear", "fashion_mnist/linear")
 
@@ -123,36 +140,67 @@ def run_one_line(argv, tmp_path, capfd):
 
 def test_the_generated_cases_cover_every_key():
     keys = {key for _, key, _ in CASES}
-    assert {"max_epochs", "data.fraction", "backbone.name", "optimizer.name", "optimizer.lr",
-            "method_kwargs.temperature", "augmentations.0.crop_size", "augmentations.0.color_jitter.prob"} <= keys
+    assert {
+        "max_epochs",
+        "data.fraction",
+        "backbone.name",
+        "optimizer.name",
+        "optimizer.lr",
+        "method_kwargs.temperature",
+        "augmentations.0.crop_size",
+        "augmentations.0.color_jitter.prob",
+    } <= keys
     assert len(CASES) > 100 and len(LINEAR_CASES) > 40
 
 
 @pytest.mark.parametrize("config,key,case", CASES, ids=[case for _, _, case in CASES])
-def test_a_bad_pretrain_value_is_one_line_and_exit_2(config, key, case, fashion_mnist_folder, tmp_path, capfd,
-                                                     no_training):
-    data = [f"data.train_path={quote(str(fashion_mnist_folder / 'train'))}", "data.num_workers=0",
-            "optimizer.batch_size=32", "max_epochs=1"]
+def test_a_bad_pretrain_value_is_one_line_and_exit_2(
+    config, key, case, fashion_mnist_folder, tmp_path, capfd, no_training
+):
+    data = [
+        f"data.train_path={quote(str(fashion_mnist_folder / 'train'))}",
+        "data.num_workers=0",
+        "optimizer.batch_size=32",
+        "max_epochs=1",
+    ]
     data = [item for item in data if item.split("=")[0] != key]
     line = run_one_line(["pretrain", "--config-name", config, *data, overridden(case)], tmp_path, capfd)
     assert key.split(".")[-1] in line or key.split(".")[0] in line
 
 
 @pytest.mark.parametrize("config,key,case", LINEAR_CASES, ids=[case for _, _, case in LINEAR_CASES])
-def test_a_bad_linear_value_is_one_line_and_exit_2(config, key, case, fashion_mnist_folder, tricl_run, tmp_path,
-                                                   capfd, no_training):
-    data = [f"data.train_path={quote(str(fashion_mnist_folder / 'train'))}",
-            f"data.val_path={quote(str(fashion_mnist_folder / 'val'))}", "data.num_workers=0",
-            "optimizer.batch_size=32", f"pretrained_feature_extractor={quote(tricl_run['result'].last_checkpoint)}"]
+def test_a_bad_linear_value_is_one_line_and_exit_2(
+    config, key, case, fashion_mnist_folder, tricl_run, tmp_path, capfd, no_training
+):
+    data = [
+        f"data.train_path={quote(str(fashion_mnist_folder / 'train'))}",
+        f"data.val_path={quote(str(fashion_mnist_folder / 'val'))}",
+        "data.num_workers=0",
+        "optimizer.batch_size=32",
+        f"pretrained_feature_extractor={quote(tricl_run['result'].last_checkpoint)}",
+    ]
     data = [item for item in data if item.split("=")[0] != key]
     line = run_one_line(["linear", "--config-name", config, *data, overridden(case)], tmp_path, capfd)
     assert key.split(".")[-1] in line or key.split(".")[0] in line
 
 
-@pytest.mark.parametrize("config", ["cifar/tricl", "cifar/ncl", "cifar/kernel", "cifar/simclr",
-                                    "imagenet-100/tricl", "imagenet-100/ncl", "imagenet-100/kernel",
-                                    "imagenet-100/simclr", "fashion_mnist/tricl", "fashion_mnist/ncl",
-                                    "fashion_mnist/kernel", "fashion_mnist/simclr"])
+@pytest.mark.parametrize(
+    "config",
+    [
+        "cifar/tricl",
+        "cifar/ncl",
+        "cifar/kernel",
+        "cifar/simclr",
+        "imagenet-100/tricl",
+        "imagenet-100/ncl",
+        "imagenet-100/kernel",
+        "imagenet-100/simclr",
+        "fashion_mnist/tricl",
+        "fashion_mnist/ncl",
+        "fashion_mnist/kernel",
+        "fashion_mnist/simclr",
+    ],
+)
 def test_every_shipped_config_passes_the_value_checks(config):
     from solo_tricl.solo.preflight import check_devices, check_registries, check_values
 

@@ -19,8 +19,10 @@ def test_good_entry_points_are_added_in_place():
     methods = {"simclr": object}
     added = add_entry_points(
         methods,
-        [entry_point("good", "tests.solo.fake_plugins:GoodMethod"),
-         entry_point("other", "tests.solo.fake_plugins:AnotherGood")],
+        [
+            entry_point("good", "tests.solo.fake_plugins:GoodMethod"),
+            entry_point("other", "tests.solo.fake_plugins:AnotherGood"),
+        ],
         base_class=fake_plugins.FakeBase,
     )
     assert methods["good"] is fake_plugins.GoodMethod
@@ -49,8 +51,9 @@ def test_a_broken_entry_point_warns_with_its_name_and_the_rest_load(value, reaso
 def test_an_entry_point_does_not_replace_an_existing_method():
     methods = {"good": fake_plugins.AnotherGood}
     with pytest.warns(UserWarning, match=r"'good' would replace .*AnotherGood"):
-        add_entry_points(methods, [entry_point("good", "tests.solo.fake_plugins:GoodMethod")],
-                         base_class=fake_plugins.FakeBase)
+        add_entry_points(
+            methods, [entry_point("good", "tests.solo.fake_plugins:GoodMethod")], base_class=fake_plugins.FakeBase
+        )
     assert methods["good"] is fake_plugins.AnotherGood
 
 
@@ -65,16 +68,15 @@ def test_autoload_hook_fills_an_unmodified_methods_dict(tmp_path):
     package = tmp_path / "solo" / "methods"
     package.mkdir(parents=True)
     (tmp_path / "solo" / "__init__.py").write_text("")
-    (package / "__init__.py").write_text("from solo.methods.base import BaseMethod\n"
-                                         "METHODS = {'base': BaseMethod}\n")
+    (package / "__init__.py").write_text("from solo.methods.base import BaseMethod\nMETHODS = {'base': BaseMethod}\n")
     (package / "base.py").write_text("class BaseMethod:\n    pass\n")
     (tmp_path / "thirdparty.py").write_text(
-        "from solo.methods.base import BaseMethod\nclass Plugin(BaseMethod):\n    pass\n")
+        "from solo.methods.base import BaseMethod\nclass Plugin(BaseMethod):\n    pass\n"
+    )
     dist = tmp_path / "thirdparty-1.0.dist-info"
     dist.mkdir()
     (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: thirdparty\nVersion: 1.0\n")
-    (dist / "entry_points.txt").write_text(
-        "[solo.methods]\nplugin = thirdparty:Plugin\nbroken = thirdparty:Nope\n")
+    (dist / "entry_points.txt").write_text("[solo.methods]\nplugin = thirdparty:Plugin\nbroken = thirdparty:Nope\n")
     code = textwrap.dedent("""
         import warnings, sys
         warnings.simplefilter("always")
@@ -83,7 +85,10 @@ def test_autoload_hook_fills_an_unmodified_methods_dict(tmp_path):
         print("plugin" in METHODS, "tricl" in METHODS, "ncl" in METHODS, "kernel" in METHODS)
     """)
     result = subprocess.run(
-        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True,
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
         env={"PYTHONPATH": str(tmp_path), "PATH": "/usr/bin:/bin"},
     )
     assert result.returncode == 0, result.stderr

@@ -16,8 +16,11 @@ pytestmark = needs_solo_learn
 def trainer_with(scheduler, steps, interval="step", max_epochs=1):
     from types import SimpleNamespace
 
-    return SimpleNamespace(lr_scheduler_configs=[SimpleNamespace(scheduler=scheduler, interval=interval)],
-                           estimated_stepping_batches=steps, max_epochs=max_epochs)
+    return SimpleNamespace(
+        lr_scheduler_configs=[SimpleNamespace(scheduler=scheduler, interval=interval)],
+        estimated_stepping_batches=steps,
+        max_epochs=max_epochs,
+    )
 
 
 def warmup_cosine(warmup, length):
@@ -30,7 +33,7 @@ def warmup_cosine(warmup, length):
 def test_the_schedule_takes_the_resumed_runs_length_and_never_equals_its_warmup():
     from solo_tricl.solo.base import fit_warmup_cosine_to_run
 
-    saved = warmup_cosine(warmup=10.0, length=10)      # a 1-epoch run of 10 steps, warmup 1 epoch
+    saved = warmup_cosine(warmup=10.0, length=10)  # a 1-epoch run of 10 steps, warmup 1 epoch
     fit_warmup_cosine_to_run(trainer_with(saved, steps=30, max_epochs=3))
     assert saved.max_epochs == 30
     same_length = warmup_cosine(warmup=10.0, length=10)
@@ -54,8 +57,11 @@ def test_a_one_epoch_run_resumes_to_two_epochs(tricl_run, fashion_mnist_folder):
     first = tricl_run["result"]
     checkpoint = first.last_checkpoint
     saved = torch.load(checkpoint, map_location="cpu", weights_only=True)
-    resumed = pretrain(pretrain_cfg("tricl", fashion_mnist_folder, tricl_run["dir"], max_epochs=2,
-                                    **{"++resume_from_checkpoint": checkpoint}))
+    resumed = pretrain(
+        pretrain_cfg(
+            "tricl", fashion_mnist_folder, tricl_run["dir"], max_epochs=2, **{"++resume_from_checkpoint": checkpoint}
+        )
+    )
     assert resumed.trainer.current_epoch == 2
     assert resumed.trainer.global_step == 2 * saved["global_step"]
     assert not torch.equal(resumed.method.importance.theta.detach(), saved["state_dict"]["loss.importance.theta"])
@@ -68,9 +74,20 @@ def test_a_one_epoch_run_resumes_to_two_epochs(tricl_run, fashion_mnist_folder):
 def test_unmodified_main_pretrain_resumes_a_one_epoch_run(fashion_mnist_folder, tmp_path):
     def run(*extra):
         return subprocess.run(
-            [sys.executable, str(MAIN_PRETRAIN), "--config-path", str(PACKAGED / "pretrain" / "fashion_mnist"),
-             "--config-name", "tricl.yaml", *tiny_overrides(fashion_mnist_folder, tmp_path), *extra],
-            capture_output=True, text=True, cwd=tmp_path)
+            [
+                sys.executable,
+                str(MAIN_PRETRAIN),
+                "--config-path",
+                str(PACKAGED / "pretrain" / "fashion_mnist"),
+                "--config-name",
+                "tricl.yaml",
+                *tiny_overrides(fashion_mnist_folder, tmp_path),
+                *extra,
+            ],
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+        )
 
     first = run()
     assert first.returncode == 0, first.stderr[-2000:]

@@ -40,8 +40,12 @@ def fit(utils, method_class, cfg, dataset):
     model = method_class(cfg)
     trainer = utils.gen_trainer(cfg)
     train_dl, val_dl = utils.prepare_dummy_dataloaders(
-        dataset, num_large_crops=cfg.data.num_large_crops, num_small_crops=cfg.data.num_small_crops,
-        num_classes=cfg.data.num_classes, batch_size=cfg.optimizer.batch_size)
+        dataset,
+        num_large_crops=cfg.data.num_large_crops,
+        num_small_crops=cfg.data.num_small_crops,
+        num_classes=cfg.data.num_classes,
+        batch_size=cfg.optimizer.batch_size,
+    )
     trainer.fit(model, train_dl, val_dl)
     return trainer
 
