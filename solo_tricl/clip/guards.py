@@ -34,6 +34,7 @@ class ClipRunGuard(StopSignals):
     def __init__(self):
         super().__init__()
         self.epoch, self.step, self.started = 0, 0, False
+        self.logged_epoch = -1
         self.args = None  # OpenCLIP's options, once it built the loss
 
     def stop_everywhere(self, device: torch.device) -> bool:
@@ -91,8 +92,29 @@ class GuardedLoss(torch.nn.Module):
         total = sum(out.values()) if isinstance(out, dict) else out
         if not bool(torch.isfinite(total).all()):
             raise self.guard.diverged(f"the loss is {float(total.detach())}")
+        if self.guard.logged_epoch != self.guard.epoch:
+            self.guard.logged_epoch = self.guard.epoch
+            log_feature_statistics(self.guard.epoch, features, kwargs.get("feature_importance"))
         self.guard.step += 1
         return out
+
+
+def log_feature_statistics(epoch: int, image_features, importance=None) -> None:
+    """What the methods promise, once an epoch through OpenCLIP's logging, on the epoch's first
+    batch: sparsity, effective rank and mean |corr| of the image embeddings, and s's quantiles."""
+    import logging
+
+    from solo_tricl.common.feature_statistics import batch_statistics
+
+    if not torch.is_tensor(image_features) or image_features.ndim != 2:
+        return
+    stats = batch_statistics(image_features)
+    line = ", ".join(f"{name} {value:.3f}" for name, value in stats.items())
+    if torch.is_tensor(importance):
+        s = importance.detach().float().reshape(-1, importance.shape[-1])[0]
+        quantiles = torch.quantile(s, torch.tensor([0.0, 0.5, 1.0], device=s.device)).tolist()
+        line += ", s min / median / max " + " / ".join(f"{q:.3f}" for q in quantiles)
+    logging.info(f"Epoch {epoch} image features (first batch): {line}")
 
 
 def unwrapped(model: torch.nn.Module) -> torch.nn.Module:

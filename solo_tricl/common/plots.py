@@ -24,7 +24,11 @@ def _save(fig, path: Path, dpi: int = 120) -> Path:
 
 
 def plot_importance(
-    s: Sequence[float], path: Path, title: str = "learned feature importance", initial: Optional[float] = None
+    s: Sequence[float],
+    path: Path,
+    title: str = "learned feature importance",
+    initial: Optional[float] = None,
+    ylabel: str = "s",
 ) -> Path:
     """The importance curve: s sorted descending, with its cumulative share."""
     s = np.sort(np.asarray(s, dtype=float))[::-1]
@@ -34,7 +38,7 @@ def plot_importance(
     if initial is not None:
         left.axhline(initial, color="gray", linestyle=":", label=f"initial s ~ {initial:.2f}")
     left.set_xlabel("feature rank")
-    left.set_ylabel("s = softplus(theta)")
+    left.set_ylabel(ylabel)
     right = left.twinx()
     right.plot(ranks, np.cumsum(s) / s.sum(), color="tab:orange", label="cumulative share")
     right.set_ylabel("cumulative share of sum(s)")
@@ -215,7 +219,7 @@ def plot_importance_curves(
         s = np.sort(np.asarray(s, dtype=float))[::-1]
         ax.plot(np.arange(1, len(s) + 1), s, label=label)
     ax.set_xlabel("feature rank")
-    ax.set_ylabel("s = softplus(theta)")
+    ax.set_ylabel("learned importance s")
     ax.set_title(title)
     ax.legend(fontsize=8)
     return _save(fig, path)

@@ -10,26 +10,22 @@ from typing import Dict, Sequence
 import torch
 import torch.nn.functional as F
 
-ZERO = 1e-5  # an entry with |zhat| below this counts as zero (sparsity)
+from solo_tricl.common.feature_statistics import (  # noqa: F401  (re-exported: the measures of evaluate)
+    ZERO,
+    correlation_matrix,
+    effective_rank,
+    orthogonality,
+    require_matrix,
+    sparsity,
+)
+
 ACTIVE = 0.1  # a sample activates a dimension when |zhat_j| exceeds this (consistency)
-
-
-def _require_matrix(features: torch.Tensor, name: str = "features") -> torch.Tensor:
-    if features.ndim != 2 or features.shape[0] == 0 or features.shape[1] == 0:
-        raise ValueError(f"{name} must be a non-empty (N, k) matrix, got {tuple(features.shape)}")
-    return features.float()
-
-
-def sparsity(features: torch.Tensor, threshold: float = ZERO) -> float:
-    """Share of entries of the L2-normalised features with |zhat| < threshold, averaged over samples."""
-    unit = F.normalize(_require_matrix(features), dim=1)
-    return (unit.abs() < threshold).float().mean(dim=1).mean().item()
 
 
 def class_consistency(features: torch.Tensor, labels: torch.Tensor, threshold: float = ACTIVE) -> float:
     """For each dimension some sample activates (|zhat_j| > threshold), the share of the most
     common label among those samples; averaged over such dimensions."""
-    unit = F.normalize(_require_matrix(features), dim=1)
+    unit = F.normalize(require_matrix(features), dim=1)
     if len(labels) != len(unit):
         raise ValueError(f"{len(labels)} labels for {len(unit)} samples")
     active = unit.abs() > threshold  # (N, k)
@@ -39,38 +35,6 @@ def class_consistency(features: torch.Tensor, labels: torch.Tensor, threshold: f
     if not used.any():
         return float("nan")
     return (counts[used].max(dim=1).values / counts[used].sum(dim=1)).mean().item()
-
-
-def correlation_matrix(first: torch.Tensor, second: torch.Tensor) -> torch.Tensor:
-    """(k1, k2) Pearson correlations between the columns of two (N, k) matrices; constant
-    columns get correlation 0."""
-    first, second = _require_matrix(first, "first"), _require_matrix(second, "second")
-    if len(first) != len(second):
-        raise ValueError(f"the feature sets describe {len(first)} and {len(second)} samples")
-    a = first - first.mean(dim=0)
-    b = second - second.mean(dim=0)
-    a = a / a.norm(dim=0).clamp_min(1e-12)
-    b = b / b.norm(dim=0).clamp_min(1e-12)
-    return a.T @ b
-
-
-def orthogonality(features: torch.Tensor) -> Dict[str, float]:
-    """Mean and median |corr| between distinct dimensions (0 is perfectly decorrelated)."""
-    corr = correlation_matrix(features, features).abs()
-    off = corr[~torch.eye(len(corr), dtype=torch.bool)]
-    return {"mean_abs_corr": off.mean().item(), "median_abs_corr": off.median().item()}
-
-
-def effective_rank(features: torch.Tensor) -> float:
-    """exp of the entropy of the normalised eigenvalues of the features' covariance (Roy and
-    Vetterli, 2007): k for k equally used independent directions, 1 for a collapse to a line."""
-    centred = _require_matrix(features).double()
-    centred = centred - centred.mean(dim=0)
-    eigenvalues = torch.linalg.eigvalsh(centred.T @ centred / max(len(centred) - 1, 1)).clamp_min(0)
-    if eigenvalues.sum() <= 0:
-        return 0.0
-    p = eigenvalues / eigenvalues.sum()
-    return torch.exp(-(p * p.clamp_min(1e-300).log()).sum()).item()
 
 
 # Features count as collapsed when most pairs of dimensions move together: a mean |corr| above
@@ -136,7 +100,7 @@ def precision_and_map(features: torch.Tensor, labels: torch.Tensor, k: int = 10)
     """Retrieval with cosine similarity, each sample a query against all others (self excluded):
     precision@k (the share of same-label neighbours among the k nearest) and mean average
     precision over the full ranking."""
-    unit = F.normalize(_require_matrix(features), dim=1)
+    unit = F.normalize(require_matrix(features), dim=1)
     n = len(unit)
     if n < 2:
         raise ValueError("retrieval needs at least two samples")
@@ -167,8 +131,8 @@ def linear_probe(
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    _require_matrix(train_x, "train features")
-    _require_matrix(test_x, "test features")
+    require_matrix(train_x, "train features")
+    require_matrix(test_x, "test features")
     probe = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000, random_state=seed))
     probe.fit(train_x.numpy(), train_y.numpy())
     return float(probe.score(test_x.numpy(), test_y.numpy()))
@@ -188,8 +152,8 @@ def knn_accuracy(
     """Top-1 accuracy of solo-learn's weighted kNN (``solo/utils/knn.py``): cosine similarity of
     L2-normalised features, the k nearest training samples, each voting for its label with weight
     exp(similarity / temperature)."""
-    train = F.normalize(_require_matrix(train_x, "train features"), dim=1)
-    test = F.normalize(_require_matrix(test_x, "test features"), dim=1)
+    train = F.normalize(require_matrix(train_x, "train features"), dim=1)
+    test = F.normalize(require_matrix(test_x, "test features"), dim=1)
     classes = int(max(train_y.max(), test_y.max())) + 1
     k = min(k, len(train))
     correct = 0

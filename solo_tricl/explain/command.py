@@ -102,8 +102,10 @@ class Scoring:
 
 
 @torch.no_grad()
-def scoring(loaded, target, images, corpus: Corpus, args) -> Scoring:
-    reference = F.normalize(loaded.encoder(images), dim=1)
+def scoring(loaded, target, images, corpus: Corpus) -> Scoring:
+    from solo_tricl.explain.target import LabelFreeSimilarity
+
+    reference = LabelFreeSimilarity(loaded.encoder).reference(images)
     if loaded.head is not None and corpus.corpus_images is not None:
         from solo_tricl.explain.evaluation import corpus_majority_class
 
@@ -163,7 +165,7 @@ def explain(args: ExplainRequest) -> Dict:
         "methods": {},
     }
     if args.evaluate:
-        scores = scoring(loaded, target, images, corpus, args)
+        scores = scoring(loaded, target, images, corpus)
         label_free = LabelFreeSimilarity(loaded.encoder)
     attributions = {}
     for method in args.methods:

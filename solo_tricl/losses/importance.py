@@ -40,9 +40,22 @@ class FeatureImportance(nn.Module):
     def num_features(self) -> int:
         return self.theta.numel()
 
+    # how s is read off theta, said once: plots, logs and the OpenCLIP hook read these
+    PARAMETRISATION = "s = softplus(theta)"
+
+    @staticmethod
+    def map(theta: torch.Tensor) -> torch.Tensor:
+        """theta -> s = softplus(theta) > 0."""
+        return F.softplus(theta)
+
+    @classmethod
+    def neutral(cls) -> float:
+        """s at theta = 0, around which s starts (softplus(0) = log 2)."""
+        return float(cls.map(torch.zeros(())))
+
     def forward(self) -> torch.Tensor:
         """(k,) importance s = softplus(theta) > 0."""
-        return F.softplus(self.theta)
+        return self.map(self.theta)
 
     @torch.no_grad()
     def order(self) -> torch.Tensor:

@@ -8,7 +8,7 @@ import torch
 import torch.nn as nn
 from solo.methods.base import BaseMethod
 
-from solo_tricl.solo.method_kwargs import require_two_large_crops
+from solo_tricl.common.feature_statistics import batch_statistics
 
 
 def fit_warmup_cosine_to_run(trainer) -> None:
@@ -51,12 +51,6 @@ class ProjectedMethod(BaseMethod):
             nn.Linear(kwargs.proj_hidden_dim, kwargs.proj_output_dim),
         )
 
-    @staticmethod
-    def add_and_assert_specific_cfg(cfg: omegaconf.DictConfig) -> omegaconf.DictConfig:
-        cfg = super(ProjectedMethod, ProjectedMethod).add_and_assert_specific_cfg(cfg)
-        require_two_large_crops(cfg)
-        return cfg
-
     @property
     def learnable_params(self) -> List[Dict[str, Any]]:
         return super().learnable_params + [{"name": "projector", "params": self.projector.parameters()}]
@@ -91,4 +85,14 @@ class ProjectedMethod(BaseMethod):
             on_epoch=True,
             sync_dist=True,
         )
+        if batch_idx == 0:
+            # what the methods promise, once an epoch on its first batch (first crop): sparsity,
+            # effective rank and mean |corr| of the representation the method defines
+            stats = batch_statistics(out["z"][0])
+            self.log_dict(
+                {f"train_features_{name}": value for name, value in stats.items()},
+                on_step=False,
+                on_epoch=True,
+                sync_dist=True,
+            )
         return terms["loss"] + out["loss"]

@@ -7,7 +7,6 @@ config name is looked up in the configs shipped with solo-tricl, e.g.
 """
 
 import argparse
-import math
 from pathlib import Path
 from typing import List, Optional
 
@@ -122,14 +121,24 @@ def run_pretrain(args: argparse.Namespace) -> int:
 def report_importance(s, result, plot_path: Optional[Path]) -> None:
     from solo_tricl.common.plots import plot_importance
 
+    importance = result.method.importance
     order = s.argsort(descending=True)
-    entropy = result.method.importance.entropy().item()
-    print(f"learned importance s over {len(s)} features (softplus(0) = {math.log(2):.3f} at init):")
+    entropy = importance.entropy().item()
+    print(
+        f"learned importance s over {len(s)} features ({importance.PARAMETRISATION}; s = {importance.neutral():.3f} "
+        "at theta = 0, around which it starts):"
+    )
     print(f"  max {s.max():.3f}  median {s.median():.3f}  min {s.min():.3f}  normalised entropy {entropy:.3f}")
     print("  top features (index: s): " + ", ".join(f"{i}: {s[i]:.3f}" for i in order[:10].tolist()))
     directory = Path(result.last_checkpoint).parent if result.last_checkpoint else Path(".")
     plot_path = plot_path or directory / "importance.png"
-    plot_importance(s.numpy(), plot_path, f"{result.cfg.name}: learned importance s", initial=math.log(2))
+    plot_importance(
+        s.numpy(),
+        plot_path,
+        f"{result.cfg.name}: learned importance s",
+        initial=importance.neutral(),
+        ylabel=importance.PARAMETRISATION,
+    )
     write_json(plot_path.with_suffix(".json"), {"s": s.tolist(), "order": order.tolist(), "entropy": entropy})
     print(f"importance curve: {plot_path} (values in {plot_path.with_suffix('.json')})")
 

@@ -122,16 +122,6 @@ def validate_method_kwargs(cfg: DictConfig, options: Dict[str, Option]) -> DictC
     return cfg
 
 
-def require_two_large_crops(cfg: DictConfig) -> None:
-    """The plugin methods take 2 large crops, as solo-learn's SimCLR, and any number of small ones."""
-    large = cfg.get("data", {}).get("num_large_crops", 2)
-    if large != 2:
-        raise ConfigError(
-            f"data.num_large_crops must be 2 for method {cfg.method!r} (small crops are set by "
-            f"data.num_small_crops); got {large}"
-        )
-
-
 def require_even_output_for_concat(cfg: DictConfig) -> None:
     kwargs = cfg.method_kwargs
     if kwargs.mixture == "concat" and kwargs.proj_output_dim % 2:
@@ -148,6 +138,5 @@ __all__ = [
     "TRICL",
     "require_even_output_for_concat",
     "simclr_temperature_to_kernel",
-    "require_two_large_crops",
     "validate_method_kwargs",
 ]

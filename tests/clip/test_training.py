@@ -36,6 +36,9 @@ def test_each_loss_trains_with_open_clip_train(loss, fashion_mnist_clip_folder, 
     clip_train(["--loss", loss], train_args(fashion_mnist_clip_folder, tmp_path, loss, epochs=2))
     log = (tmp_path / loss / "out.log").read_text()
     assert "Contrastive_loss" in log and "nan" not in log.lower()
+    for epoch in (0, 1):
+        assert f"Epoch {epoch} image features (first batch): sparsity" in log
+    assert ("s min / median / max" in log) == (loss == "tricl")
     run = json.loads((tmp_path / loss / "solo_tricl.json").read_text())
     assert run["loss"] == loss and run["model"] == "solo-tricl-tiny"
     first, second = checkpoint(tmp_path, loss, 1), checkpoint(tmp_path, loss, 2)

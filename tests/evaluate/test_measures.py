@@ -149,3 +149,26 @@ def test_knn_is_perfect_on_separated_classes():
     labels = torch.arange(4).repeat_interleave(30)
     features = centres[labels] + 0.1 * torch.randn(120, 4)
     assert knn_accuracy(features, labels, features, labels) == 1.0
+
+
+def test_batch_statistics_on_known_features():
+    from solo_tricl.common.feature_statistics import batch_statistics
+
+    independent = batch_statistics(torch.randn(4000, 8))
+    assert independent["sparsity"] == 0 and independent["effective_rank"] > 7.9 and independent["mean_abs_corr"] < 0.05
+    line = torch.randn(500, 1) * torch.ones(1, 8)
+    collapsed = batch_statistics(line)
+    assert collapsed["effective_rank"] == pytest.approx(1.0, abs=1e-6) and collapsed["mean_abs_corr"] > 0.999
+    sparse = torch.zeros(10, 8)
+    sparse[:, 0] = 1
+    assert batch_statistics(sparse)["sparsity"] == pytest.approx(7 / 8)
+
+
+def test_effective_rank_is_the_same_from_the_smaller_gram_matrix():
+    from solo_tricl.common.feature_statistics import effective_rank
+
+    wide = torch.randn(50, 300)
+    centred = (wide - wide.mean(0)).double()
+    values = torch.linalg.eigvalsh(centred.T @ centred / 49).clamp_min(0)
+    p = values / values.sum()
+    assert effective_rank(wide) == pytest.approx(torch.exp(-(p * p.clamp_min(1e-300).log()).sum()).item())

@@ -9,7 +9,6 @@ from solo_tricl.solo.method_kwargs import (
     TRICL,
     ConfigError,
     require_even_output_for_concat,
-    require_two_large_crops,
     simclr_temperature_to_kernel,
     validate_method_kwargs,
 )
@@ -81,12 +80,14 @@ def test_concat_needs_an_even_output_dimension():
 
 
 def test_two_large_crops_and_any_number_of_small_ones():
+    from solo_tricl.solo.preflight import check_crops
+
     config = cfg()
     config.data = {"num_large_crops": 2, "num_small_crops": 6}
-    require_two_large_crops(config)
+    check_crops(config)
     config.data = {"num_large_crops": 3, "num_small_crops": 0}
-    with pytest.raises(ConfigError, match=r"data.num_large_crops must be 2 for method 'tricl'.*got 3"):
-        require_two_large_crops(config)
+    with pytest.raises(ConfigError, match=r"the augmentations give 3 large crops; method 'tricl' needs 2"):
+        check_crops(config)
 
 
 @pytest.mark.parametrize("mixture,target", [("sum", "tau2"), ("concat", "tau2"), ("none", "tau1")])

@@ -109,3 +109,10 @@ def test_checkpoint_holds_s_and_resume_restores_it_exactly(tricl_run, fashion_mn
         pretrain_cfg("tricl", fashion_mnist_folder, tricl_run["dir"], **{"++resume_from_checkpoint": checkpoint})
     )
     assert torch.equal(resumed.method.importance.theta.detach(), saved)
+
+
+def test_the_feature_statistics_are_logged_every_epoch(tricl_run):
+    metrics = tricl_run["result"].trainer.callback_metrics
+    assert {"train_features_sparsity", "train_features_effective_rank", "train_features_mean_abs_corr"} <= set(metrics)
+    assert 1 <= float(metrics["train_features_effective_rank"]) <= 16
+    assert {"importance_q000", "importance_q050", "importance_q100"} <= set(metrics)
