@@ -34,8 +34,10 @@ from solo_tricl.common.images import csv_items, folder_classes, folder_items
 from solo_tricl.explain.attribution import METHODS, AttributionSettings, attribute
 from solo_tricl.explain.baselines import gaussian_blur
 from solo_tricl.explain.models import load_encoder, load_images
-from solo_tricl.explain.pointing import build_mosaics, pointing_scores
 from solo_tricl.explain.target import ContrastiveCorpusSimilarity, LabelFreeSimilarity, encode_in_batches
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository, for benchmarks/pointing.py
+from benchmarks.pointing import build_mosaics, plot_pointing, pointing_scores  # noqa: E402
 
 TARGETS = ("cocoa", "label_free")
 
@@ -389,8 +391,6 @@ def markdown(report, figure_name: str = "cocoa_pointing.png") -> str:
 
 
 def write(report, figures, out: Path) -> None:
-    from solo_tricl.common.plots import plot_pointing
-
     out.mkdir(parents=True, exist_ok=True)
     figure = plot_pointing(figures, out / "cocoa_pointing.png")
     text = markdown(report, Path(figure).name)

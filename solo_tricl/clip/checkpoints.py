@@ -1,6 +1,8 @@
 """Loading an OpenCLIP checkpoint written by ``solo-tricl clip-train`` back into its model."""
 
+import contextlib
 import json
+import logging
 from pathlib import Path
 from typing import Tuple
 
@@ -22,6 +24,21 @@ def run_options(checkpoint: Path) -> dict:
     return json.loads(path.read_text())
 
 
+@contextlib.contextmanager
+def without_log_line(start: str):
+    """Drop the root logger's records that begin with ``start`` while the block runs."""
+
+    def keep(record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith(start)
+
+    root = logging.getLogger()
+    root.addFilter(keep)
+    try:
+        yield
+    finally:
+        root.removeFilter(keep)
+
+
 def load_clip(checkpoint) -> Tuple[object, object, object, dict]:
     """(model in eval mode, its validation transform, its tokenizer, the run's options)."""
     import open_clip
@@ -36,7 +53,8 @@ def load_clip(checkpoint) -> Tuple[object, object, object, dict]:
     state = state_dict_of(load_torch_file(checkpoint), checkpoint)
     # a SigLIP run (--siglip) trained a logit bias, which the model must hold to load its state
     bias = {"init_logit_bias": 0.0} if "logit_bias" in state else {}
-    model, _, preprocess = open_clip.create_model_and_transforms(options["model"], **bias)
+    with without_log_line("No pretrained weights loaded"):  # the weights come from the checkpoint, next
+        model, _, preprocess = open_clip.create_model_and_transforms(options["model"], **bias)
     plugin = load_plugins().get(options["loss"])
     prepare = getattr(plugin, "prepare_model", None)
     if prepare is not None:

@@ -12,13 +12,13 @@ if TYPE_CHECKING:
     import torch
 
 
-def _subplots(*grid, figsize, **kwargs):
+def subplots(*grid, figsize, **kwargs):
     """A figure and its axes, without pyplot: no backend is chosen and no global state changes."""
     fig = Figure(figsize=figsize)
     return fig, fig.subplots(*grid, **kwargs)
 
 
-def _save(fig, path: Path, dpi: int = 120) -> Path:
+def save(fig, path: Path, dpi: int = 120) -> Path:
     fig.tight_layout()
     return save_figure(fig, path, dpi=dpi)
 
@@ -32,7 +32,7 @@ def plot_importance(
 ) -> Path:
     """The importance curve: s sorted descending, with its cumulative share."""
     s = np.sort(np.asarray(s, dtype=float))[::-1]
-    fig, left = _subplots(figsize=(7, 4))
+    fig, left = subplots(figsize=(7, 4))
     ranks = np.arange(1, len(s) + 1)
     left.plot(ranks, s, color="tab:blue", label="s (sorted)")
     if initial is not None:
@@ -46,7 +46,7 @@ def plot_importance(
     handles = left.get_legend_handles_labels()[0] + right.get_legend_handles_labels()[0]
     left.legend(handles, [h.get_label() for h in handles], loc="center right")
     left.set_title(title)
-    return _save(fig, path)
+    return save(fig, path)
 
 
 def plot_curves(
@@ -58,7 +58,7 @@ def plot_curves(
     chance: Optional[float] = None,
 ) -> Path:
     """Several y-vs-x curves (one per label) on a log-2 x axis, e.g. accuracy vs k."""
-    fig, ax = _subplots(figsize=(7, 4))
+    fig, ax = subplots(figsize=(7, 4))
     for label, points in curves.items():
         xs = sorted(points)
         ax.plot(xs, [points[x] for x in xs], marker="o", label=label)
@@ -69,7 +69,7 @@ def plot_curves(
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     ax.legend()
-    return _save(fig, path)
+    return save(fig, path)
 
 
 def plot_curve_grid(
@@ -84,7 +84,7 @@ def plot_curve_grid(
     """One panel of curves per entry of ``panels`` (panel title -> {label: {x: y}}), sharing the y
     axis, log-2 x axis; one legend for the figure."""
     rows = -(-len(panels) // columns)
-    fig, axes = _subplots(rows, columns, figsize=(4.6 * columns, 3.6 * rows + 0.8), sharey=True, squeeze=False)
+    fig, axes = subplots(rows, columns, figsize=(4.6 * columns, 3.6 * rows + 0.8), sharey=True, squeeze=False)
     labels = sorted({label for curves in panels.values() for label in curves})
     colours = {label: f"C{i % 10}" for i, label in enumerate(labels)}
     styles = {label: ("-", "--", ":")[i // 10 % 3] for i, label in enumerate(labels)}
@@ -121,16 +121,16 @@ def plot_curve_grid(
 def plot_heatmap(
     matrix: np.ndarray, path: Path, title: str, xlabel: str, ylabel: str, vmin: float = 0.0, vmax: float = 1.0
 ) -> Path:
-    fig, ax = _subplots(figsize=(5.5, 4.5))
+    fig, ax = subplots(figsize=(5.5, 4.5))
     image = ax.imshow(matrix, vmin=vmin, vmax=vmax, cmap="viridis", interpolation="nearest")
     fig.colorbar(image, ax=ax)
     ax.set_title(title)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
-    return _save(fig, path)
+    return save(fig, path)
 
 
-def _attribution_overlay(ax, image: np.ndarray, attribution: "torch.Tensor"):
+def attribution_overlay(ax, image: np.ndarray, attribution: "torch.Tensor"):
     """Draw the (C, H, W) attribution, channel-averaged minus its median, in red above and blue
     below the median over the grayscale image; returns the overlay and its colour limit."""
     heat = attribution.float().mean(dim=0).cpu().numpy()
@@ -143,18 +143,18 @@ def _attribution_overlay(ax, image: np.ndarray, attribution: "torch.Tensor"):
 def plot_attributions(image: np.ndarray, attributions: Dict[str, "torch.Tensor"], path: Path, title: str = "") -> Path:
     """The image, then one heatmap overlay per method: channel-averaged attributions minus their
     median (RISE's saliency carries a large constant offset), red above and blue below it."""
-    fig, axes = _subplots(1, len(attributions) + 1, figsize=(2.6 * (len(attributions) + 1), 2.8))
+    fig, axes = subplots(1, len(attributions) + 1, figsize=(2.6 * (len(attributions) + 1), 2.8))
     axes = np.atleast_1d(axes)
     axes[0].imshow(image)
     axes[0].set_title(title[:24])
     for ax, (name, attribution) in zip(axes[1:], attributions.items()):
-        overlay, limit = _attribution_overlay(ax, image, attribution)
+        overlay, limit = attribution_overlay(ax, image, attribution)
         ax.set_title(name)
         bar = fig.colorbar(overlay, ax=ax, fraction=0.046, pad=0.04)
         bar.set_ticks([-limit, 0, limit], labels=["-", "median", "+"])
     for ax in axes:
         ax.axis("off")
-    return _save(fig, path, dpi=110)
+    return save(fig, path, dpi=110)
 
 
 def plot_gallery(
@@ -173,7 +173,7 @@ def plot_gallery(
 
     ordered = [("most important", r) for r in rows["most"]] + [("least important", r) for r in rows["least"]]
     columns = len(ordered[0][1].images)
-    fig, axes = _subplots(
+    fig, axes = subplots(
         len(ordered),
         columns + 1,
         squeeze=False,
@@ -207,14 +207,14 @@ def plot_gallery(
             else:
                 ax.axis("off")
     fig.suptitle(title, fontsize=9)
-    return _save(fig, path, dpi=100)
+    return save(fig, path, dpi=100)
 
 
 def plot_importance_curves(
     curves: Dict[str, Sequence[float]], path: Path, title: str = "learned importance s, sorted"
 ) -> Path:
     """Several runs' s, each sorted descending, on one axis (e.g. two seeds of one method)."""
-    fig, ax = _subplots(figsize=(7, 4))
+    fig, ax = subplots(figsize=(7, 4))
     for label, s in curves.items():
         s = np.sort(np.asarray(s, dtype=float))[::-1]
         ax.plot(np.arange(1, len(s) + 1), s, label=label)
@@ -222,7 +222,7 @@ def plot_importance_curves(
     ax.set_ylabel("learned importance s")
     ax.set_title(title)
     ax.legend(fontsize=8)
-    return _save(fig, path)
+    return save(fig, path)
 
 
 def plot_invariance_spectra(
@@ -233,7 +233,7 @@ def plot_invariance_spectra(
 ) -> Path:
     """lambda per canonical feature (descending) for several runs, with the identifiability
     threshold: features above the line are identifiable one by one."""
-    fig, ax = _subplots(figsize=(7, 4))
+    fig, ax = subplots(figsize=(7, 4))
     for label, spectrum in spectra.items():
         values = np.asarray(spectrum, dtype=float)
         above = int((values > threshold).sum())
@@ -244,14 +244,14 @@ def plot_invariance_spectra(
     ax.set_ylabel("lambda: agreement of two views")
     ax.set_title(title)
     ax.legend(fontsize=7)
-    return _save(fig, path)
+    return save(fig, path)
 
 
 def plot_scatter(
     series: Dict[str, tuple], path: Path, xlabel: str, ylabel: str, title: str, vertical: Optional[float] = None
 ) -> Path:
     """Points (xs, ys) per label, with an optional vertical line (e.g. a threshold)."""
-    fig, ax = _subplots(figsize=(7, 4))
+    fig, ax = subplots(figsize=(7, 4))
     for label, (xs, ys) in series.items():
         ax.scatter(xs, ys, s=12, alpha=0.7, label=label)
     if vertical is not None:
@@ -260,29 +260,4 @@ def plot_scatter(
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     ax.legend(fontsize=7)
-    return _save(fig, path)
-
-
-def plot_pointing(rows_by_encoder: Dict[str, Sequence], path: Path) -> Path:
-    """The pointing game's figure: per encoder, a few mosaics (corpus tile boxed) and one map
-    per method and target. ``rows_by_encoder[name]`` is a list of (image (H, W, 3) in [0, 1],
-    quadrant, class name, {column title: (C, H, W) attributions})."""
-    from matplotlib.patches import Rectangle
-
-    rows = [(name, *row) for name, encoder_rows in rows_by_encoder.items() for row in encoder_rows]
-    columns = 1 + max(len(row[4]) for row in rows)
-    fig, axes = _subplots(len(rows), columns, squeeze=False, figsize=(1.7 * columns, 1.8 * len(rows)))
-    for r, (name, image, quadrant, class_name, maps) in enumerate(rows):
-        height, width = image.shape[:2]
-        box = ((quadrant % 2) * width / 2 - 0.5, (quadrant // 2) * height / 2 - 0.5)
-        axes[r, 0].imshow(image)
-        axes[r, 0].set_title(f"{name}: {class_name}"[:28], fontsize=7)
-        for c, (title, attribution) in enumerate(maps.items(), start=1):
-            _attribution_overlay(axes[r, c], image, attribution)
-            if r == 0:
-                axes[r, c].set_title(title, fontsize=7)
-        for ax in axes[r]:
-            ax.add_patch(Rectangle(box, width / 2, height / 2, fill=False, edgecolor="lime", linewidth=1.5))
-            ax.set_xticks([])
-            ax.set_yticks([])
-    return _save(fig, path)
+    return save(fig, path)

@@ -38,8 +38,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--data", type=Path, required=True, help="the labelled images the measures read (layout: see above)"
     )
-    parser.add_argument("--train-samples", type=int, default=10000, help="training images for the probes")
-    parser.add_argument("--test-samples", type=int, default=10000, help="held-out images for every measure")
+    parser.add_argument(
+        "--train-samples", type=int, default=10000, help="training images for the probes and kNN (default 10,000)"
+    )
+    parser.add_argument(
+        "--test-samples", type=int, default=10000, help="held-out images for every measure (default 10,000)"
+    )
     parser.add_argument(
         "--top-k", type=int, default=20, help="k of the headline top-k probe and retrieval (default 20)"
     )

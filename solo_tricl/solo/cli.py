@@ -179,9 +179,10 @@ def run_linear(args: argparse.Namespace) -> int:
     metrics = {k: float(v) for k, v in result.trainer.callback_metrics.items() if v.numel() == 1}
     if result.columns is not None:
         print(f"probed {len(result.columns)} projector features ({args.order} order): {result.columns.tolist()}")
-    for name in ("val_acc1", "val_acc5", "val_loss"):
+    # solo-learn logs accuracies in percent; solo-tricl reports fractions everywhere
+    for name, scale in (("val_acc1", 100), ("val_acc5", 100), ("val_loss", 1)):
         if name in metrics:
-            print(f"{name}: {metrics[name]:.4f}")
+            print(f"{name}: {metrics[name] / scale:.4f}")
     if result.last_checkpoint:
         print(f"checkpoint: {result.last_checkpoint}")
     return 0

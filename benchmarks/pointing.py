@@ -8,10 +8,13 @@ Quadrants are numbered row by row: 0 top left, 1 top right, 2 bottom left, 3 bot
 
 import random
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Dict, List, Sequence
 
 import torch
 from PIL import Image
+
+from solo_tricl.common.plots import attribution_overlay, save, subplots
 
 
 @dataclass
@@ -91,3 +94,28 @@ def pointing_scores(attributions: torch.Tensor, quadrants: torch.Tensor) -> Dict
     right = masses.gather(1, quadrants[:, None]).squeeze(1)
     share = torch.where(total > 0, right / total.clamp_min(1e-30), torch.full_like(total, 0.25))
     return {"hit": quadrant_of_maximum(attributions) == quadrants, "mass": share}
+
+
+def plot_pointing(rows_by_encoder: Dict[str, Sequence], path: Path) -> Path:
+    """The pointing game's figure: per encoder, a few mosaics (corpus tile boxed) and one map
+    per method and target. ``rows_by_encoder[name]`` is a list of (image (H, W, 3) in [0, 1],
+    quadrant, class name, {column title: (C, H, W) attributions})."""
+    from matplotlib.patches import Rectangle
+
+    rows = [(name, *row) for name, encoder_rows in rows_by_encoder.items() for row in encoder_rows]
+    columns = 1 + max(len(row[4]) for row in rows)
+    fig, axes = subplots(len(rows), columns, squeeze=False, figsize=(1.7 * columns, 1.8 * len(rows)))
+    for r, (name, image, quadrant, class_name, maps) in enumerate(rows):
+        height, width = image.shape[:2]
+        box = ((quadrant % 2) * width / 2 - 0.5, (quadrant // 2) * height / 2 - 0.5)
+        axes[r, 0].imshow(image)
+        axes[r, 0].set_title(f"{name}: {class_name}"[:28], fontsize=7)
+        for c, (title, attribution) in enumerate(maps.items(), start=1):
+            attribution_overlay(axes[r, c], image, attribution)
+            if r == 0:
+                axes[r, c].set_title(title, fontsize=7)
+        for ax in axes[r]:
+            ax.add_patch(Rectangle(box, width / 2, height / 2, fill=False, edgecolor="lime", linewidth=1.5))
+            ax.set_xticks([])
+            ax.set_yticks([])
+    return save(fig, path)

@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from solo_tricl.explain.pointing import build_mosaics, pointing_scores, quadrant_of_maximum
+from benchmarks.pointing import build_mosaics, pointing_scores, quadrant_of_maximum
 
 
 def peaked_maps(quadrants, size=8):
