@@ -175,3 +175,18 @@ def test_zero_shot_bad_inputs(clip_tricl_checkpoint, fashion_mnist_clip_folder, 
         == 2
     )
     assert "no class names" in capsys.readouterr().err
+
+
+def test_a_checkpoint_saved_before_an_option_existed_still_loads(clip_tricl_checkpoint, tmp_path):
+    import shutil
+
+    from solo_tricl.clip.checkpoints import load_clip
+
+    run = tmp_path / "logs" / "old"
+    shutil.copytree(clip_tricl_checkpoint.parent.parent, run)
+    saved = json.loads((run / "solo_tricl.json").read_text())
+    # what a run saved before importance_init_std, the decorrelation choice and nesting were options
+    old = {key: value for key, value in saved.items() if key in ("model", "loss", "decorrelation_weight", "gamma")}
+    (run / "solo_tricl.json").write_text(json.dumps(old))
+    model, _, _, options = load_clip(run / "checkpoints" / clip_tricl_checkpoint.name)
+    assert hasattr(model, "feature_importance") and options["loss"] == "tricl"
