@@ -22,6 +22,7 @@ def test_cli_help_lists_subcommands_without_error():
 # subpackage or of a lower layer. The CLI is imported by nothing.
 LAYERS = {
     "errors": 0,
+    "lazy": 0,
     "losses": 1,
     "common": 2,
     "checkpoint_kind": 3,

@@ -6,7 +6,7 @@ corpus minus its similarity to a foil); any attribution method then applies: cap
 IntegratedGradients and GradientShap, and the batched :class:`RISE` here.
 """
 
-import importlib
+from solo_tricl.lazy import lazy_attributes
 
 # name -> the module that defines it, imported on first use (the CLI's options need no torch)
 _MODULES = {
@@ -20,13 +20,7 @@ _MODULES = {
 }
 
 
-def __getattr__(name):
-    if name in _MODULES:
-        value = getattr(importlib.import_module(f"solo_tricl.explain.{_MODULES[name]}"), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'solo_tricl.explain' has no attribute {name!r}")
-
+__getattr__, __dir__ = lazy_attributes(__name__, _MODULES)
 
 __all__ = [
     "ContrastiveCorpusSimilarity",

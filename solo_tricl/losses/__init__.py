@@ -5,7 +5,7 @@ return a scalar; under an initialized ``torch.distributed`` process group they g
 processes' rows (with gradient) as negatives. CLIP losses follow OpenCLIP's ``ClipLoss`` call.
 """
 
-import importlib
+from solo_tricl.lazy import lazy_attributes
 
 # name -> the module that defines it; imported on first use, so that the torch-free modules of
 # this package (defaults, _checks) can be imported without torch
@@ -33,17 +33,7 @@ _MODULES = {
 }
 
 
-def __getattr__(name):
-    if name in _MODULES:
-        value = getattr(importlib.import_module(f"solo_tricl.losses.{_MODULES[name]}"), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'solo_tricl.losses' has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted(set(globals()) | set(_MODULES))
-
+__getattr__, __dir__ = lazy_attributes(__name__, _MODULES)
 
 __all__ = [
     "FeatureImportance",

@@ -129,6 +129,24 @@ class _ClipFrame(nn.Module):
         all_image, all_text = self._gather(image, text)
         return symmetric_clip_loss(image, text, all_image, all_text, score, logit_bias, self.local_loss)
 
+    def forward(
+        self,
+        image_features: torch.Tensor,
+        text_features: torch.Tensor,
+        logit_scale: torch.Tensor,
+        logit_bias: Optional[torch.Tensor] = None,
+        output_dict: bool = False,
+    ) -> LossOutput:
+        """OpenCLIP's call: ``{"contrastive_loss": loss}`` with ``output_dict``, else the loss."""
+        _require_scalar_scale(logit_scale)
+        _require_pairs(image_features, text_features)
+        contrastive = self.contrastive(image_features, text_features, logit_scale, logit_bias)
+        return {"contrastive_loss": contrastive} if output_dict else contrastive
+
+    def contrastive(self, image_features, text_features, logit_scale, logit_bias) -> torch.Tensor:
+        """The scalar loss of checked (n, d) features; each loss defines it."""
+        raise NotImplementedError
+
 
 def _require_scalar_scale(logit_scale) -> None:
     """OpenCLIP's logit_scale is one number; a vector would broadcast over the logits silently."""
@@ -241,24 +259,11 @@ class NCLClipLoss(_ClipFrame):
         super().__init__(**clip_flags)
         self.non_negative = NonNegative(non_neg) if non_neg is not None else nn.Identity()
 
-    def forward(
-        self,
-        image_features: torch.Tensor,
-        text_features: torch.Tensor,
-        logit_scale: torch.Tensor,
-        logit_bias: Optional[torch.Tensor] = None,
-        output_dict: bool = False,
-    ) -> LossOutput:
-        _require_scalar_scale(logit_scale)
-        _require_pairs(image_features, text_features)
-
+    def contrastive(self, image_features, text_features, logit_scale, logit_bias) -> torch.Tensor:
         def score(anchors, candidates):
             return logit_scale * anchors @ candidates.T
 
-        contrastive = self._contrastive(
-            self.non_negative(image_features), self.non_negative(text_features), score, logit_bias
-        )
-        return {"contrastive_loss": contrastive} if output_dict else contrastive
+        return self._contrastive(self.non_negative(image_features), self.non_negative(text_features), score, logit_bias)
 
 
 class KernelClipLoss(_ClipFrame):
@@ -290,23 +295,14 @@ class KernelClipLoss(_ClipFrame):
         self.temperature = None if temperature is None else require_positive("temperature", temperature)
         self.eps = require_positive("eps", eps)
 
-    def forward(
-        self,
-        image_features: torch.Tensor,
-        text_features: torch.Tensor,
-        logit_scale: torch.Tensor,
-        logit_bias: Optional[torch.Tensor] = None,
-        output_dict: bool = False,
-    ) -> LossOutput:
-        _require_scalar_scale(logit_scale)
+    def contrastive(self, image_features, text_features, logit_scale, logit_bias) -> torch.Tensor:
         temperature = 1 / logit_scale if self.temperature is None else self.temperature
 
         def score(anchors, candidates):
             sq = squared_distances(anchors, candidates, eps=self.eps)
             return kernel_logits(sq, self.gamma, temperature)
 
-        contrastive = self._contrastive(image_features, text_features, score, logit_bias)
-        return {"contrastive_loss": contrastive} if output_dict else contrastive
+        return self._contrastive(image_features, text_features, score, logit_bias)
 
 
 class MatryoshkaClipLoss(_ClipFrame):
@@ -330,16 +326,7 @@ class MatryoshkaClipLoss(_ClipFrame):
         super().__init__(**clip_flags)
         self.nesting = require_nesting(nesting)
 
-    def forward(
-        self,
-        image_features: torch.Tensor,
-        text_features: torch.Tensor,
-        logit_scale: torch.Tensor,
-        logit_bias: Optional[torch.Tensor] = None,
-        output_dict: bool = False,
-    ) -> LossOutput:
-        _require_scalar_scale(logit_scale)
-        _require_pairs(image_features, text_features)
+    def contrastive(self, image_features, text_features, logit_scale, logit_bias) -> torch.Tensor:
         all_image, all_text = self._gather(image_features, text_features)
         d = image_features.shape[1]
 
@@ -358,5 +345,4 @@ class MatryoshkaClipLoss(_ClipFrame):
             )
             for m in require_nesting(self.nesting, d) or powers_of_two_up_to(d)
         ]
-        contrastive = torch.stack(terms).mean()
-        return {"contrastive_loss": contrastive} if output_dict else contrastive
+        return torch.stack(terms).mean()
