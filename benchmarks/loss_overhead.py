@@ -22,6 +22,7 @@ from solo_tricl.losses import (
     InfoNCELoss,
     KernelInfoNCELoss,
     KernelMixtureLoss,
+    MatryoshkaInfoNCELoss,
     NCLLoss,
     SpectralTriCLLoss,
     TriCLLoss,
@@ -50,6 +51,7 @@ def make_losses(k: int, device: str):
         "kernel": KernelInfoNCELoss(1.0, 0.5),
         "mixture_sum": KernelMixtureLoss(1.0, 0.5, 0.5, 0.4, "sum"),
         "mixture_concat": KernelMixtureLoss(1.0, 0.5, 0.5, 0.4, "concat"),
+        "mrl": MatryoshkaInfoNCELoss(temperature=0.2),
     }
 
 

@@ -117,7 +117,7 @@ def same_type(value, reference) -> bool:
 
 
 # devices: a string ("1") or a list of device ids; precision: Lightning's names ("bf16-mixed") or numbers
-ALSO_ACCEPTED = {"devices": (list, ListConfig), "precision": (str, int)}
+ALSO_ACCEPTED = {"devices": (str, list, ListConfig), "precision": (str, int)}
 
 
 def check_override_types(reference: DictConfig, cfg: DictConfig, overrides: List[str]) -> None:
