@@ -127,6 +127,8 @@ TINY = {
     ),
     f"clip-train --loss ncl --non-neg rep_relu -- {OC} --name ncl": clip_tiny("ncl"),
     f"clip-train --loss kernel --gamma 1.0 -- {OC} --name kernel": clip_tiny("kernel"),
+    f"clip-train --loss mrl -- {OC} --name mrl": clip_tiny("mrl"),
+    f"clip-train --loss clip -- {OC} --siglip --name siglip": clip_tiny("siglip"),
     "clip-zeroshot logs/tricl/checkpoints/epoch_10.pt --data datasets/fmnist-clip/val.csv --top-k 4 8 16": Tiny(
         replace={"logs/tricl/checkpoints/epoch_10.pt": [CLIP_CHECKPOINT]}
     ),
@@ -155,7 +157,7 @@ TINY = {
         creates="evaluation/identifiability.png",
     ),
     "evaluate trained_models/tricl/<seed0>/x.ckpt trained_models/tricl/<seed1>/y.ckpt --data datasets/fashion-mnist "
-    "--basis canonical": Tiny(
+    "--order canonical": Tiny(
         replace={
             "trained_models/tricl/<seed0>/x.ckpt": ["{ckpt}"],
             "trained_models/tricl/<seed1>/y.ckpt": ["{ckpt_seed1}"],
@@ -171,6 +173,11 @@ TINY = {
             "evaluation-canonical",
         ],
         creates="evaluation-canonical/invariance-spectrum.png",
+    ),
+    "evaluate trained_models/tricl/<seed0>/x.ckpt --data datasets/fashion-mnist --order pca": Tiny(
+        replace={"trained_models/tricl/<seed0>/x.ckpt": ["{ckpt}"]},
+        append=["--train-samples", "200", "--test-samples", "100", "--out", "evaluation-pca"],
+        creates="evaluation-pca/evaluation.json",
     ),
     "benchmarks/cocoa_pointing.py --solo bench-work/solo/tricl-seed0/tricl/0/tricl-seed0-0-ep=5.ckpt --solo-data "
     "bench-work/data/fashion-mnist --clip bench-work/clip/tricl/checkpoints/epoch_10.pt --clip-data "
@@ -225,12 +232,17 @@ TINY = {
         ],
         creates="bench-full/bench.md",
     ),
-    "bench --methods simclr tricl tri-scl --clip-losses --epochs 1 --fraction 0.01 --eval-train 500 --eval-test 500": Tiny(
-        values={"--fraction": "0.003"},
-        append=["--seeds", "0", "--out", "bench-smoke", "--work", "bench-work"],
+    "bench --methods simclr byol tricl mrl --clip-losses siglip mrl --epochs 1 --fraction 0.01 --eval-train 600 "
+    "--eval-test 500": Tiny(
+        values={"--fraction": "0.003", "--eval-test": "200"},
+        append=["--seeds", "0", "--clip-epochs", "1", "--out", "bench-smoke", "--work", "bench-work"],
         creates="bench-smoke/bench.md",
     ),
     "bench --budget 20 --accelerator gpu": Tiny(needs_gpu=True),
+    "benchmarks/gpu_check.py --out benchmarks/results": Tiny(
+        replace={"benchmarks/results": ["gpu-check"]}, append=["--device", "cpu", "--tiny"],
+        creates="gpu-check/gpu_check.md",
+    ),
 }
 
 COMMANDS = readme_commands()
