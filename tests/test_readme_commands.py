@@ -240,7 +240,8 @@ TINY = {
     ),
     "bench --budget 20 --accelerator gpu": Tiny(needs_gpu=True),
     "benchmarks/gpu_check.py --out benchmarks/results": Tiny(
-        replace={"benchmarks/results": ["gpu-check"]}, append=["--device", "cpu", "--tiny"],
+        replace={"benchmarks/results": ["gpu-check"]},
+        append=["--device", "cpu", "--tiny"],
         creates="gpu-check/gpu_check.md",
     ),
 }
