@@ -138,8 +138,8 @@ CASES = {
         None,
         "invalid choice: 'lime'",
     ),
-    "evaluate with an unknown basis": (
-        ["evaluate", "x.ckpt", "--data", "d", "--basis", "foo"],
+    "evaluate with an unknown order": (
+        ["evaluate", "x.ckpt", "--data", "d", "--order", "foo"],
         None,
         "invalid choice: 'foo'",
     ),
@@ -381,10 +381,10 @@ CASES = {
         None,
         "--gallery-images needs --gallery N",
     ),
-    "evaluate --basis-images without --basis canonical": (
+    "evaluate --basis-images without --order canonical": (
         [*EVALUATE, "--basis-images", "40"],
         None,
-        "--basis-images needs --basis canonical",
+        "--basis-images needs --order canonical",
     ),
     "evaluate into a file": ([*EVALUATE, "--out", "taken"], lambda d, p: (d / "taken").write_text("x"), "taken"),
     # explain
