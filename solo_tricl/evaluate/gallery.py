@@ -3,11 +3,12 @@ held-out images that activate it most, and how pure their class is."""
 
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Dict, List, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 
 from solo_tricl.evaluate.features import RunFeatures
+from solo_tricl.evaluate.orders import describe, natural_order
 from solo_tricl.evaluate.report import importance_order
 
 
@@ -98,23 +99,38 @@ def run_gallery(run: RunFeatures, features_per_end: int, images_per_feature: int
     return gallery_rows(run.test.features, run.test.labels, importance_order(run), features_per_end, images_per_feature)
 
 
+SCORE_NAMES = {"s": "s", "activation": "mass", "pca": "var", "canonical": "lambda"}
+
+
+def gallery_scores(run: RunFeatures) -> Tuple[str, Optional[torch.Tensor], str]:
+    """(how the features are ordered, (k,) each column's score or None, the score's short name).
+
+    A run put in an order (:func:`solo_tricl.evaluate.orders.in_order`) has its columns
+    rearranged, so its scores are the order's own (``run.scores``), never s by column index."""
+    if run.order == "native":
+        if run.importance is not None:
+            return "learned s", run.importance, "s"
+        return "activation mass", run.train.features.abs().mean(dim=0), "mass"
+    kind = natural_order(run) if run.order == "importance" else run.order
+    return describe(run.order, run), run.scores, SCORE_NAMES.get(kind, "score")
+
+
 def draw_run_gallery(run: RunFeatures, rows: Dict[str, List[GalleryRow]], path: Path) -> Dict:
     """Draw ``rows`` of ``run`` with its held-out images to ``path``; the JSON-ready summary."""
     from solo_tricl.common.plots import plot_gallery
 
     test = run.test
-    by_s = run.importance is not None
-    scores = run.importance if by_s else test.features.abs().mean(dim=0)
+    order, scores, score_name = gallery_scores(run)
     summary = gallery_summary(rows)
     plot_gallery(
         rows,
         test.paths,
         path,
-        f"{run.host} {run.method}: features by {'learned s' if by_s else 'activation mass'}; "
+        f"{run.host} {run.method}: features by {order}; "
         f"mean purity {summary['most']['mean_purity']:.2f} (most) vs "
         f"{summary['least']['mean_purity']:.2f} (least important)",
-        scores.tolist(),
-        "s" if by_s else "mass",
+        None if scores is None else scores.tolist(),
+        score_name,
         test.class_names,
     )
     return {**summary, "png": str(path)}

@@ -23,7 +23,7 @@ from typing import Optional, Tuple
 import torch
 
 from solo_tricl.common.order import ALL_ORDERS as ORDERS
-from solo_tricl.common.order import activation_mass
+from solo_tricl.common.order import ROTATION_ORDERS, activation_mass
 from solo_tricl.evaluate.canonical import CanonicalBasis
 from solo_tricl.evaluate.features import RunFeatures
 
@@ -116,4 +116,6 @@ def in_order(run: RunFeatures, order: str, seed: int = 0) -> Tuple[RunFeatures, 
         name: replace(split, features=transform(split.features))
         for name, split in (("train", run.train), ("test", run.test))
     }
-    return replace(run, **splits, scores=scores, views=None, order=order), basis
+    # rotated columns are no longer the features s was learned for
+    importance = None if order in ROTATION_ORDERS else run.importance
+    return replace(run, **splits, scores=scores, views=None, order=order, importance=importance), basis

@@ -64,7 +64,7 @@ def test_evaluate_two_runs_writes_measures_and_plots(
     "options, message",
     [
         (["--top-k", "8", "--gallery", "100000"], "--gallery: the gallery size must be in [1,"),
-        (["--basis", "canonical", "--basis-images", "20"], "at least 2k=64 reference samples per view, got 20"),
+        (["--order", "canonical", "--basis-images", "20"], "at least 2k=64 reference samples per view, got 20"),
     ],
 )
 def test_evaluate_rejects_sizes_the_run_cannot_give(
@@ -103,7 +103,7 @@ def test_evaluate_in_the_canonical_basis_on_openclip(
             str(fashion_mnist_clip_folder),
             "--top-k",
             "8",
-            "--basis",
+            "--order",
             "canonical",
             "--basis-images",
             "200",
@@ -116,7 +116,7 @@ def test_evaluate_in_the_canonical_basis_on_openclip(
     assert code == 0
     report = json.loads((tmp_path / "evaluation.json").read_text())
     first = report["runs"][0]
-    assert report["basis"] == "canonical" and first["order"] == "invariance (canonical basis)"
+    assert report["order"] == "canonical" and first["order"] == "invariance (canonical basis)"
     spectrum = first["invariance_spectrum"]
     assert spectrum == sorted(spectrum, reverse=True) and len(spectrum) == first["features"]
     assert first["identifiable_rank"] == sum(x > first["identifiable_threshold"] for x in spectrum)
