@@ -3,6 +3,7 @@ during training, a disk that fills up, a read-only folder, a truncated checkpoin
 diverges. Each ends in one line and the promised exit status, with nothing lost: what was
 saved before is intact, and what was interrupted resumes."""
 
+import json
 import os
 import shutil
 import signal
@@ -279,3 +280,49 @@ def test_a_diverging_clip_run_stops_with_exit_3_and_leaves_no_log_folder(fashion
     line = last_line(err)
     assert status == 3 and "training diverged" in line, "\n".join(err[-20:])
     assert not (tmp_path / "logs" / "run").exists()
+
+
+@pytest.mark.solo_learn
+@pytest.mark.skipif(not solo_learn_available(), reason=SOLO_LEARN_MISSING)
+def test_a_stopped_bench_resumes_its_interrupted_training_from_the_last_checkpoint(tmp_path):
+    from solo_tricl.data import fashion_mnist
+
+    if not fashion_mnist.debian_files_present():
+        pytest.skip("Debian's dataset-fashion-mnist is not installed (scripts/setup.sh does it)")
+    argv = [
+        "bench",
+        "--methods",
+        "simclr",
+        "--seeds",
+        "0",
+        "--epochs",
+        "6",
+        "--fraction",
+        "0.003",
+        "--clip-losses",
+        "--eval-train",
+        "300",
+        "--eval-test",
+        "100",
+        "--work",
+        str(tmp_path / "work"),
+        "--out",
+        str(tmp_path / "out"),
+    ]
+    run_dir = tmp_path / "work" / "solo" / "simclr-seed0"
+    bench = solo_tricl(*argv, cwd=tmp_path)
+    wait_for(lambda: list(run_dir.glob("simclr/*/*-ep=1.ckpt")), process=bench)
+    bench.send_signal(signal.SIGTERM)
+    status, _, err = finish(bench)
+    assert status == 128 + signal.SIGTERM, "\n".join(err[-20:])
+    (saved,) = list(run_dir.rglob("*.ckpt"))
+    stopped_at = torch.load(saved, weights_only=True)["global_step"]
+
+    status, out, err = finish(solo_tricl(*argv, cwd=tmp_path))
+    assert status == 0, "\n".join(err[-30:])
+    assert f"resuming the interrupted run in {run_dir} from {saved.name}" in out
+    final = json.loads((run_dir / "bench-run.json").read_text())["checkpoint"]
+    assert torch.load(final, weights_only=True)["epoch"] == 5
+    assert torch.load(final, weights_only=True)["global_step"] > stopped_at
+    (run,) = json.loads((tmp_path / "out" / "bench.json").read_text())["runs"]
+    assert run["train_seconds"] is None, "a resumed run was not timed whole"

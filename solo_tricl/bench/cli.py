@@ -13,7 +13,8 @@ identifiability in each order; a triCL run with the first seed's initial weights
 data order gives its noise floor. Writes bench.md, bench.json and plots to --out.
 
 The default budget takes about 2.5 hours on a 2-core CPU; an interrupted bench resumes (finished
-runs with the same settings are reused); --budget multiplies the epochs.
+runs with the same settings are reused, an interrupted solo-learn training continues from its last
+checkpoint); --budget multiplies the epochs.
 """
 
 import argparse
@@ -119,8 +120,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--retrain",
         action="store_true",
         help="train every run again, even one already finished in --work with the "
-        "same settings (by default such runs are reused, so an interrupted "
-        "bench resumes where it stopped)",
+        "same settings (by default such runs are reused and an interrupted "
+        "training continues from its last checkpoint, so a bench resumes where it stopped)",
     )
     parser.set_defaults(
         _requires=[

@@ -47,6 +47,7 @@ CLIP_VARIANTS = {
     "mrl": ("mrl", ()),
 }
 RUN_RECORD = "bench-run.json"
+RUN_STARTED = "bench-run-started.json"
 
 
 @dataclass(frozen=True)
@@ -139,11 +140,29 @@ def finished_run(run_dir: Path, settings: dict) -> Optional[dict]:
     return record
 
 
-def reuse_or_clear(run_dir: Path, settings: dict, retrain: bool) -> Optional[Trained]:
-    """The finished run to reuse; otherwise ``run_dir`` is emptied for a fresh run."""
+def interrupted_checkpoint(run_dir: Path, settings: dict) -> Optional[Path]:
+    """The newest checkpoint of a run in ``run_dir`` that started with exactly ``settings`` and
+    did not finish (the bench was stopped), else None. Checkpoints are written atomically, so
+    every ``*.ckpt`` is complete."""
+    try:
+        started = json.loads((run_dir / RUN_STARTED).read_text())
+    except (OSError, ValueError):
+        return None
+    if started != settings or finished_run(run_dir, settings):
+        return None
+    checkpoints = sorted(run_dir.rglob("*.ckpt"), key=lambda path: path.stat().st_mtime)
+    return checkpoints[-1] if checkpoints else None
+
+
+def reuse_or_clear(run_dir: Path, settings: dict, retrain: bool, resumable: bool = False) -> Optional[Trained]:
+    """The finished run to reuse; otherwise ``run_dir`` is emptied for a fresh run, unless
+    ``resumable`` and it holds an interrupted run with the same settings
+    (:func:`interrupted_checkpoint`)."""
     if not retrain and (record := finished_run(run_dir, settings)):
         print(f"   reusing the finished run in {run_dir} (--retrain trains it again)", flush=True)
         return Trained(record["name"], record["checkpoint"], record["command"])
+    if resumable and not retrain and interrupted_checkpoint(run_dir, settings):
+        return None
     if run_dir.exists():
         shutil.rmtree(run_dir)
     return None
@@ -207,22 +226,20 @@ def train_solo(
     ]
     record = {"config": config, "overrides": overrides}
     command = f"solo-tricl pretrain --config-name {config} " + shlex.join(overrides)
-    if reused := reuse_or_clear(run_dir, record, settings.retrain):
+    if reused := reuse_or_clear(run_dir, record, settings.retrain, resumable=True):
         return reused
+    if resume := interrupted_checkpoint(run_dir, record):
+        print(f"   resuming the interrupted run in {run_dir} from {resume.name}", flush=True)
+        overrides = [*overrides, f"++resume_from_checkpoint='{resume}'"]
+    else:
+        write_json(run_dir / RUN_STARTED, record)
     throughput = _Throughput()
     started = time.perf_counter()
     result = pretrain(compose("pretrain", None, config, overrides), [throughput])
-    return save_run(
-        run_dir,
-        record,
-        Trained(
-            name,
-            result.last_checkpoint,
-            command,
-            time.perf_counter() - started,
-            throughput.images / max(throughput.seconds, 1e-9),
-        ),
-    )
+    # a resumed run was not timed whole in this invocation: no time or throughput for it
+    seconds = None if resume else time.perf_counter() - started
+    images_per_s = None if resume else throughput.images / max(throughput.seconds, 1e-9)
+    return save_run(run_dir, record, Trained(name, result.last_checkpoint, command, seconds, images_per_s))
 
 
 def train_clip(variant: str, settings: BenchSettings, data: Path) -> Trained:

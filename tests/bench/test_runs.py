@@ -1,9 +1,12 @@
 """The bench reuses a finished run only when its settings are identical and its checkpoint exists,
 and names every built-in's config."""
 
+import os
+
 import pytest
 
-from solo_tricl.bench.runs import Trained, finished_run, reuse_or_clear, save_run
+from solo_tricl.bench.runs import RUN_STARTED, Trained, finished_run, interrupted_checkpoint, reuse_or_clear, save_run
+from solo_tricl.common.files import write_json
 from tests.solo.helpers import needs_solo_learn
 
 
@@ -44,6 +47,53 @@ def test_retrain_ignores_a_finished_run(tmp_path):
     saved(tmp_path, settings)
     assert reuse_or_clear(tmp_path, settings, retrain=False) is not None
     assert reuse_or_clear(tmp_path, settings, retrain=True) is None
+
+
+def interrupted(run_dir, settings):
+    """A run that started with ``settings`` and was stopped after two epoch checkpoints."""
+    write_json(run_dir / RUN_STARTED, settings)
+    folder = run_dir / "tricl" / "0"
+    folder.mkdir(parents=True)
+    for epoch in (1, 2):
+        checkpoint = folder / f"tricl-seed0-0-ep={epoch}.ckpt"
+        checkpoint.write_bytes(b"weights")
+        os.utime(checkpoint, (epoch, epoch))
+    (folder / ".tricl-seed0-0-ep=3.ckpt.abc.tmp").write_bytes(b"half")
+    return folder / "tricl-seed0-0-ep=2.ckpt"
+
+
+def test_an_interrupted_run_with_the_same_settings_resumes_from_its_newest_checkpoint(tmp_path):
+    settings = {"config": "fashion_mnist/tricl", "overrides": ["max_epochs=6"]}
+    newest = interrupted(tmp_path, settings)
+    assert interrupted_checkpoint(tmp_path, settings) == newest
+    assert reuse_or_clear(tmp_path, settings, retrain=False, resumable=True) is None
+    assert newest.is_file()
+
+
+@pytest.mark.parametrize(
+    "change",
+    ["other settings", "retrain", "not resumable", "no checkpoint yet", "finished"],
+)
+def test_an_interrupted_run_is_trained_afresh_when_resuming_would_be_wrong(tmp_path, change):
+    settings = {"config": "fashion_mnist/tricl", "overrides": ["max_epochs=6"]}
+    newest = interrupted(tmp_path, settings)
+    asked, retrain, resumable = settings, False, True
+    if change == "other settings":
+        asked = {"config": "fashion_mnist/tricl", "overrides": ["max_epochs=7"]}
+    elif change == "retrain":
+        retrain = True
+    elif change == "not resumable":
+        resumable = False
+    elif change == "no checkpoint yet":
+        for checkpoint in tmp_path.rglob("*.ckpt"):
+            checkpoint.unlink()
+    else:
+        save_run(tmp_path, settings, Trained("tricl-seed0", str(newest), "solo-tricl pretrain ..."))
+        assert reuse_or_clear(tmp_path, settings, retrain=False, resumable=True) is not None
+        assert interrupted_checkpoint(tmp_path, settings) is None
+        return
+    assert reuse_or_clear(tmp_path, asked, retrain=retrain, resumable=resumable) is None
+    assert not tmp_path.exists()
 
 
 @pytest.mark.parametrize(
