@@ -5,11 +5,14 @@ importance, the post-hoc PCA and canonical orders that any model has for free, a
 features; each as linear-probe and kNN accuracy of the first k features.
 """
 
+import json
 from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
 from typing import Dict, List, Optional
 
 import torch
 
+from solo_tricl.common.files import write_json
 from solo_tricl.evaluate import measures
 from solo_tricl.evaluate.features import RunFeatures
 from solo_tricl.evaluate.orders import describe, in_order
@@ -59,6 +62,16 @@ class RunResult:
     train_seconds: Optional[float] = None  # None: the training was reused from an earlier invocation
     images_per_s: Optional[float] = None
     command: str = ""
+
+    @classmethod
+    def from_json(cls, saved: dict) -> "RunResult":
+        """The record :func:`dataclasses.asdict` wrote as JSON (whose keys are strings)."""
+
+        def by_k(curve):
+            return {int(k): value for k, value in curve.items()}
+
+        orders = {name: Curves(by_k(c["linear"]), by_k(c["knn"])) for name, c in saved["orders"].items()}
+        return cls(**{**saved, "orders": orders, "bottom": by_k(saved["bottom"])})
 
     def at(self, order: str, metric: str, k) -> float:
         """Accuracy of the first ``k`` features (``"all"``: every feature) of ``order``."""
@@ -184,6 +197,43 @@ def measure_solo_run(run: RunFeatures, variant: str, seed: int, trained, seed_fo
     return result, ordered
 
 
+# bump when a measure changes: a saved measurement of another version is measured again
+MEASURES_VERSION = 1
+MEASURED = "bench-measured.json"
+
+
+def measure_solo_run_once(
+    run: RunFeatures, variant: str, seed: int, trained, folder: Path, settings: dict, seed_for_draws: int = 0
+):
+    """:func:`measure_solo_run`, or its saved result when ``folder`` holds one of the same
+    checkpoint (path, size, time), measured with the same ``settings`` and measures version; the
+    run in each order is rebuilt from the features (cheap, deterministic). The time and
+    throughput always come from ``trained`` (this invocation's)."""
+    checkpoint = Path(trained.checkpoint)
+    key = {
+        "version": MEASURES_VERSION,
+        "checkpoint": str(checkpoint),
+        "size": checkpoint.stat().st_size,
+        "mtime": checkpoint.stat().st_mtime,
+        "variant": variant,
+        "seed": seed,
+        "seed_for_draws": seed_for_draws,
+        **settings,
+    }
+    try:
+        saved = json.loads((folder / MEASURED).read_text())
+        if saved["key"] != key:
+            raise ValueError("measured with other settings")
+        result = RunResult.from_json(saved["result"])
+        ordered = {order: in_order(run, order, seed_for_draws)[0] for order in BENCH_ORDERS}
+        print(f"   reusing its measurement in {folder / MEASURED}", flush=True)
+    except (OSError, ValueError, KeyError, TypeError):
+        result, ordered = measure_solo_run(run, variant, seed, trained, seed_for_draws)
+        write_json(folder / MEASURED, {"key": key, "result": asdict(result)})
+    result = replace(result, train_seconds=trained.seconds, images_per_s=trained.images_per_s, command=trained.command)
+    return result, ordered
+
+
 def measure_pair(
     variant: str,
     label: str,
@@ -244,4 +294,5 @@ __all__ = [
     "measure_orders",
     "measure_pair",
     "measure_solo_run",
+    "measure_solo_run_once",
 ]

@@ -4,7 +4,7 @@ import time
 from pathlib import Path
 from typing import Sequence
 
-from solo_tricl.bench.results import BenchResult, measure_clip_run, measure_pair, measure_solo_run
+from solo_tricl.bench.results import BenchResult, measure_clip_run, measure_pair, measure_solo_run_once
 from solo_tricl.bench.runs import (
     NOISE_FLOOR_VARIANT,
     BenchSettings,
@@ -51,7 +51,9 @@ def run_bench(settings: BenchSettings, out: Path, context: dict) -> BenchResult:
             limit_test=settings.eval_test,
             views=views,
         )
-        run, ordered = measure_solo_run(features, variant, seed, trained)
+        folder = settings.work / "solo" / trained.name
+        measured_with = {"eval_train": settings.eval_train, "eval_test": settings.eval_test, "views": views}
+        run, ordered = measure_solo_run_once(features, variant, seed, trained, folder, measured_with)
         return run, ordered, features
 
     firsts = {}
