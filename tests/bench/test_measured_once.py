@@ -19,7 +19,10 @@ def tiny_run(seed=0):
     def split():
         return Split(latent.clone(), labels, backbone=torch.randn(300, 16, generator=generator))
 
-    views = (latent + 0.1 * torch.randn(300, 8, generator=generator), latent + 0.1 * torch.randn(300, 8, generator=generator))
+    views = (
+        latent + 0.1 * torch.randn(300, 8, generator=generator),
+        latent + 0.1 * torch.randn(300, 8, generator=generator),
+    )
     return RunFeatures("ckpt", "solo-learn", "simclr", split(), split(), views=views)
 
 
