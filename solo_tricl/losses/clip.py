@@ -29,7 +29,7 @@ from solo_tricl.losses.tricl import (
     require_importance_for,
     require_importance_module,
 )
-from solo_tricl.losses.views import contrastive_cross_entropy, unit_rows
+from solo_tricl.losses.views import contrastive_cross_entropy, nan_unless_finite, unit_rows
 
 Score = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 LossOutput = Union[torch.Tensor, Dict[str, torch.Tensor]]
@@ -345,4 +345,4 @@ class MatryoshkaClipLoss(_ClipFrame):
             )
             for m in require_nesting(self.nesting, d) or powers_of_two_up_to(d)
         ]
-        return torch.stack(terms).mean()
+        return nan_unless_finite(torch.stack(terms).mean(), image_features, text_features)

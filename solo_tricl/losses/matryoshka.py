@@ -7,7 +7,7 @@ import torch.nn as nn
 
 from solo_tricl.losses._checks import require_nesting, require_positive
 from solo_tricl.losses.defaults import TEMPERATURE
-from solo_tricl.losses.views import multi_positive_cross_entropy, stack_views, unit_rows
+from solo_tricl.losses.views import multi_positive_cross_entropy, nan_unless_finite, stack_views, unit_rows
 
 
 def powers_of_two_up_to(k: int) -> Tuple[int, ...]:
@@ -32,7 +32,7 @@ def matryoshka_info_nce_loss(
     for m in sizes:
         anchors, candidates = unit_rows(batch.local[:, :m]), unit_rows(batch.all[:, :m])
         terms.append(multi_positive_cross_entropy((anchors / temperature) @ candidates.T, batch))
-    return torch.stack(terms).mean()
+    return nan_unless_finite(torch.stack(terms).mean(), batch.local)
 
 
 class MatryoshkaInfoNCELoss(nn.Module):

@@ -63,6 +63,13 @@ def keep_non_finite(output: torch.Tensor, source: torch.Tensor) -> torch.Tensor:
     return torch.where(torch.isfinite(source), output, source.new_tensor(float("nan")))
 
 
+def nan_unless_finite(loss: torch.Tensor, *inputs: torch.Tensor) -> torch.Tensor:
+    """``loss``, or NaN when any input holds NaN or +-Inf anywhere: for a loss whose terms do not
+    read every feature (Matryoshka's prefixes), so a diverged feature still shows."""
+    finite = torch.stack([torch.isfinite(x).all() for x in inputs]).all()
+    return torch.where(finite, loss, loss.new_tensor(float("nan")))
+
+
 def stack_views(*views: torch.Tensor, normalize: bool = True) -> ViewBatch:
     """L2-normalise V >= 2 views of shape (B, k), stack and gather them, index pairs globally.
 

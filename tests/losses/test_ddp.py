@@ -16,6 +16,8 @@ from solo_tricl.losses import (
     KernelClipLoss,
     KernelInfoNCELoss,
     KernelMixtureLoss,
+    MatryoshkaClipLoss,
+    MatryoshkaInfoNCELoss,
     NCLClipLoss,
     NCLLoss,
     SpectralTriCLLoss,
@@ -57,11 +59,14 @@ def make_loss(name):
         "tricl_3views": lambda z0, z1, s: _with_s(TriCLLoss, s)(z0, z1, z0 + 0.3 * z1),
         "spectral_tricl_3views": lambda z0, z1, s: _with_s(SpectralTriCLLoss, s)(z0, z1, z0 + 0.3 * z1),
         "mixture_sum_3views": lambda z0, z1, s: KernelMixtureLoss()(z0, z1, z0 + 0.3 * z1),
+        "matryoshka": lambda z0, z1, s: MatryoshkaInfoNCELoss((1, 2, 8), 0.2)(z0, z1),
+        "matryoshka_3views": lambda z0, z1, s: MatryoshkaInfoNCELoss()(z0, z1, z0 + 0.3 * z1),
         "tricl_clip": lambda u, v, s, **f: TriCLClipLoss(**f)(
             u, v, torch.tensor(5.0, dtype=u.dtype), feature_importance=s
         ),
         "ncl_clip": lambda u, v, s, **f: NCLClipLoss("relu", **f)(u, v, torch.tensor(5.0)),
         "kernel_clip": lambda u, v, s, **f: KernelClipLoss(1.0, **f)(u, v, torch.tensor(5.0)),
+        "matryoshka_clip": lambda u, v, s, **f: MatryoshkaClipLoss((2, 8), **f)(u, v, torch.tensor(5.0)),
     }[name]
 
 
@@ -91,11 +96,13 @@ VIEW_LOSSES = [
     "tricl_3views",
     "spectral_tricl_3views",
     "mixture_sum_3views",
+    "matryoshka",
+    "matryoshka_3views",
 ]
 # OpenCLIP's gradients equal the single-process ones only with --gather-with-grad
 CLIP_CASES = [
     (name, {"local_loss": local, "gather_with_grad": True})
-    for name in ("tricl_clip", "ncl_clip", "kernel_clip")
+    for name in ("tricl_clip", "ncl_clip", "kernel_clip", "matryoshka_clip")
     for local in (False, True)
 ]
 

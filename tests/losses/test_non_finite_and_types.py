@@ -16,6 +16,8 @@ from solo_tricl.losses import (
     KernelClipLoss,
     KernelInfoNCELoss,
     KernelMixtureLoss,
+    MatryoshkaClipLoss,
+    MatryoshkaInfoNCELoss,
     NCLClipLoss,
     NCLLoss,
     NonNegative,
@@ -38,6 +40,8 @@ def view_losses():
         "kernel_gaussian": KernelInfoNCELoss(2.0, 0.5),
         "mixture_sum": KernelMixtureLoss(),
         "mixture_concat": KernelMixtureLoss(mixture="concat"),
+        "matryoshka": MatryoshkaInfoNCELoss(),
+        "matryoshka_head": MatryoshkaInfoNCELoss((1, 2)),
     }
     losses.update({f"ncl_{name}": NCLLoss(non_neg=name) for name in NON_NEGATIVE_MAPS})
     return losses
@@ -49,6 +53,8 @@ def clip_losses():
         "ncl_clip": NCLClipLoss(),
         "kernel_clip": KernelClipLoss(),
         "kernel_clip_fixed_tau": KernelClipLoss(temperature=0.1),
+        "matryoshka_clip": MatryoshkaClipLoss(),
+        "matryoshka_clip_head": MatryoshkaClipLoss((1, 2)),
     }
 
 
@@ -69,6 +75,24 @@ def test_a_non_finite_entry_in_any_view_makes_every_view_loss_nan(name, views, b
     view, row, col = (data.draw(st.integers(0, n - 1)) for n in (views, batch, K))
     z[view][row, col] = bad
     assert torch.isnan(VIEW_LOSSES[name](*z))
+
+
+@pytest.mark.parametrize("column", range(K))
+@pytest.mark.parametrize("name", sorted(VIEW_LOSSES))
+def test_a_nan_in_any_feature_column_makes_the_view_loss_nan(name, column):
+    # every column, not a sample of them: a loss whose terms skip some features (Matryoshka's
+    # prefixes) must still show a diverged one
+    z0, z1 = torch.randn(3, K), torch.randn(3, K)
+    z1[2, column] = math.nan
+    assert torch.isnan(VIEW_LOSSES[name](z0, z1))
+
+
+@pytest.mark.parametrize("column", range(K))
+@pytest.mark.parametrize("name", sorted(CLIP_LOSSES))
+def test_an_inf_in_any_feature_column_makes_the_clip_loss_nan(name, column):
+    image, text = torch.randn(3, K), torch.randn(3, K)
+    image[0, column] = math.inf
+    assert torch.isnan(CLIP_LOSSES[name](image, text, torch.tensor(10.0)))
 
 
 @settings(max_examples=60, deadline=None)
