@@ -31,7 +31,7 @@ def no_decay_index(name):
     return excluded.index(name)
 
 
-@pytest.mark.parametrize("loss", ["clip", "tricl", "ncl", "kernel"])
+@pytest.mark.parametrize("loss", ["clip", "tricl", "ncl", "kernel", "mrl"])
 def test_each_loss_trains_with_open_clip_train(loss, fashion_mnist_clip_folder, tmp_path):
     clip_train(["--loss", loss], train_args(fashion_mnist_clip_folder, tmp_path, loss, epochs=2))
     log = (tmp_path / loss / "out.log").read_text()

@@ -18,6 +18,7 @@ CASES = {
     "ncl": ("ncl", []),
     "kernel": ("kernel", []),
     "tricl-small-crops": ("tricl", ["augmentations=multicrop.yaml"]),
+    "mrl-small-crops": ("mrl", ["augmentations=multicrop.yaml"]),
 }
 
 

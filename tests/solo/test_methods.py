@@ -15,6 +15,8 @@ METHOD_CONFIGS = {
     "kernel": {},
     "kernel-none": {"method_kwargs.mixture": "none", "method_kwargs.gamma": 0.5},
     "kernel-concat": {"method_kwargs.mixture": "concat"},
+    "mrl": {},
+    "mrl-nested": {"method_kwargs.nesting": [2, 8, 16]},
 }
 
 
@@ -37,12 +39,14 @@ def test_builds_from_its_shipped_config_and_forward_has_solo_keys(name, fashion_
     assert out["z"].shape == (4, 16) and out["logits"].shape == (4, cfg.data.num_classes)
     if name.startswith("ncl"):
         assert (out["z"] >= 0).all(), "NCL's representation is post-activation"
+    if name.startswith("mrl"):
+        assert method.loss.nesting == (tuple(METHOD_CONFIGS[name]["method_kwargs.nesting"]) if "-" in name else None)
     multicrop = method.multicrop_forward(torch.randn(2, 3, 28, 28))
     assert multicrop["z"].shape == (2, 16)
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["tricl", "tricl-spectral-view1", "ncl", "kernel", "kernel-concat"])
+@pytest.mark.parametrize("name", ["tricl", "tricl-spectral-view1", "ncl", "kernel", "kernel-concat", "mrl-nested"])
 def test_fast_dev_run_fit_on_cpu(name, fashion_mnist_folder, tmp_path):
     from solo_tricl.solo.pretrain import pretrain
 
