@@ -116,3 +116,18 @@ def pytest_terminal_summary(terminalreporter):
         )
         # read by pytest for its exit status after the terminal summary is written
         terminalreporter._session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.fixture(autouse=True)
+def _seeded_global_generators():
+    """Every test starts from the same global torch, numpy and random state, so a test that draws
+    from them is the same test on every run (a 1-in-4 chance of a near-zero entry once made one
+    flaky)."""
+    import random
+
+    import numpy as np
+    import torch
+
+    random.seed(0)
+    np.random.seed(0)
+    torch.manual_seed(0)
