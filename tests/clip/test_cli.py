@@ -190,3 +190,30 @@ def test_a_checkpoint_saved_before_an_option_existed_still_loads(clip_tricl_chec
     (run / "solo_tricl.json").write_text(json.dumps(old))
     model, _, _, options = load_clip(run / "checkpoints" / clip_tricl_checkpoint.name)
     assert hasattr(model, "feature_importance") and options["loss"] == "tricl"
+
+
+def test_another_packages_loss_plugin_adds_its_own_flags(monkeypatch, capsys):
+    """clip-train's flags come from every loaded open_clip.losses entry point's declared options,
+    not from our three tables: a plugin of another package gets its flag, its default, its help
+    group and the rule that the flag needs its loss."""
+    from solo_tricl.cli import build_parser, main
+    from solo_tricl.clip import plugins
+    from solo_tricl.common.options import Option, positive_int
+
+    ours = plugins.load_plugins()
+    margin = plugins.ClipLossPlugin(
+        lambda args: None,
+        options={"margin_steps": Option(3, positive_int, "steps of the margin schedule", int)},
+        help="another package's margin loss",
+    )
+    monkeypatch.setattr(plugins, "load_plugins", lambda: {**ours, "margin": margin})
+
+    parser = build_parser("clip-train")
+    args = parser.parse_args(["clip-train", "--loss", "margin", "--margin-steps", "5", "--", "--epochs", "1"])
+    assert args.margin_steps == 5
+    assert parser.parse_args(["clip-train", "--loss", "margin"]).margin_steps == 3
+    clip_train = parser._subparsers._group_actions[0].choices["clip-train"]
+    assert "--loss margin" in clip_train.format_help() and "(default 3)" in clip_train.format_help()
+
+    assert main(["clip-train", "--loss", "clip", "--margin-steps", "5", "--", "--epochs", "1"]) == 2
+    assert "--margin-steps needs --loss margin" in capsys.readouterr().err
