@@ -12,8 +12,8 @@ linear probe and kNN accuracy of the first k features, k = 1 to all. Two seeds g
 identifiability in each order; a triCL run with the first seed's initial weights and another
 data order gives its noise floor. Writes bench.md, bench.json and plots to --out.
 
-The default budget takes hours on a 2-core CPU (21 solo-learn trainings of about 9 minutes
-each); an interrupted bench resumes (finished runs with the same settings are reused, an
+The default budget takes about 3 hours on a 2-core CPU (21 solo-learn trainings of 3-4 minutes
+each, 1-4 minutes of measuring per run, 6 OpenCLIP runs); an interrupted bench resumes (finished runs with the same settings are reused, an
 interrupted solo-learn training continues from its last checkpoint); --budget multiplies the
 epochs.
 """
