@@ -13,9 +13,9 @@ identifiability in each order; a triCL run with the first seed's initial weights
 data order gives its noise floor. Writes bench.md, bench.json and plots to --out.
 
 The default budget takes about 3 hours on a 2-core CPU (21 solo-learn trainings of 3-4 minutes
-each, 1-4 minutes of measuring per run, 6 OpenCLIP runs); an interrupted bench resumes (finished runs with the same settings are reused, an
-interrupted solo-learn training continues from its last checkpoint); --budget multiplies the
-epochs.
+each, 1-4 minutes of measuring per run, 6 OpenCLIP runs). An interrupted bench resumes: finished
+runs with the same settings are reused, and an interrupted solo-learn training continues from its
+last checkpoint. --budget multiplies the epochs.
 """
 
 import argparse

@@ -51,8 +51,8 @@ def run_bench(settings: BenchSettings, out: Path, context: dict) -> BenchResult:
             limit_test=settings.eval_test,
             views=views,
         )
-        folder = settings.work / "solo" / trained.name
         measured_with = {"eval_train": settings.eval_train, "eval_test": settings.eval_test, "views": views}
+        folder = settings.solo_run_dir(trained.name)
         run, ordered = measure_solo_run_once(features, variant, seed, trained, folder, measured_with)
         return run, ordered, features
 

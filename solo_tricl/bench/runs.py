@@ -77,6 +77,10 @@ class BenchSettings:
     def open_clip_epochs(self) -> int:
         return max(1, math.ceil(self.clip_epochs * self.budget))
 
+    def solo_run_dir(self, name: str) -> Path:
+        """Where the solo-learn run ``name`` trains, and where its measurement is saved."""
+        return self.work / "solo" / name
+
 
 @dataclass
 class Trained:
@@ -209,7 +213,7 @@ def train_solo(
     from solo_tricl.solo.pretrain import pretrain
 
     name = name or f"{variant}-seed{seed}"
-    run_dir = settings.work / "solo" / name
+    run_dir = settings.solo_run_dir(name)
     config, overrides = variant_config(variant)
     overrides = [
         *overrides,
