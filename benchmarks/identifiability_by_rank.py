@@ -16,14 +16,19 @@ import sys
 from pathlib import Path
 
 from solo_tricl.evaluate.features import solo_features
-from solo_tricl.evaluate.report import correlation_for_plot
+from solo_tricl.evaluate.measurement import measure_pair
+from solo_tricl.evaluate.orders import in_order
 
 PREFIXES = (4, 8, 16)
 
 
 def by_rank(first: str, second: str, data: Path, test_samples: int) -> dict:
+    import torch
+
     runs = [solo_features(c, data, limit_train=100, limit_test=test_samples) for c in (first, second)]
-    correlation = correlation_for_plot(*runs, size=None)
+    k = runs[0].test.features.shape[1]
+    pair = measure_pair(*({"importance": in_order(run, "importance")} for run in runs), heatmap_size=k)
+    correlation = torch.tensor(pair.heatmaps["importance"])
     same_rank = correlation.diagonal()
     row = {f"top {k}": same_rank[:k].mean().item() for k in PREFIXES}
     row["all"] = same_rank.mean().item()

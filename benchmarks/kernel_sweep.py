@@ -35,7 +35,8 @@ def main() -> None:
     parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "kernel_sweep.md"))
     args = parser.parse_args()
 
-    from solo_tricl.bench.runs import BenchSettings, prepare_data, train_solo
+    from solo_tricl.bench.settings import BenchSettings
+    from solo_tricl.bench.training import prepare_data, train_solo
     from solo_tricl.evaluate.features import solo_features
     from solo_tricl.evaluate.measures import linear_probe
 

@@ -46,11 +46,11 @@ def measure(run) -> dict:
     import torch
 
     from solo_tricl.evaluate import measures
-    from solo_tricl.evaluate.report import importance_order
+    from solo_tricl.evaluate.orders import fit
 
     train, test = run.train, run.test
     k = train.features.shape[1]
-    order = importance_order(run)
+    order = fit(run, "importance").columns
 
     def probe(columns):
         return measures.linear_probe(train.features[:, columns], train.labels, test.features[:, columns], test.labels)
@@ -80,7 +80,8 @@ def main() -> None:
     parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "tricl_decorrelation_sweep.md"))
     args = parser.parse_args()
 
-    from solo_tricl.bench.runs import BenchSettings, prepare_data, train_solo
+    from solo_tricl.bench.settings import BenchSettings
+    from solo_tricl.bench.training import prepare_data, train_solo
     from solo_tricl.evaluate.features import solo_features
 
     data = prepare_data(args.work)["solo"]

@@ -5,13 +5,16 @@ either host installed.
 """
 
 import argparse
+import gc
 import importlib
 import logging
 import sys
+import traceback
 import warnings
+from pathlib import Path
 from typing import List, Optional
 
-from solo_tricl.errors import EXIT_ERROR, exit_status_of, one_line
+from solo_tricl.errors import EXIT_BUG, EXIT_ERROR, bug_report_line, exit_status_of, one_line
 
 # name -> (module, configure function, run function, one-line help)
 SUBCOMMANDS = {
@@ -23,7 +26,7 @@ SUBCOMMANDS = {
         "pretrain with solo-learn (main_pretrain.py's config and overrides)",
     ),
     "linear": (
-        "solo_tricl.solo.cli",
+        "solo_tricl.evaluate.linear_cli",
         "configure_linear",
         "run_linear",
         "linear evaluation with solo-learn, optionally on top-k projector features",
@@ -35,7 +38,7 @@ SUBCOMMANDS = {
         "train CLIP with open_clip_train and a triCL/NCL/kernel loss",
     ),
     "clip-zeroshot": (
-        "solo_tricl.clip.zero_shot",
+        "solo_tricl.evaluate.zero_shot",
         "configure",
         "run",
         "zero-shot accuracy of an OpenCLIP checkpoint on your classes (top-k too)",
@@ -118,9 +121,26 @@ def ignored_option(args: argparse.Namespace, argv: List[str]) -> Optional[str]:
     return None
 
 
+def paths_given(argv: List[str], args: argparse.Namespace) -> List[str]:
+    """Every path the user named: the command line's words, the values of its ``key=value``
+    overrides (unquoted), and the options' values that are paths (their defaults included: the
+    user chose to run there)."""
+    given = []
+    for token in argv:
+        given.append(token)
+        if "=" in token:
+            given.append(token.split("=", 1)[1].strip("'\""))
+    for value in vars(args).values():
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, Path):
+                given.append(str(item))
+    return [path for path in given if path and not path.startswith("-")]
+
+
 def main(argv: Optional[List[str]] = None) -> int:
-    """Run one subcommand; every error it raises ends as one line on stderr and the exit status
-    of :mod:`solo_tricl.errors` (2: bad input, 3: diverged, 128 + N: signal N)."""
+    """Run one subcommand; every error our checks raise ends as one line on stderr and the exit
+    status of :mod:`solo_tricl.errors` (2: bad input, 3: diverged, 128 + N: signal N); anything
+    else is a bug: its traceback, a line saying where to report it, and exit status 1."""
     argv = sys.argv[1:] if argv is None else list(argv)
     warnings.filterwarnings("ignore", module=QUIET_IMPORTS)
     if quiet_host_log_lines not in logging.getLogger().filters:
@@ -159,11 +179,17 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(f"{prog}: interrupted (SIGINT) before anything was saved", file=sys.stderr)
         return 130
     except Exception as error:
-        status = exit_status_of(error)
-        if status is None:
-            raise
-        print(f"{prog}: error: {one_line(error)}", file=sys.stderr)
-        return status
+        status = exit_status_of(error, paths_given(argv, args))
+        if status is not None:
+            print(f"{prog}: error: {one_line(error)}", file=sys.stderr)
+            return status
+        traceback.print_exc()
+        bug = f"{prog}: {bug_report_line(error)}"
+    # what the failing code still held (a progress bar writes itself out when closed) goes first:
+    # the line saying where to report the bug stays the last one
+    gc.collect()
+    print(bug, file=sys.stderr)
+    return EXIT_BUG
 
 
 if __name__ == "__main__":

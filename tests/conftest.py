@@ -91,9 +91,36 @@ def solo_learn_reports(terminalreporter):
 # CI sets this when it installed solo-learn from the vendored archive: then a solo-learn test that
 # skips (solo-learn or its source tree missing after all) fails the run instead of passing silently
 REQUIRE_SOLO_LEARN = "SOLO_TRICL_REQUIRE_SOLO_LEARN"
+REQUIRE_OPEN_CLIP = "SOLO_TRICL_REQUIRE_OPEN_CLIP"
+
+
+def open_clip_summary(terminalreporter) -> None:
+    """A line naming the OpenCLIP the tests ran against and the outcomes of the tests marked
+    open_clip; with SOLO_TRICL_REQUIRE_OPEN_CLIP=1 (CI) a skipped one fails the run."""
+    counts = {}
+    for key in ("passed", "failed", "skipped", "error"):
+        for report in terminalreporter.stats.get(key, []):
+            if "open_clip" in report.keywords and (report.when == "call" or report.outcome != "passed"):
+                counts[report.outcome] = counts.get(report.outcome, 0) + 1
+    try:
+        import open_clip
+
+        version = f"OpenCLIP {open_clip.__version__}"
+    except ImportError:
+        version = "OpenCLIP NOT installed"
+    summary = ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items())) or "none"
+    terminalreporter.write_sep("=", f"{version}; OpenCLIP tests: {summary}")
+    if os.environ.get(REQUIRE_OPEN_CLIP) == "1" and (counts.get("skipped") or not counts):
+        terminalreporter.write_line(
+            f"FAILED: {REQUIRE_OPEN_CLIP}=1 but {counts.get('skipped', 0)} OpenCLIP test(s) skipped"
+            + ("" if counts else ", and none ran"),
+            red=True,
+        )
+        terminalreporter._session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def pytest_terminal_summary(terminalreporter):
+    open_clip_summary(terminalreporter)
     marked, skipped_for_it = solo_learn_reports(terminalreporter)
     counts = {}
     for report in marked:
@@ -108,7 +135,9 @@ def pytest_terminal_summary(terminalreporter):
     main_pretrain = os.environ.get("SOLO_LEARN_SRC")
     if main_pretrain:
         terminalreporter.write_line(f"SOLO_LEARN_SRC={main_pretrain}")
-    if os.environ.get(REQUIRE_SOLO_LEARN) == "1" and (skipped_for_it or not marked):
+    # a run that selects tests by mark (CI's OpenCLIP main run: -m open_clip) may hold no solo-learn test
+    selected_by_mark = bool(terminalreporter.config.option.markexpr)
+    if os.environ.get(REQUIRE_SOLO_LEARN) == "1" and (skipped_for_it or not (marked or selected_by_mark)):
         terminalreporter.write_line(
             f"FAILED: {REQUIRE_SOLO_LEARN}=1 but {len(skipped_for_it)} test(s) skipped for "
             "lack of solo-learn or SOLO_LEARN_SRC" + ("" if marked else ", and none ran"),

@@ -215,6 +215,22 @@ TINY = {
         append=["--explicands", "2", "--variants", "16 steps/samples"],
         creates="deletion-gap/cocoa_deletion_gap.md",
     ),
+    "bench --tune --out benchmarks/results": Tiny(
+        replace={"benchmarks/results": ["tuning"]},
+        append=[
+            "--methods",
+            "simclr",
+            "tricl",
+            "--clip-losses",
+            "clip",
+            "--clip-epochs",
+            "1",
+            "--lr-factors",
+            "1",
+            *TINY_BENCH,
+        ],
+        creates="tuning/tuning.md",
+    ),
     "bench --out benchmarks/results": Tiny(
         replace={"benchmarks/results": ["bench-full"]},
         append=[
@@ -223,19 +239,22 @@ TINY = {
             "tricl",
             "--seeds",
             "0",
+            "1",
             "--clip-losses",
             "clip",
             "--clip-epochs",
             "1",
             "--no-noise-floor",
+            "--cost-repeats",
+            "1",
             *TINY_BENCH,
         ],
         creates="bench-full/bench.md",
     ),
     "bench --methods simclr byol tricl mrl --clip-losses siglip mrl --epochs 1 --fraction 0.01 --eval-train 600 "
-    "--eval-test 500": Tiny(
+    "--eval-test 500 --seeds 0 1": Tiny(
         values={"--fraction": "0.003", "--eval-test": "200"},
-        append=["--seeds", "0", "--clip-epochs", "1", "--out", "bench-smoke", "--work", "bench-work"],
+        append=["--clip-epochs", "1", "--cost-repeats", "0", "--out", "bench-smoke", "--work", "bench-work"],
         creates="bench-smoke/bench.md",
     ),
     "bench --budget 20 --accelerator gpu": Tiny(needs_gpu=True),

@@ -18,7 +18,7 @@ def test_the_wheel_ships_the_configs_and_the_autoload_hook(tmp_path):
         ROOT,
         source,
         ignore=shutil.ignore_patterns(
-            ".venv", ".git", "bench-work", "__pycache__", "trained_models", "datasets", "evaluation*", "configs"
+            ".venv*", ".git", "bench-work", "__pycache__", "trained_models", "datasets", "evaluation*", "configs"
         ),
     )
     shutil.copytree(ROOT / "configs", source / "configs")

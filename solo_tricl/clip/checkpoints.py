@@ -1,4 +1,5 @@
-"""Loading an OpenCLIP checkpoint written by ``solo-tricl clip-train`` back into its model."""
+"""Loading an OpenCLIP checkpoint, written by ``solo-tricl clip-train`` or by ``open_clip_train``
+itself, back into its model."""
 
 import contextlib
 import json
@@ -6,37 +7,77 @@ import logging
 from pathlib import Path
 from typing import Tuple
 
-from solo_tricl.common.run_options import RUN_OPTIONS_FILE, run_options_path
+from solo_tricl.common.run_options import (
+    OPEN_CLIP_PARAMS_FILE,
+    RUN_OPTIONS_FILE,
+    open_clip_params_path,
+    run_options_path,
+)
 from solo_tricl.common.torch_files import load_torch_file, state_dict_of
+from solo_tricl.errors import BadInput, InputNotFound
 
 # the OpenCLIP model configs shipped with solo-tricl (e.g. solo-tricl-tiny)
 MODEL_CONFIGS = Path(__file__).resolve().parent / "model_configs"
 
 
+def host_loss(params: dict) -> str:
+    """The loss ``open_clip_train``'s own ``create_loss`` trained with, from its ``params.txt``:
+    ``distill``, ``coca`` (a model named so), ``siglip`` or ``clip``, its order of precedence."""
+    if params.get("distill_model") not in (None, "None"):
+        return "distill"
+    if "coca" in str(params.get("model", "")).lower():
+        return "coca"
+    if params.get("siglip") == "True":
+        return "siglip"
+    return "clip"
+
+
+def read_params(path: Path) -> dict:
+    """``params.txt`` as open_clip_train writes it: one ``name: value`` line per option."""
+    params = {}
+    for line in path.read_text().splitlines():
+        name, _, value = line.partition(": ")
+        params[name.strip()] = value.strip()
+    return params
+
+
 def run_options(checkpoint: Path) -> dict:
-    """The launcher's options for the run that wrote ``checkpoint``."""
+    """The options of the run that wrote ``checkpoint``: ``solo_tricl.json`` for a run of
+    ``solo-tricl clip-train``, else open_clip_train's ``params.txt`` (its model and loss)."""
     path = run_options_path(checkpoint)
-    if not path.exists():
-        raise ValueError(
-            f"no {RUN_OPTIONS_FILE} two folders above {checkpoint}: pass a "
-            "checkpoint written by solo-tricl clip-train (<logs>/<name>/checkpoints/*.pt)"
-        )
-    return json.loads(path.read_text())
+    if path.exists():
+        return json.loads(path.read_text())
+    params_path = open_clip_params_path(checkpoint)
+    if params_path.exists():
+        params = read_params(params_path)
+        if "model" not in params:
+            raise BadInput(f"{params_path} names no model: is it open_clip_train's params.txt?")
+        return {"model": params["model"], "loss": host_loss(params)}
+    raise BadInput(
+        f"no {RUN_OPTIONS_FILE} or {OPEN_CLIP_PARAMS_FILE} two folders above {checkpoint}: pass a "
+        "checkpoint of an OpenCLIP run as it was written (<logs>/<name>/checkpoints/*.pt)"
+    )
 
 
 @contextlib.contextmanager
 def without_log_line(start: str):
-    """Drop the root logger's records that begin with ``start`` while the block runs."""
+    """Drop log records that begin with ``start`` while the block runs, whichever logger sends
+    them: OpenCLIP 3.3 logs through the root logger (whose filters see only its own records),
+    later versions through their module's logger, whose records reach the root logger's handlers,
+    or Python's last-resort handler when it has none."""
 
     def keep(record: logging.LogRecord) -> bool:
         return not str(record.msg).startswith(start)
 
     root = logging.getLogger()
-    root.addFilter(keep)
+    filtered = [root, *root.handlers, *([logging.lastResort] if logging.lastResort is not None else [])]
+    for target in filtered:
+        target.addFilter(keep)
     try:
         yield
     finally:
-        root.removeFilter(keep)
+        for target in filtered:
+            target.removeFilter(keep)
 
 
 def load_clip(checkpoint) -> Tuple[object, object, object, dict]:
@@ -47,7 +88,7 @@ def load_clip(checkpoint) -> Tuple[object, object, object, dict]:
 
     checkpoint = Path(checkpoint)
     if not checkpoint.is_file():
-        raise FileNotFoundError(f"checkpoint {checkpoint} does not exist")
+        raise InputNotFound(f"checkpoint {checkpoint} does not exist")
     options = run_options(checkpoint)
     open_clip.add_model_config(MODEL_CONFIGS)
     state = state_dict_of(load_torch_file(checkpoint), checkpoint)
@@ -62,5 +103,5 @@ def load_clip(checkpoint) -> Tuple[object, object, object, dict]:
     try:
         model.load_state_dict(state)
     except RuntimeError as error:
-        raise ValueError(f"{checkpoint} does not fit model {options['model']}: {str(error).splitlines()[0]}") from None
+        raise BadInput(f"{checkpoint} does not fit model {options['model']}: {str(error).splitlines()[0]}") from None
     return model.eval(), preprocess, open_clip.get_tokenizer(options["model"]), options

@@ -4,7 +4,7 @@ through the names ``open_clip_train.main`` calls:
 * :class:`GuardedLoss` wraps the loss: a non-finite loss raises
   :class:`~solo_tricl.errors.TrainingDiverged` before its backward pass, and a stop signal is
   noticed at the next step (in every process of a distributed run at the same step);
-* :func:`guarded_train_one_epoch` wraps ``train_one_epoch``: after each epoch, before OpenCLIP
+* :func:`guarded_epoch` runs around each ``train_one_epoch``: after the epoch, before OpenCLIP
   saves, a non-finite parameter stops the run; on a stop signal it saves a checkpoint of the
   interrupted epoch that ``--resume latest`` picks up and raises
   :class:`~solo_tricl.errors.Interrupted` (exit status 128 + signal);
@@ -12,10 +12,11 @@ through the names ``open_clip_train.main`` calls:
   are written to a temporary name and renamed when complete.
 """
 
+import contextlib
 import os
 import signal
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional
 
 import torch
 
@@ -131,46 +132,34 @@ def interrupted_checkpoint_path(args, epoch: int) -> Path:
     return Path(args.checkpoint_path) / name
 
 
-def save_interrupted(model, optimizer, scaler, epoch: int, args) -> Optional[Path]:
-    """A checkpoint of the interrupted epoch in OpenCLIP's format, with ``epoch`` = the epochs
-    completed, so that a resume repeats the interrupted one from its start."""
+def save_interrupted(checkpoint: Callable[[], dict], epoch: int, args) -> Optional[Path]:
+    """Save ``checkpoint()``, OpenCLIP's checkpoint of the run with ``epoch`` = the epochs completed,
+    so that a resume repeats the interrupted epoch from its start. Every process calls it (building
+    the checkpoint may be collective); the first one writes it."""
     import torch.distributed as dist
 
-    if not args.save_logs:
+    if not args.logs or str(args.logs).lower() == "none":
         return None
-    path = interrupted_checkpoint_path(args, epoch)
-    if args.rank == 0:
-        checkpoint = {
-            "epoch": epoch,
-            "name": args.name,
-            "state_dict": unwrapped(model).state_dict(),
-            "optimizer": optimizer.state_dict(),
-        }
-        if scaler is not None:
-            checkpoint["scaler"] = scaler.state_dict()
-        save_torch(checkpoint, path)
+    saved, path = checkpoint(), interrupted_checkpoint_path(args, epoch)
+    if args.save_logs:  # OpenCLIP's own rule: the first process, and only when it logs
+        save_torch(saved, path)
     if dist.is_available() and dist.is_initialized():
         dist.barrier()
     return path
 
 
-def guarded_train_one_epoch(original, guard: ClipRunGuard):
-    """``train_one_epoch`` with the stop signal handled and the parameters checked after it."""
-
-    def train_one_epoch(model, data, loss, epoch, optimizer, scaler, scheduler, dist_model, args, tb_writer=None):
-        guard.epoch, guard.started = epoch, True
-        try:
-            result = original(
-                model, data, loss, epoch, optimizer, scaler, scheduler, dist_model, args, tb_writer=tb_writer
-            )
-        except StopRequested:
-            raise guard.interrupted(save_interrupted(model, optimizer, scaler, epoch, args)) from None
-        name = first_non_finite(model)
-        if name is not None:
-            raise guard.diverged(f"{name} holds non-finite values (not saved)")
-        return result
-
-    return train_one_epoch
+@contextlib.contextmanager
+def guarded_epoch(guard: ClipRunGuard, epoch: int, model: torch.nn.Module, checkpoint: Callable[[], dict], args):
+    """Around one ``train_one_epoch``: a stop signal saves ``checkpoint()`` and raises Interrupted;
+    after the epoch, a non-finite parameter of ``model`` raises TrainingDiverged."""
+    guard.epoch, guard.started = epoch, True
+    try:
+        yield
+    except StopRequested:
+        raise guard.interrupted(save_interrupted(checkpoint, epoch, args)) from None
+    name = first_non_finite(model)
+    if name is not None:
+        raise guard.diverged(f"{name} holds non-finite values (not saved)")
 
 
 class AtomicTorch:

@@ -3,24 +3,26 @@
     solo-tricl clip-train --loss tricl [our options] -- [any open_clip_train options]
 
 Everything after ``--`` goes to ``open_clip_train.main.main`` unchanged. Before calling it, the
-launcher checks our options and OpenCLIP's (read with OpenCLIP's own parser) and everything the
-run reads (:mod:`solo_tricl.clip.preflight`): one-line errors, before OpenCLIP logs anything,
-builds a model or writes a folder. It registers the model configs shipped with solo-tricl
-(``--model solo-tricl-tiny``), checks that the names it replaces are still OpenCLIP's, and
-patches them inside ``open_clip_train.main`` for the run, restoring them after:
+launcher checks that the installed OpenCLIP is a version it supports, our options and OpenCLIP's
+(read with OpenCLIP's own parser) and everything the run reads
+(:mod:`solo_tricl.clip.preflight`): one-line errors, before OpenCLIP logs anything, builds a
+model or writes a folder. It registers the model configs shipped with solo-tricl
+(``--model solo-tricl-tiny``) and, for the run, replaces names inside ``open_clip_train.main``
+the way the installed version needs (:mod:`solo_tricl.clip.training_api`: ``create_loss`` on
+OpenCLIP 3.3, ``create_task`` on its main branch), restoring them after:
 
 * ``create_model_and_transforms``: the created model gets the loss's hook (triCL's s, NCL's
   map), before OpenCLIP builds its optimizer, DDP wrapper and resume, so all three see it;
-* ``create_loss``: returns the plugin's loss instead of OpenCLIP's, guarded (a non-finite loss
-  stops the run; :mod:`solo_tricl.clip.guards`). A run that finishes without calling it
-  (OpenCLIP changed where it builds its loss) is an error, not a silent ClipLoss run;
+* the loss builder: the plugin's loss instead of OpenCLIP's, guarded (a non-finite loss stops
+  the run; :mod:`solo_tricl.clip.guards`). A run that finishes without calling it (OpenCLIP
+  changed where it builds its loss) is an error, not a silent ClipLoss run;
 * ``train_one_epoch``: non-finite parameters stop the run before OpenCLIP saves them; SIGINT or
   SIGTERM save the interrupted epoch for ``--resume latest``;
 * ``torch``: its ``save`` writes checkpoints atomically.
 
 A run that fails before its first checkpoint leaves no ``<logs>/<name>`` folder behind.
 
-One compatibility fix applies only to CPU runs with several processes: OpenCLIP 3.3 passes
+One compatibility fix applies only to CPU runs with several processes: OpenCLIP passes
 ``device_ids=[device]`` to DDP, which torch rejects for CPU modules, so for those runs DDP is
 given no device_ids (see :func:`cpu_ddp_without_device_ids`).
 
@@ -37,12 +39,10 @@ import shutil
 from pathlib import Path
 from typing import List, Optional
 
-from solo_tricl.clip.checkpoints import MODEL_CONFIGS
 from solo_tricl.clip.preflight import check_open_clip_args
-from solo_tricl.common.files import write_json
 from solo_tricl.common.options import flag
-from solo_tricl.common.run_options import RUN_OPTIONS_FILE, run_options_path
-from solo_tricl.errors import CommandError, PatchTargetChanged
+from solo_tricl.common.run_options import run_options_path
+from solo_tricl.errors import BadInput, CommandError
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -108,15 +108,18 @@ def parse_open_clip_args(open_clip_argv: List[str]) -> argparse.Namespace:
 
 
 def check(options: argparse.Namespace, open_clip_argv: List[str]):
-    """The plugin for ``options.loss`` and OpenCLIP's parsed options, after checking every option;
-    CommandError otherwise.
+    """The installed OpenCLIP's training API, the plugin for ``options.loss`` and OpenCLIP's parsed
+    options, after checking every option; CommandError (UnsupportedOpenCLIP) otherwise.
 
-    Refused before anything is built or written: an unknown loss or bad option; OpenCLIP options
-    it does not parse; our losses with SigLIP (``--siglip``), distillation (``--distill-*``) or a
-    CoCa model, whose losses OpenCLIP builds differently; a ``--resume`` file that does not exist.
+    Refused before anything is built or written: an OpenCLIP version the launcher does not know;
+    an unknown loss or bad option; OpenCLIP options it does not parse; our losses with options
+    for which OpenCLIP builds a loss of its own (``--siglip``, ``--distill-*``, a CoCa model, ...);
+    a ``--resume`` file that does not exist.
     """
     from solo_tricl.clip.plugins import load_plugins
+    from solo_tricl.clip.training_api import installed_api, refused_option
 
+    api = installed_api()
     plugins = load_plugins()
     if options.loss not in plugins:
         raise CommandError(
@@ -125,21 +128,12 @@ def check(options: argparse.Namespace, open_clip_argv: List[str]):
     plugin = plugins[options.loss]
     getattr(plugin, "validate", lambda values: None)(options)
     open_clip_args = parse_open_clip_args(open_clip_argv)
-    if options.loss != "clip":
-        distill = open_clip_args.distill_model is not None or open_clip_args.distill_pretrained is not None
-        for refused, what in (
-            (open_clip_args.siglip, "--siglip (SigLIP's sigmoid loss)"),
-            (distill, "--distill-model/--distill-pretrained (OpenCLIP's distillation loss)"),
-            (
-                "coca" in open_clip_args.model.lower(),
-                f"--model {open_clip_args.model} (a CoCa model, which needs OpenCLIP's CoCa loss)",
-            ),
-        ):
-            if refused:
-                raise CommandError(f"--loss {options.loss} does not combine with {what}; use --loss clip")
+    refused = None if getattr(plugin, "open_clip_loss", False) else refused_option(api, open_clip_args)
+    if refused is not None:
+        raise CommandError(f"--loss {options.loss} does not combine with {refused}; use --loss clip")
     check_resume(open_clip_args, options)
     check_open_clip_args(open_clip_args)
-    return plugin, open_clip_args
+    return api, plugin, open_clip_args
 
 
 def check_resume(open_clip_args: argparse.Namespace, options: argparse.Namespace) -> None:
@@ -153,7 +147,7 @@ def check_resume(open_clip_args: argparse.Namespace, options: argparse.Namespace
         raise CommandError(f"--resume {resume} does not exist (give a checkpoint file or 'latest')")
     try:
         saved = load_torch_file(resume, "--resume")
-    except ValueError as error:
+    except BadInput as error:
         raise CommandError(str(error)) from None
     if (
         not isinstance(saved, dict)
@@ -169,83 +163,6 @@ def check_resume(open_clip_args: argparse.Namespace, options: argparse.Namespace
         for key, value in (("model", open_clip_args.model), ("loss", options.loss)):
             if run.get(key) != value:
                 raise CommandError(f"--resume {resume} was trained with {key} {run.get(key)!r}, not {value!r}")
-
-
-PATCHED_NAMES = ("create_model_and_transforms", "create_loss", "train_one_epoch", "torch")
-
-
-def _originals():
-    import open_clip
-    import open_clip_train.train
-    import torch
-
-    return {
-        "create_model_and_transforms": open_clip.create_model_and_transforms,
-        "create_loss": open_clip.create_loss,
-        "train_one_epoch": open_clip_train.train.train_one_epoch,
-        "torch": torch,
-    }
-
-
-def _check_patch_targets(train_main) -> None:
-    import open_clip
-
-    for name, original in _originals().items():
-        if getattr(train_main, name, None) is not original:
-            raise PatchTargetChanged(
-                f"open_clip_train.main.{name} is not the {name} solo-tricl expects in this open_clip_torch "
-                f"({getattr(open_clip, '__version__', '?')}): solo-tricl's launcher replaces it to install the loss "
-                "and its guards, and would otherwise train OpenCLIP's own loss silently; use open_clip_torch 3.3"
-            )
-
-
-@contextlib.contextmanager
-def patched_open_clip_train(plugin, options: argparse.Namespace, guard):
-    """``open_clip_train.main`` with the model hook, the loss and the guards installed, restored
-    afterwards.
-
-    Yields ``(module, calls)``; ``calls["create_loss"]`` counts how often our ``create_loss``
-    ran, so a run that trained without it is caught.
-    """
-    import open_clip
-    import open_clip_train.main as train_main
-
-    from solo_tricl.clip.guards import AtomicTorch, GuardedLoss, guarded_train_one_epoch
-
-    _check_patch_targets(train_main)
-    open_clip.add_model_config(MODEL_CONFIGS)
-    originals = {name: getattr(train_main, name) for name in PATCHED_NAMES}
-    created, calls = [], {"create_loss": 0}
-
-    def create_and_prepare(*args, **kwargs):
-        model, *transforms = originals["create_model_and_transforms"](*args, **kwargs)
-        prepare = getattr(plugin, "prepare_model", None)
-        if not created and prepare is not None:  # the first model is the one trained
-            prepare(model, options)
-        created.append(model)
-        return (model, *transforms)
-
-    def create_loss(args):
-        calls["create_loss"] += 1
-        args.solo_tricl = options
-        guard.args = args
-        if args.rank == 0 and args.logs and args.logs.lower() != "none":
-            write_json(Path(args.logs) / args.name / RUN_OPTIONS_FILE, {"model": args.model, **vars(options)})
-        return GuardedLoss(plugin(args), guard)
-
-    replacements = {
-        "create_model_and_transforms": create_and_prepare,
-        "create_loss": create_loss,
-        "train_one_epoch": guarded_train_one_epoch(originals["train_one_epoch"], guard),
-        "torch": AtomicTorch(),
-    }
-    for name, replacement in replacements.items():
-        setattr(train_main, name, replacement)
-    try:
-        yield train_main, calls
-    finally:
-        for name, original in originals.items():
-            setattr(train_main, name, original)
 
 
 def cpu_ddp_without_device_ids():
@@ -312,12 +229,13 @@ def run(args: argparse.Namespace) -> int:
     if open_clip_argv and open_clip_argv[0] == "--":
         open_clip_argv = open_clip_argv[1:]
     from solo_tricl.clip.guards import ClipRunGuard
+    from solo_tricl.clip.training_api import patched
 
     options = our_options(args)
     guard = ClipRunGuard()
     with guard.handling():
         try:
-            plugin, open_clip_args = check(options, open_clip_argv)
+            api, plugin, open_clip_args = check(options, open_clip_argv)
         except ModuleNotFoundError as error:
             raise CommandError(f"{error}: install the clip extra, pip install 'solo-tricl[clip]'") from None
         if guard.requested():
@@ -326,7 +244,7 @@ def run(args: argparse.Namespace) -> int:
         before = {p.name for p in Path(logs).iterdir()} if logs and Path(logs).is_dir() else set()
         multi_process_cpu = int(os.environ.get("WORLD_SIZE", "1")) > 1 and open_clip_args.device == "cpu"
         try:
-            with patched_open_clip_train(plugin, options, guard) as (train_main, calls), restored_logging():
+            with patched(api, plugin, options, guard) as (train_main, plugin_run), restored_logging():
                 with cpu_ddp_without_device_ids() if multi_process_cpu else contextlib.nullcontext():
                     result = train_main.main(open_clip_argv)
         except BaseException:
@@ -336,9 +254,9 @@ def run(args: argparse.Namespace) -> int:
             raise
     if result == -1:
         raise CommandError("open_clip_train stopped with an error (its message is above)")
-    if calls["create_loss"] == 0:
+    if plugin_run.builds == 0:
         raise CommandError(
-            f"open_clip_train finished without calling create_loss: --loss {options.loss} was "
-            "not used; this open_clip_torch builds its loss elsewhere"
+            f"open_clip_train finished without calling {api.loss_builder}: --loss {options.loss} was "
+            "not used; this OpenCLIP builds its loss elsewhere"
         )
     return 0

@@ -12,7 +12,9 @@ loss needs to learn must live on the model:
   normalised, so training and every evaluation read the post-activation features.
 
 The model keeps its class's methods and state-dict keys (plus the new parameter): its class is
-swapped for a subclass with one of the mixins below.
+swapped for a subclass with one of the mixins below. A mixin changes what each tower's encoder
+returns: ``encode_image``/``encode_text`` in OpenCLIP 3.3, or the ``_encode_image``/``_encode_text``
+they delegate to where a model has them (OpenCLIP main, whose ``forward`` calls those directly).
 """
 
 import torch
@@ -21,21 +23,17 @@ import torch.nn.functional as F
 from solo_tricl.losses import FeatureImportance, NonNegative, TriCLClipLoss
 
 IMPORTANCE_KEY = "feature_importance"
+TOWERS = ("image", "text")
 
 
 class _ImportanceMixin:
     """s on the model: returned by ``forward`` in training, folded into features in eval mode."""
 
-    def _weighted(self, features: torch.Tensor) -> torch.Tensor:
+    def _encoded(self, encode, inputs, normalize: bool):
+        features = encode(inputs, normalize=normalize)
         if self.training:
             return features
         return features * self.feature_importance().sqrt().to(features.dtype)
-
-    def encode_image(self, image, normalize: bool = False):
-        return self._weighted(super().encode_image(image, normalize=normalize))
-
-    def encode_text(self, text, normalize: bool = False):
-        return self._weighted(super().encode_text(text, normalize=normalize))
 
     def forward(self, image=None, text=None):
         out = super().forward(image, text)
@@ -46,20 +44,33 @@ class _ImportanceMixin:
 
 
 class _NonNegativeMixin:
-    """phi on both towers before the normalisation of ``encode_image``/``encode_text``."""
+    """phi on both towers before the normalisation of their encoders."""
 
-    def encode_image(self, image, normalize: bool = False):
-        features = self.non_negative(super().encode_image(image, normalize=False))
+    def _encoded(self, encode, inputs, normalize: bool):
+        features = self.non_negative(encode(inputs, normalize=False))
         return F.normalize(features, dim=-1) if normalize else features
 
-    def encode_text(self, text, normalize: bool = False):
-        features = self.non_negative(super().encode_text(text, normalize=False))
-        return F.normalize(features, dim=-1) if normalize else features
+
+def encoder_name(model_class: type, tower: str) -> str:
+    """The method every path to ``tower``'s features goes through: ``_encode_<tower>`` if the
+    model has one, else ``encode_<tower>``."""
+    private = f"_encode_{tower}"
+    return private if hasattr(model_class, private) else f"encode_{tower}"
 
 
 def _extend_class(model: torch.nn.Module, mixin: type, suffix: str) -> None:
     base = type(model)
-    model.__class__ = type(f"{base.__name__}{suffix}", (mixin, base), {})
+
+    def encoder(name):
+        def encode(self, inputs, normalize: bool = False):
+            return self._encoded(getattr(super(extended, self), name), inputs, normalize)
+
+        encode.__name__ = name
+        return encode
+
+    methods = {name: encoder(name) for name in (encoder_name(base, tower) for tower in TOWERS)}
+    extended = type(f"{base.__name__}{suffix}", (mixin, base), methods)
+    model.__class__ = extended
 
 
 def embed_dim(model: torch.nn.Module) -> int:
@@ -75,12 +86,12 @@ def embed_dim(model: torch.nn.Module) -> int:
     raise ValueError(f"cannot tell the embedding dimension of {type(model).__name__}")
 
 
-def add_feature_importance(model: torch.nn.Module, init_std: float = 0.1) -> torch.nn.Module:
-    """Add triCL's ``feature_importance`` (theta, s = softplus(theta)) to an OpenCLIP model."""
+def add_feature_importance(model: torch.nn.Module, init_std: float = 0.1, scale: float = 1.0) -> torch.nn.Module:
+    """Add triCL's ``feature_importance`` (theta, s = softplus(scale theta)) to an OpenCLIP model."""
     if hasattr(model, IMPORTANCE_KEY):
         raise ValueError("the model already has a feature_importance")
     reference = next(model.parameters())
-    importance = FeatureImportance(embed_dim(model), init_std)
+    importance = FeatureImportance(embed_dim(model), init_std, scale)
     model.add_module(IMPORTANCE_KEY, importance.to(device=reference.device, dtype=reference.dtype))
     _extend_class(model, _ImportanceMixin, "WithImportance")
     return model

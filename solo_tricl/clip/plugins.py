@@ -17,8 +17,10 @@ from solo_tricl.common.options import (
     DECORRELATION_WEIGHT,
     GAMMA,
     IMPORTANCE_INIT_STD,
+    IMPORTANCE_SCALE,
     NESTING,
     NON_NEG,
+    REDUCTION,
     Option,
     check_options,
     flag,
@@ -31,12 +33,18 @@ ENTRY_POINT_GROUP = "open_clip.losses"
 
 @dataclass(frozen=True)
 class ClipLossPlugin:
-    """A loss factory for open_clip_train, with optional up-front checks and a model hook."""
+    """A loss factory for open_clip_train, with optional up-front checks and a model hook.
+
+    ``open_clip_loss`` marks OpenCLIP's own loss: the launcher then keeps the loss OpenCLIP builds
+    for the run (ClipLoss, SigLIP's, CoCa's, the distillation loss, or its task's own) instead of
+    calling ``create``.
+    """
 
     create: Callable[[argparse.Namespace], Any]
     options: Dict[str, Option] = field(default_factory=dict)
     prepare_model: Optional[Callable[[Any, argparse.Namespace], None]] = None
     help: str = ""
+    open_clip_loss: bool = False
 
     def __call__(self, args):
         return self.create(args)
@@ -60,6 +68,7 @@ def distributed_flags(args) -> Dict:
 # the options of each of our losses, with their command-line flags (--decorrelation-weight, ...)
 TRICL_OPTIONS = {
     "importance_init_std": IMPORTANCE_INIT_STD,
+    "importance_scale": IMPORTANCE_SCALE,
     "decorrelation": DECORRELATION,
     "decorrelation_weight": DECORRELATION_WEIGHT,
 }
@@ -93,7 +102,7 @@ def _tricl_loss(args):
 def _tricl_model(model, options):
     from solo_tricl.clip.model_hooks import add_feature_importance
 
-    add_feature_importance(model, options.importance_init_std)
+    add_feature_importance(model, options.importance_init_std, options.importance_scale)
 
 
 def _ncl_loss(args):
@@ -118,10 +127,12 @@ def _kernel_loss(args):
 def _mrl_loss(args):
     from solo_tricl.losses import MatryoshkaClipLoss
 
-    return MatryoshkaClipLoss(args.solo_tricl.nesting, **distributed_flags(args))
+    return MatryoshkaClipLoss(args.solo_tricl.nesting, args.solo_tricl.reduction, **distributed_flags(args))
 
 
-CLIP = ClipLossPlugin(_open_clip_loss, help="OpenCLIP's own loss (the default; with --siglip, SigLIP's)")
+CLIP = ClipLossPlugin(
+    _open_clip_loss, help="OpenCLIP's own loss (the default; with --siglip, SigLIP's)", open_clip_loss=True
+)
 TRICL = ClipLossPlugin(
     _tricl_loss,
     options=TRICL_OPTIONS,
@@ -140,7 +151,9 @@ KERNEL = ClipLossPlugin(
     help="kernel InfoNCE: logits -D^gamma / tau (tau = 1 / logit_scale unless fixed)",
 )
 MRL = ClipLossPlugin(
-    _mrl_loss, options={"nesting": NESTING}, help="Matryoshka: CLIP's loss on nested prefixes of both embeddings"
+    _mrl_loss,
+    options={"nesting": NESTING, "reduction": REDUCTION},
+    help="Matryoshka: CLIP's loss on nested prefixes of both embeddings",
 )
 
 
@@ -157,11 +170,17 @@ def declared_options(plugins: Dict[str, Callable]) -> Dict[str, Tuple[Option, Li
     return declared
 
 
+# options whose default changed since they were added: a run saved before the option existed
+# trained with this value, not with today's default
+BEFORE_THE_OPTION = {"importance_scale": 1.0}
+
+
 def options_with_defaults(saved: Dict) -> argparse.Namespace:
-    """A run's saved options (``solo_tricl.json``) completed with today's defaults: a checkpoint
-    saved before an option existed still loads."""
+    """A run's saved options (``solo_tricl.json``) completed with the values a run saved before an
+    option existed trained with (:data:`BEFORE_THE_OPTION`), else today's defaults: a checkpoint
+    saved before an option existed still loads, and means what it meant."""
     defaults = {name: option.default for name, (option, _) in declared_options(load_plugins()).items()}
-    return argparse.Namespace(**{**defaults, **saved})
+    return argparse.Namespace(**{**defaults, **BEFORE_THE_OPTION, **saved})
 
 
 def load_plugins() -> Dict[str, Callable]:

@@ -2,7 +2,9 @@
 ``open_clip_train.main`` runs, so that a bad input is one line before OpenCLIP logs anything,
 creates ``logs/<name>``, or builds a model.
 
-* numbers: every numeric option finite, and in range (:data:`RANGES`, else >= 0);
+* the optimizer: open_clip_train's AdamW, built on one stand-in parameter with the options'
+  learning rate, betas, eps and weight decay, so that torch checks them now (:func:`check_optimizer`);
+* numbers OpenCLIP takes without a check: finite, and in range (:data:`RANGES`, else >= 0);
 * ``--model``: a name in OpenCLIP's model registry (with solo-tricl's configs added), or one of
   its ``local-dir:``/``hf-hub:`` forms;
 * ``--device``: available (torch's own check);
@@ -19,15 +21,15 @@ from pathlib import Path
 from typing import Callable, Dict, Tuple
 
 from solo_tricl.common.options import flag
-from solo_tricl.errors import CommandError
+from solo_tricl.errors import BadInput, CommandError
 
+# Ranges OpenCLIP does not check before it builds a model (its parser takes any number; zero
+# epochs train nothing and end with status 0, a zero logging interval divides by zero mid-run). The
+# optimizer's own options are torch's to check: check_optimizer.
 RANGES: Dict[str, Tuple[Callable[[float], bool], str]] = {
     "epochs": (lambda value: value >= 1, ">= 1"),
     "batch_size": (lambda value: value >= 1, ">= 1"),
     "accum_freq": (lambda value: value >= 1, ">= 1"),
-    "eps": (lambda value: value > 0, "> 0"),
-    "beta1": (lambda value: 0 <= value < 1, "in [0, 1)"),
-    "beta2": (lambda value: 0 <= value < 1, "in [0, 1)"),
     "log_every_n_steps": (lambda value: value >= 1, ">= 1"),
     "val_frequency": (lambda value: value >= 1, ">= 1"),
     "zeroshot_frequency": (lambda value: value >= 1, ">= 1"),
@@ -35,13 +37,40 @@ RANGES: Dict[str, Tuple[Callable[[float], bool], str]] = {
 }
 
 
+OPTIMIZER_OPTIONS = ("lr", "beta1", "beta2", "eps", "wd")
+
+
+def check_optimizer(args: argparse.Namespace) -> None:
+    """open_clip_train's AdamW (its default ``--opt``), built with the run's options on one
+    stand-in parameter: torch's own checks of the learning rate, betas, eps and weight decay."""
+    import torch
+
+    if getattr(args, "opt", "adamw").lower() != "adamw":
+        return
+    try:
+        torch.optim.AdamW(
+            [torch.nn.Parameter(torch.zeros(1))],
+            lr=args.lr,
+            betas=(args.beta1, args.beta2),
+            eps=args.eps,
+            weight_decay=args.wd,
+        )
+    except (ValueError, TypeError) as error:
+        options = ", ".join(f"{flag(name)} {getattr(args, name)}" for name in OPTIMIZER_OPTIONS)
+        raise CommandError(f"torch's AdamW refuses {options}: {' '.join(str(error).split())}") from None
+
+
 def check_numbers(args: argparse.Namespace) -> None:
+    """Every number finite; in range where no host checks it (the optimizer's are torch's)."""
     for name, value in sorted(vars(args).items()):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             continue
-        test, allowed = RANGES.get(name, (lambda v: v >= 0, ">= 0"))
+        test, allowed = (
+            (lambda v: True, "") if name in OPTIMIZER_OPTIONS else RANGES.get(name, (lambda v: v >= 0, ">= 0"))
+        )
+        allowed = f" and {allowed}" if allowed else ""
         if not (math.isfinite(value) and test(value)):
-            raise CommandError(f"{flag(name)} must be finite and {allowed}, got {value!r}")
+            raise CommandError(f"{flag(name)} must be finite{allowed}, got {value!r}")
 
 
 def check_model(args: argparse.Namespace) -> None:
@@ -129,7 +158,7 @@ def check_csv(path: str, args: argparse.Namespace, option: str, training: bool) 
         )
     try:
         require_readable_images(paths, f"{option} {path}")
-    except ValueError as error:
+    except BadInput as error:
         raise CommandError(str(error)) from None
     processes = int(os.environ.get("WORLD_SIZE", "1"))
     if training and len(paths) // processes < args.batch_size:
@@ -145,10 +174,19 @@ def check_data(args: argparse.Namespace) -> None:
     for option, value, training in (("--train-data", args.train_data, True), ("--val-data", args.val_data, False)):
         if value and is_csv(args, value):
             check_csv(value, args, option, training)
+        elif value and is_local_file(value) and not Path(value).exists():
+            raise CommandError(f"{option} {value} does not exist (relative paths are read from {os.getcwd()})")
+
+
+def is_local_file(value: str) -> bool:
+    """Whether a data option names one local file: not a URL, a pipe, a brace pattern of webdataset
+    shards or several sources joined with ``::``."""
+    return not any(mark in value for mark in ("://", "pipe:", "{", "::"))
 
 
 def check_open_clip_args(args: argparse.Namespace) -> None:
     """Every check above, in the order a user would fix them."""
+    check_optimizer(args)
     check_numbers(args)
     check_model(args)
     check_device(args)

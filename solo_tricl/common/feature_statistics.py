@@ -7,7 +7,7 @@ from typing import Dict
 import torch
 import torch.nn.functional as F
 
-ZERO = 1e-5  # an entry with |zhat| below this counts as zero (sparsity)
+from solo_tricl.common.thresholds import ZERO  # noqa: F401  (an entry with |zhat| below it counts as zero)
 
 
 def require_matrix(features: torch.Tensor, name: str = "features") -> torch.Tensor:

@@ -8,6 +8,8 @@ import torch
 from PIL import Image
 from tqdm import tqdm
 
+from solo_tricl.errors import BadInput, InputNotFound
+
 
 class LabelledImages(torch.utils.data.Dataset):
     """(transformed image, label) for a list of (path, label)."""
@@ -23,9 +25,11 @@ class LabelledImages(torch.utils.data.Dataset):
         return self.transform(Image.open(path)), label
 
 
-def subset(items, limit: Optional[int], seed: int):
+def subset(items, limit: Optional[int], seed: int, where: str = "the dataset"):
+    """Up to ``limit`` of ``items``, drawn with ``seed``; :class:`BadInput` naming ``where`` when
+    there are none."""
     if not items:
-        raise ValueError("the dataset is empty: no images were found")
+        raise BadInput(f"{where} holds no images")
     if limit is not None and limit < len(items):
         keep = torch.randperm(len(items), generator=torch.Generator().manual_seed(seed))[:limit]
         items = [items[i] for i in sorted(keep.tolist())]
@@ -37,10 +41,10 @@ def folder_classes(root: Path, key: str = "") -> List[str]:
     root = Path(root)
     named = f"{key}={root}" if key else str(root)
     if not root.is_dir():
-        raise ValueError(f"{named} is not a folder of class folders")
+        raise BadInput(f"{named} is not a folder of class folders")
     classes = sorted(d.name for d in root.iterdir() if d.is_dir())
     if not classes:
-        raise ValueError(f"{named} holds no class folders (expected {root}/<class>/<image>)")
+        raise BadInput(f"{named} holds no class folders (expected {root}/<class>/<image>)")
     return classes
 
 
@@ -58,7 +62,7 @@ def folder_items(root: Path, key: str = ""):
     for label, name in enumerate(folder_classes(root, key)):
         images = [(p, label) for p in sorted((Path(root) / name).rglob("*")) if is_image_file(p)]
         if not images:
-            raise ValueError(f"class folder {Path(root) / name} holds no images")
+            raise BadInput(f"class folder {Path(root) / name} holds no images")
         items += images
     return items
 
@@ -70,7 +74,7 @@ def require_same_classes(train: Path, val: Path) -> List[str]:
     if classes != val_classes:
         only_train = sorted(set(classes) - set(val_classes))
         only_val = sorted(set(val_classes) - set(classes))
-        raise ValueError(
+        raise BadInput(
             f"{train} and {val} hold different classes (only in train: {', '.join(only_train) or '-'}; "
             f"only in val: {', '.join(only_val) or '-'}): labels would not match"
         )
@@ -81,7 +85,7 @@ def require_known_labels(train_items, val_items, what: str) -> None:
     """Every label of ``val_items`` must occur in ``train_items`` (CSV data, labels by number)."""
     unknown = sorted({label for _, label in val_items} - {label for _, label in train_items})
     if unknown:
-        raise ValueError(f"{what}: labels {unknown} occur in the validation data but not in the training data")
+        raise BadInput(f"{what}: labels {unknown} occur in the validation data but not in the training data")
 
 
 def require_readable_images(paths, what: str) -> None:
@@ -91,7 +95,7 @@ def require_readable_images(paths, what: str) -> None:
             with Image.open(path) as image:
                 image.load()
         except (OSError, SyntaxError, ValueError) as error:
-            raise ValueError(
+            raise BadInput(
                 f"{what}: cannot read image {path} ({' '.join(str(error).split()) or type(error).__name__})"
             ) from None
 
@@ -100,11 +104,11 @@ def csv_items(path: Path):
     """(path, label) of a tab-separated CSV with ``filepath`` and ``label`` columns."""
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"{path} does not exist")
+        raise InputNotFound(f"{path} does not exist")
     with path.open() as f:
         rows = list(csv.DictReader(f, delimiter="\t"))
     if rows and not {"filepath", "label"} <= set(rows[0]):
-        raise ValueError(f"{path} needs tab-separated columns filepath and label (found: {', '.join(rows[0])})")
+        raise BadInput(f"{path} needs tab-separated columns filepath and label (found: {', '.join(rows[0])})")
     return [(row["filepath"], int(row["label"])) for row in rows]
 
 

@@ -10,6 +10,7 @@ import argparse
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, Mapping, Sequence
 
+from solo_tricl.errors import BadInput
 from solo_tricl.losses import defaults
 from solo_tricl.losses._checks import (
     require_choice,
@@ -35,21 +36,34 @@ class Option:
 
 def positive_int(key: str, value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{key} must be an integer >= 1, got {value!r}")
+        raise BadInput(f"{key} must be an integer >= 1, got {value!r}")
     return value
+
+
+def _refusing(check):
+    """``check`` (one of the losses' argument checks), its ``ValueError`` raised as :class:`BadInput`:
+    here it judges a value the user gave."""
+
+    def checked(key: str, value: Any):
+        try:
+            return check(key, value)
+        except ValueError as error:
+            raise BadInput(str(error)) from None
+
+    return checked
 
 
 def _number(check):
     def checked(key: str, value: Any):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ValueError(f"{key} must be a number, got {value!r}")
-        return check(key, value)
+            raise BadInput(f"{key} must be a number, got {value!r}")
+        return _refusing(check)(key, value)
 
     return checked
 
 
 def choice(choices: Sequence[str]):
-    return lambda key, value: require_choice(key, value, choices)
+    return _refusing(lambda key, value: require_choice(key, value, choices))
 
 
 def optional(check):
@@ -74,7 +88,7 @@ def prefix_sizes(key: str, value: Any):
     try:
         return list(require_nesting(value))
     except (TypeError, ValueError) as error:
-        raise ValueError(f"{key}: {error}") from None
+        raise BadInput(f"{key}: {error}") from None
 
 
 def comma_separated_ints(text: str):
@@ -88,6 +102,13 @@ def comma_separated_ints(text: str):
 # shared by the solo-learn methods and the OpenCLIP losses
 IMPORTANCE_INIT_STD = Option(
     defaults.IMPORTANCE_INIT_STD, non_negative, "theta ~ std * N(0, 1) at initialisation", float
+)
+IMPORTANCE_SCALE = Option(
+    defaults.IMPORTANCE_SCALE,
+    positive,
+    "c of s = softplus(c theta): multiplies the learning rate of theta under Adam (OpenCLIP's schedulers "
+    "give every parameter the same learning rate)",
+    float,
 )
 DECORRELATION = Option(
     defaults.DECORRELATION,
@@ -113,8 +134,14 @@ TEMPERATURE = Option(defaults.TEMPERATURE, positive, "tau", float)
 NESTING = Option(
     None,
     optional(prefix_sizes),
-    "Matryoshka's nested prefix sizes m, each trained to work on its own; default: 1, 2, 4, ... and k",
+    "Matryoshka's nested prefix sizes m, each trained to work on its own; default: "
+    f"{defaults.MRL_SMALLEST_PREFIX}, {2 * defaults.MRL_SMALLEST_PREFIX}, {4 * defaults.MRL_SMALLEST_PREFIX}, ... and k",
     comma_separated_ints,
+)
+REDUCTION = Option(
+    defaults.MRL_REDUCTION,
+    choice(defaults.MRL_REDUCTIONS),
+    "how Matryoshka combines its per-prefix losses: sum (the authors', weights 1) or mean",
 )
 
 

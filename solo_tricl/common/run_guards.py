@@ -1,9 +1,9 @@
 """What both hosts' training runs share to end honestly: the stop signals, recorded instead of
-killing the process, and the check for non-finite parameters."""
+killing the process, and the check for non-finite parameters and buffers."""
 
 import contextlib
 import signal
-from typing import Iterator, Optional
+from typing import Iterator, Optional, Tuple
 
 import torch
 
@@ -46,13 +46,28 @@ class StopSignals:
                 signal.signal(signum, handler)
 
 
-def first_non_finite(module: torch.nn.Module) -> Optional[str]:
-    """The name of the first parameter of ``module`` holding NaN or Inf, or of the first buffer
-    holding NaN (buffers may hold -Inf by design: attention masks), or None."""
-    for name, parameter in module.named_parameters():
-        if not bool(torch.isfinite(parameter).all()):
-            return name
-    for name, buffer in module.named_buffers():
-        if buffer.is_floating_point() and bool(torch.isnan(buffer).any()):
-            return name
+def is_mask(name: str) -> bool:
+    """Attention masks hold -Inf by design (and their name says so)."""
+    return name.rsplit(".", 1)[-1].endswith("mask")
+
+
+def non_finite_entry(named_tensors) -> Optional[Tuple[str, str]]:
+    """``(name, "NaN" or "Inf")`` of the first floating tensor of ``named_tensors`` (name, tensor
+    pairs, or a state dict) holding NaN or Inf, or None. An attention mask may hold -Inf."""
+    items = named_tensors.items() if isinstance(named_tensors, dict) else named_tensors
+    for name, tensor in items:
+        if not torch.is_tensor(tensor) or not tensor.is_floating_point():
+            continue
+        if bool(torch.isnan(tensor).any()):
+            return name, "NaN"
+        infinite = torch.isposinf(tensor) if is_mask(name) else torch.isinf(tensor)
+        if bool(infinite.any()):
+            return name, "Inf"
     return None
+
+
+def first_non_finite(module: torch.nn.Module) -> Optional[str]:
+    """The name of the first parameter or floating buffer of ``module`` (BatchNorm's running
+    statistics among them) holding NaN or Inf, or None. An attention mask may hold -Inf."""
+    found = non_finite_entry(list(module.named_parameters()) + list(module.named_buffers()))
+    return None if found is None else found[0]

@@ -4,7 +4,7 @@ import argparse
 from pathlib import Path
 
 from solo_tricl.data.writer import DATASETS
-from solo_tricl.errors import CommandError
+from solo_tricl.errors import BadInput, CommandError
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -36,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         written = write_dataset(args.dataset, args.out, args.train_per_class, args.val_per_class, args.seed)
-    except ValueError as error:
+    except BadInput as error:
         raise CommandError(
             str(error).replace("train_per_class", "--train-per-class").replace("val_per_class", "--val-per-class")
         ) from None

@@ -66,7 +66,7 @@ def _download(split: str) -> Tuple[np.ndarray, np.ndarray]:
     root = Path(os.environ.get("SOLO_TRICL_DATA", Path.home() / ".cache" / "solo-tricl"))
     try:
         dataset = FashionMNIST(root, train=split == "train", download=True)
-    except Exception as error:
+    except (OSError, RuntimeError) as error:  # no network, or files that fail torchvision's check
         raise DatasetUnavailable(
             f"Fashion-MNIST is not installed and could not be downloaded ({error}); "
             "install Debian's dataset-fashion-mnist (apt-get install dataset-fashion-mnist)"

@@ -26,15 +26,11 @@ import torch
 import torch.nn.functional as F
 
 from solo_tricl.common.files import save_torch
+from solo_tricl.common.thresholds import IDENTIFIABLE_LAMBDA
 from solo_tricl.common.torch_files import load_torch_file
+from solo_tricl.errors import BadInput
 
 RIDGE = 1e-3
-# A feature whose lambda exceeds this is identifiable on its own. Measured on the bench's runs
-# (benchmarks/results/bench.md, "The canonical invariance basis": 5,000 reference images, two
-# seeds of six methods and a same-init pair): the 29 canonical features above 0.8 match their
-# counterpart in the other run at mean |corr| 0.957 (97% at >= 0.8), the 867 below at 0.114;
-# below it, neighbouring eigenvalues come too close for their eigenvectors to be pinned down.
-IDENTIFIABLE_LAMBDA = 0.8
 FORMAT = "solo-tricl canonical basis v1"
 
 
@@ -45,7 +41,7 @@ def _views(first: torch.Tensor, second: torch.Tensor):
         )
     n, k = first.shape
     if n < 2 * k:
-        raise ValueError(
+        raise BadInput(
             f"fitting a basis for k={k} features needs at least 2k={2 * k} reference samples per view, got {n}"
         )
     return first.detach().double().cpu(), second.detach().double().cpu()
@@ -91,7 +87,10 @@ class CanonicalBasis:
         centred = both - mean
         k = both.shape[1]
         covariance = centred.T @ centred / len(both)
-        covariance += ridge * covariance.trace() / k * torch.eye(k, dtype=both.dtype)
+        # the ridge is relative to the features' variance; features that never vary (a collapsed
+        # model, NCL's dead units) get the smallest one, and a spectrum of zeros rather than NaN
+        scale = max(float(covariance.trace()) / k, torch.finfo(both.dtype).eps)
+        covariance += ridge * scale * torch.eye(k, dtype=both.dtype)
         values, vectors = torch.linalg.eigh(covariance)
         whitening = vectors @ torch.diag(values.rsqrt()) @ vectors.T
         y0, y1 = (v0 - mean) @ whitening, (v1 - mean) @ whitening
@@ -141,5 +140,5 @@ class CanonicalBasis:
     def load(cls, path) -> "CanonicalBasis":
         state = load_torch_file(path, "canonical basis")
         if not isinstance(state, dict) or state.get("format") != FORMAT:
-            raise ValueError(f"{path} is not a solo-tricl canonical basis")
+            raise BadInput(f"{path} is not a solo-tricl canonical basis")
         return cls(state["mean"], state["projection"], state["spectrum"], state["normalize"], state["threshold"])

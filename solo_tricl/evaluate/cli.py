@@ -1,37 +1,52 @@
 """``solo-tricl evaluate``: every measure of one checkpoint, and identifiability of two."""
 
 import argparse
+from dataclasses import asdict
 from pathlib import Path
 
 from solo_tricl.common.files import require_writable_folder, write_json
-from solo_tricl.common.order import ALL_ORDERS as ORDERS
-from solo_tricl.errors import CommandError
+from solo_tricl.common.thresholds import (
+    COLLAPSED_MEAN_ABS_CORR,
+    IDENTIFIABLE_LAMBDA,
+    KNN_MIN_FEATURES,
+    KNN_NEIGHBOURS,
+    KNN_TEMPERATURE,
+    RANDOM_DRAWS,
+)
+from solo_tricl.errors import BadInput, CommandError
+from solo_tricl.evaluate.orders import ACTIVATION_IMAGES, ORDERS
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.description = (
-        "Measure what the methods promise on your checkpoints: linear probes on all, the top-k\n"
-        "most important and k random features (accuracy vs k), retrieval (precision@10, mAP),\n"
-        "sparsity, class consistency, orthogonality; with a second checkpoint of the same\n"
-        "method (another seed), identifiability.\n\n"
+        "Measure what the methods promise on your checkpoints: linear probes and kNN on the first k\n"
+        "features of an order against k random and the k last ones (accuracy vs k), zero-shot for\n"
+        "OpenCLIP runs with class names, retrieval (precision@10, mAP), sparsity, class\n"
+        "consistency, orthogonality, effective rank; with a second checkpoint of the same method\n"
+        "(another seed), identifiability.\n\n"
         "  solo-tricl evaluate trained_models/tricl/a/x.ckpt trained_models/tricl/b/y.ckpt --data datasets/fashion-mnist\n"
         "  solo-tricl evaluate logs/tricl/checkpoints/epoch_10.pt --data datasets/fmnist-clip\n\n"
         "--data: solo-learn checkpoints read DATA/train and DATA/val image folders; OpenCLIP\n"
-        "checkpoints read DATA/train.csv and DATA/val.csv (filepath and label columns).\n\n"
-        "Importance: triCL's learned s, activation mass (mean |z_j|) for other methods. Accuracy vs k\n"
-        "compares the k most important, the k least important and k random features (mean of 3\n"
-        "draws). Identifiability: |corr| of feature i of run 1 and feature i of run 2, each in its\n"
-        "own order, for the top 8, top 16 and all features, with each top feature's best match in\n"
-        "the other run beside it. Runs whose features are collapsed (mean |corr| > 0.8) get a\n"
-        "warning instead of an identifiability headline.\n\n"
+        "checkpoints read DATA/train.csv and DATA/val.csv (filepath and label columns), and\n"
+        "DATA/classes.json (class names and templates) for zero-shot where it exists.\n\n"
+        "Importance: triCL's learned s, Matryoshka's prefix, and for other methods activation mass\n"
+        f"(mean |z_j| over {ACTIVATION_IMAGES:,} unaugmented training images, the same seeded sample in\n"
+        "every command). Accuracy vs k compares the k most important, the k least important and k\n"
+        f"random features (mean of {RANDOM_DRAWS} draws); kNN (solo-learn's: {KNN_NEIGHBOURS} neighbours, "
+        f"T = {KNN_TEMPERATURE})\nstarts at k = {KNN_MIN_FEATURES}: on one feature every cosine "
+        "similarity is +-1. Identifiability: |corr| of\n"
+        "feature i of run 1 and feature i of run 2, each in its own order, for the top 8, top 16\n"
+        "and all features, with each top feature's best match in the other run beside it. Runs\n"
+        f"whose features are collapsed (mean |corr| > {COLLAPSED_MEAN_ABS_CORR}) get a warning "
+        "instead of an identifiability\nheadline.\n\n"
         "--order canonical rotates each run's features into its canonical invariance basis first:\n"
         "fitted from two augmented views of --basis-images training images (solo-learn: the\n"
         "checkpoint's own pretraining augmentations; OpenCLIP: its training transform with crops of\n"
         "scale 0.5-1, colour jitter and grayscale), ordered by how much the views agree (lambda).\n"
         "Every measure then reads the canonical features; the invariance spectrum is plotted, the\n"
-        "identifiable rank (features with lambda > 0.8) reported, and the basis saved beside the\n"
-        "checkpoint as <checkpoint>.canonical-basis.pt (load it with\n"
+        f"identifiable rank (features with lambda > {IDENTIFIABLE_LAMBDA}) reported, and the basis "
+        "saved beside the\ncheckpoint as <checkpoint>.canonical-basis.pt (load it with\n"
         "solo_tricl.evaluate.canonical.CanonicalBasis.load)."
     )
     parser.add_argument("checkpoints", type=Path, nargs="+", metavar="CKPT", help="one or two checkpoints")
@@ -93,9 +108,7 @@ def run(args: argparse.Namespace) -> int:
     import torch
 
     from solo_tricl.evaluate.features import load_features
-    from solo_tricl.evaluate.gallery import draw_run_gallery
-    from solo_tricl.evaluate.orders import in_order
-    from solo_tricl.evaluate.report import compare_runs, correlation_for_plot, evaluate_run
+    from solo_tricl.evaluate.measurement import measure_pair, measure_run
 
     if len(args.checkpoints) > 2:
         raise CommandError("give one checkpoint, or two runs of one method for identifiability")
@@ -128,29 +141,38 @@ def run(args: argparse.Namespace) -> int:
             f"{args.checkpoints[0]} and {args.checkpoints[1]} give identical features: "
             "identifiability compares two runs"
         )
-    runs, bases = map(list, zip(*(in_order(run, args.order, args.seed) for run in runs)))
-    bases = [basis for basis in bases if basis is not None]
-    if len(runs) == 2:
-        identifiability = compare_runs(*runs)
-    galleries = [gallery_of(run, args.gallery, args.gallery_images) for run in runs] if args.gallery else []
-    report = {"order": args.order, "runs": [evaluate_run(run, args.top_k, seed=args.seed) for run in runs]}
+    k = runs[0].train.features.shape[1]
+    if not 1 <= args.top_k <= k:
+        raise BadInput(f"--top-k must be in [1, {k}] (the feature dimension), got {args.top_k}")
+    measured = [
+        measure_run(run, (args.order,), also=(args.top_k,), seed=args.seed, bottom_orders=(args.order,), retrieval=True)
+        for run in runs
+    ]
+    ordered = [{args.order: by_order[args.order]} for _, by_order in measured]
+    galleries = (
+        [gallery_of(o[args.order][0], args.gallery, args.gallery_images) for o in ordered] if args.gallery else []
+    )
+    pair = measure_pair(*ordered) if len(runs) == 2 else None
     args.out.mkdir(parents=True, exist_ok=True)
-    for checkpoint, basis, result in zip(args.checkpoints, bases, report["runs"]):
-        result.update(
-            identifiable_rank=basis.identifiable_rank,
-            identifiable_threshold=basis.threshold,
-            basis_images=views,
-            basis_file=str(basis.save(checkpoint.with_suffix(".canonical-basis.pt"))),
-        )
-    write_plots(report["runs"], args.out)
-    for i, (run, rows, result) in enumerate(zip(runs, galleries, report["runs"])):
-        result["gallery"] = draw_run_gallery(run, rows, args.out / f"gallery-{run.method}-{i + 1}.png")
-    if len(runs) == 2:
-        report["identifiability"] = identifiability
+    report = {"order": args.order, "top_k": args.top_k, "runs": [asdict(measurement) for measurement, _ in measured]}
+    for checkpoint, by_order, result in zip(args.checkpoints, ordered, report["runs"]):
+        basis = by_order[args.order][1].basis
+        if basis is not None:
+            result.update(
+                identifiable_threshold=basis.threshold,
+                basis_images=views,
+                basis_file=str(basis.save(checkpoint.with_suffix(".canonical-basis.pt"))),
+            )
+    write_plots([m for m, _ in measured], args.order, args.out)
+    for i, (by_order, rows, result) in enumerate(zip(ordered, galleries, report["runs"])):
+        run, fitted = by_order[args.order]
+        result["gallery"] = draw_run_gallery(run, fitted, rows, args.out / f"gallery-{run.method}-{i + 1}.png")
+    if pair is not None:
         from solo_tricl.common.plots import plot_heatmap
 
+        report["identifiability"] = asdict(pair)
         plot_heatmap(
-            correlation_for_plot(*runs).numpy(),
+            torch.tensor(pair.heatmaps[args.order]).numpy(),
             args.out / "identifiability.png",
             f"{runs[0].method}: |corr| of features across runs, each in its own order"
             + ("" if args.order == "importance" else f" ({args.order} order)"),
@@ -158,7 +180,7 @@ def run(args: argparse.Namespace) -> int:
             "run 1 feature rank",
         )
     write_json(args.out / "evaluation.json", report)
-    print_summary(report)
+    print_summary(report, [m for m, _ in measured], pair)
     print(f"measures: {args.out / 'evaluation.json'}; plots: {args.out}/*.png")
     return 0
 
@@ -176,72 +198,90 @@ def same_weights(first: Path, second: Path) -> bool:
 
 
 def gallery_of(run, features_per_end: int, images_per_feature: int):
-    """The gallery rows of ``run`` (checked before anything is written)."""
+    """The gallery rows of an ordered ``run`` (checked before anything is written)."""
     from solo_tricl.evaluate.gallery import run_gallery
 
     try:
         return run_gallery(run, features_per_end, images_per_feature)
-    except ValueError as error:
+    except BadInput as error:
         raise CommandError(f"--gallery: {error}") from None
 
 
-def write_plots(runs, out: Path) -> None:
-    from solo_tricl.common.plots import plot_curves, plot_importance, plot_importance_curves, plot_invariance_spectra
+def draw_run_gallery(run, fitted, rows, path):
+    from solo_tricl.evaluate.gallery import draw_run_gallery as draw
 
-    spectra = {
-        f"{run['method']}-{i + 1}": run["invariance_spectrum"]
-        for i, run in enumerate(runs)
-        if "invariance_spectrum" in run
-    }
+    return draw(run, fitted, rows, path)
+
+
+def write_plots(measurements, order: str, out: Path) -> None:
+    from solo_tricl.common.plots import plot_curves, plot_importance, plot_importance_curves, plot_invariance_spectra
+    from solo_tricl.common.thresholds import IDENTIFIABLE_LAMBDA
+
+    tags = [f"{m.method}-{i + 1}" for i, m in enumerate(measurements)]
+    spectra = {tag: m.invariance_spectrum for tag, m in zip(tags, measurements) if m.invariance_spectrum}
     if spectra:
-        plot_invariance_spectra(spectra, out / "invariance-spectrum.png", runs[0]["identifiable_threshold"])
-    learned = {f"{run['method']}-{i + 1}": run["importance"] for i, run in enumerate(runs) if "importance" in run}
+        plot_invariance_spectra(spectra, out / "invariance-spectrum.png", IDENTIFIABLE_LAMBDA)
+    learned = {tag: m.importance for tag, m in zip(tags, measurements) if m.importance is not None}
     if len(learned) == 2:
         plot_importance_curves(learned, out / "importance-both-runs.png", "learned s of both runs, sorted")
-    for i, run in enumerate(runs):
-        tag = f"{run['method']}-{i + 1}"
-        if "importance" in run:
-            plot_importance(run["importance"], out / f"importance-{tag}.png", f"{tag}: learned s")
-        for measure, label in (("accuracy_vs_k", "linear probe accuracy"), ("retrieval_vs_k", "precision@10")):
-            curves = {f"top k by {run['order']}": run[measure]["important"], "k random": run[measure]["random"]}
-            if "least" in run[measure]:
-                curves[f"bottom k by {run['order']}"] = run[measure]["least"]
-            plot_curves(
-                {name: {int(k): v for k, v in c.items()} for name, c in curves.items()},
-                out / f"{measure}-{tag}.png",
-                "k features",
-                label,
-                f"{tag}: {label} vs k",
-            )
+    for tag, m in zip(tags, measurements):
+        if m.importance is not None:
+            plot_importance(m.importance, out / f"importance-{tag}.png", f"{tag}: learned s")
+        measured = m.orders[order]
+        for metric, name, label in (
+            ("linear", "accuracy_vs_k", "linear probe accuracy"),
+            ("retrieval", "retrieval_vs_k", "precision@10"),
+            ("zero_shot", "zero_shot_vs_k", "zero-shot accuracy"),
+        ):
+            curves = {f"top k by {measured.label}": m.curve(order, metric), "k random": m.curve("random", metric)}
+            if metric == "linear" and measured.bottom:
+                curves[f"bottom k by {measured.label}"] = measured.bottom
+            if not curves[f"top k by {measured.label}"]:
+                continue
+            plot_curves(curves, out / f"{name}-{tag}.png", "k features", label, f"{tag}: {label} vs k")
 
 
-def print_summary(report) -> None:
-    for run in report["runs"]:
-        accuracy = ", ".join(f"{k} {v:.3f}" for k, v in run["accuracy"].items())
-        print(
-            f"{run['host']} {run['method']}: accuracy: {accuracy}; sparsity {run['sparsity']:.3f}; "
-            f"class consistency {run['class_consistency']:.3f}; mean |corr| {run['mean_abs_corr']:.3f}; "
-            f"effective rank {run['effective_rank']:.1f}"
+def print_summary(report, measurements, pair) -> None:
+    from solo_tricl.evaluate.measurement import collapse_warning
+
+    order, top_k = report["order"], report["top_k"]
+    for m, result in zip(measurements, report["runs"]):
+        measured = m.orders[order]
+        accuracy = (
+            f"linear: all {m.at(order, 'linear', 'all'):.3f}, top-{top_k} by {measured.label} "
+            f"{m.at(order, 'linear', top_k):.3f}, {top_k} random {m.at('random', 'linear', top_k):.3f}, "
+            f"bottom {top_k} {measured.bottom[top_k]:.3f}; kNN all {m.at(order, 'knn', 'all'):.3f}"
         )
-        if "identifiable_rank" in run:
-            head = ", ".join(f"{x:.2f}" for x in run["invariance_spectrum"][:8])
-            print(
-                f"canonical basis: identifiable rank {run['identifiable_rank']} (lambda > "
-                f"{run['identifiable_threshold']}); lambda of the first 8: {head}; saved to {run['basis_file']}"
+        if m.orders[order].curves.zero_shot:
+            accuracy += (
+                f"; zero-shot: all {m.at(order, 'zero_shot', 'all'):.3f}, top-{top_k} "
+                f"{m.at(order, 'zero_shot', top_k):.3f}, {top_k} random {m.at('random', 'zero_shot', top_k):.3f}"
             )
-        if "gallery" in run:
+        if m.backbone_linear is not None:
+            accuracy += f"; backbone: linear {m.backbone_linear:.3f}, kNN {m.backbone_knn:.3f}"
+        print(
+            f"{m.host} {m.method}, measured on its {m.representation} ({m.features} features): {accuracy}; "
+            f"sparsity {m.sparsity:.3f}; "
+            f"class consistency {m.class_consistency:.3f}; mean |corr| {m.mean_abs_corr:.3f}; "
+            f"effective rank {m.effective_rank:.1f}"
+        )
+        if m.identifiable_rank is not None:
+            head = ", ".join(f"{x:.2f}" for x in m.invariance_spectrum[:8])
             print(
-                f"gallery: mean class purity {run['gallery']['most']['mean_purity']:.2f} (most important) vs "
-                f"{run['gallery']['least']['mean_purity']:.2f} (least): {run['gallery']['png']}"
+                f"canonical basis: identifiable rank {m.identifiable_rank} (lambda > "
+                f"{result['identifiable_threshold']}); lambda of the first 8: {head}; saved to {result['basis_file']}"
             )
-    if "identifiability" in report:
-        from solo_tricl.evaluate.report import collapse_warning
-
-        ident = report["identifiability"]
-        warning = collapse_warning(ident)
+        if "gallery" in result:
+            print(
+                f"gallery: mean class purity {result['gallery']['most']['mean_purity']:.2f} (most important) vs "
+                f"{result['gallery']['least']['mean_purity']:.2f} (least): {result['gallery']['png']}"
+            )
+    if pair is not None:
+        warning = collapse_warning(pair)
         if warning:
             print(warning)
         else:
+            ident = pair.by_order[order]
             heads = "".join(
                 f"top-{n} {ident[f'ordered_top{n}']:.3f} (best match {ident[f'best_match_top{n}']:.3f}), "
                 for n in (8, 16)

@@ -1,6 +1,8 @@
 """Features of a trained model on a dataset, in eval mode, with the representation each method
-defines: the projector output (post-activation for NCL; triCL's with its learned s) and the
-backbone features, for solo-learn checkpoints; the image embedding for OpenCLIP ones.
+defines: for solo-learn checkpoints the representation its authors evaluate (the projector's
+output, post-activation for NCL; DINO's head; the backbone's features for a method with neither)
+and the backbone features; the image embedding for OpenCLIP ones. ``RunFeatures.representation``
+says which.
 
 With ``views=N``, also the features of two augmented views of N reference training images, for
 the canonical basis: solo-learn's own pretraining pipeline of the checkpoint's config (its first
@@ -37,6 +39,9 @@ CLIP_VIEW_AUGMENTATION = {
 }
 
 
+IMAGE_EMBEDDING = "image embedding"  # what an OpenCLIP model's features are
+
+
 @dataclass
 class Split:
     features: torch.Tensor  # (N, k) the representation the method defines
@@ -58,6 +63,11 @@ class RunFeatures:
     views: Optional[Tuple[torch.Tensor, torch.Tensor]] = None  # two (N, k) augmented views
     order: str = "native"  # "native": as the model gives them; else the order they are in (orders.py)
     scores: Optional[torch.Tensor] = None  # (k,) the order's score of each column (s, lambda, ...), or None
+    # what the features are, the representation the method's authors evaluate: "projector output",
+    # "DINO head" or "backbone" (solo-learn; solo_tricl.solo.features.representation_of), "image embedding"
+    representation: str = ""
+    activation: Optional[torch.Tensor] = None  # (k,) activation mass on orders.activation_reference images
+    classifier: Optional[torch.Tensor] = None  # (k, C) zero-shot class embeddings (OpenCLIP with class names)
 
 
 @contextmanager
@@ -83,10 +93,11 @@ def solo_features(
     checkpoint, data: Path, limit_train=None, limit_test=None, batch_size=256, seed=0, views: int = 0
 ) -> RunFeatures:
     """Projector and backbone features of a solo-learn checkpoint on ``data/{train,val}``."""
+    from omegaconf import OmegaConf
     from solo.data.pretrain_dataloader import build_transform_pipeline
 
     from solo_tricl.solo.checkpoints import load_method
-    from solo_tricl.solo.features import input_transform, learned_importance, projector_output
+    from solo_tricl.solo.features import input_transform, learned_importance, projector_output, representation_of
 
     method, cfg = load_method(checkpoint)
     transform = input_transform(cfg)
@@ -97,8 +108,9 @@ def solo_features(
 
     splits, view_pair = {}, None
     require_same_classes(Path(data) / "train", Path(data) / "val")
+    activation = reference_activation(folder_items(Path(data) / "train"), transform, lambda x: encode(x)[0])
     for split, folder, limit in (("train", "train", limit_train), ("test", "val", limit_test)):
-        items = subset(folder_items(Path(data) / folder), limit, seed)
+        items = subset(folder_items(Path(data) / folder), limit, seed, f"--data {Path(data) / folder}")
         require_readable_images([path for path, _ in items], f"--data {Path(data) / folder}")
         (features, backbone), labels = encode_items(items, transform, encode, batch_size, f"{split} features")
         splits[split] = Split(
@@ -115,8 +127,10 @@ def solo_features(
         splits["train"],
         splits["test"],
         learned_importance(method),
-        {"name": cfg.name, "seed": cfg.seed, "method_kwargs": dict(cfg.method_kwargs)},
+        {"name": cfg.name, "seed": cfg.seed, "method_kwargs": OmegaConf.to_container(cfg.method_kwargs, resolve=True)},
         view_pair,
+        activation=activation,
+        representation=representation_of(method).name,
     )
 
 
@@ -126,18 +140,26 @@ def clip_features(
     """Image embeddings of a solo-tricl clip-train checkpoint on ``data/{train,val}.csv``."""
     from solo_tricl.clip.checkpoints import load_clip
 
-    model, preprocess, _, options = load_clip(checkpoint)
+    model, preprocess, tokenizer, options = load_clip(checkpoint)
     encode = lambda x: model.encode_image(x, normalize=True)  # noqa: E731
     splits, view_pair = {}, None
-    require_known_labels(csv_items(Path(data) / "train.csv"), csv_items(Path(data) / "val.csv"), f"--data {data}")
+    train_items = csv_items(Path(data) / "train.csv")
+    require_known_labels(train_items, csv_items(Path(data) / "val.csv"), f"--data {data}")
+    activation = reference_activation(train_items, preprocess, encode)
     for split, name, limit in (("train", "train.csv", limit_train), ("test", "val.csv", limit_test)):
-        items = subset(csv_items(Path(data) / name), limit, seed)
+        items = subset(csv_items(Path(data) / name), limit, seed, f"--data {Path(data) / name}")
         require_readable_images([path for path, _ in items], f"--data {Path(data) / name}")
         features, labels = encode_items(items, preprocess, encode, batch_size, f"{split} features")
         splits[split] = Split(features, labels, paths=[str(path) for path, _ in items])
         if split == "train" and views:
             view_pair = two_views(items[:views], clip_view_transform(model), encode, batch_size, seed)
     importance = getattr(model, "feature_importance", None)
+    classifier = None
+    if (Path(data) / "classes.json").is_file():
+        from solo_tricl.evaluate.zero_shot import build_classifier, read_class_spec
+
+        spec = read_class_spec(Path(data) / "classes.json", splits["test"].labels)
+        classifier = build_classifier(model, tokenizer, spec["classes"], spec["templates"])
     return RunFeatures(
         str(checkpoint),
         "OpenCLIP",
@@ -147,7 +169,19 @@ def clip_features(
         importance().detach() if importance is not None else None,
         {"model": options["model"]},
         view_pair,
+        representation=IMAGE_EMBEDDING,
+        activation=activation,
+        classifier=classifier,
     )
+
+
+def reference_activation(items, transform, encode, batch_size: int = 256) -> torch.Tensor:
+    """(k,) activation mass of ``encode`` on the unaugmented training images every command measures
+    it on (:func:`solo_tricl.evaluate.orders.activation_reference`)."""
+    from solo_tricl.evaluate.orders import activation_mass, activation_reference
+
+    features, _ = encode_items(activation_reference(items), transform, encode, batch_size, "activation reference")
+    return activation_mass(features)
 
 
 def clip_view_transform(model):

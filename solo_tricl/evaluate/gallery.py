@@ -3,13 +3,13 @@ held-out images that activate it most, and how pure their class is."""
 
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Sequence
 
 import torch
 
+from solo_tricl.errors import BadInput
 from solo_tricl.evaluate.features import RunFeatures
-from solo_tricl.evaluate.orders import describe, natural_order
-from solo_tricl.evaluate.report import importance_order
+from solo_tricl.evaluate.orders import FeatureOrder
 
 
 @dataclass(frozen=True)
@@ -60,9 +60,9 @@ def gallery_rows(
     """
     k = features.shape[1]
     if not 1 <= features_per_end <= k:
-        raise ValueError(f"the gallery size must be in [1, {k}] (the feature dimension), got {features_per_end}")
+        raise BadInput(f"the gallery size must be in [1, {k}] (the feature dimension), got {features_per_end}")
     if not 1 <= images_per_feature <= len(features):
-        raise ValueError(f"images per feature must be in [1, {len(features)}], got {images_per_feature}")
+        raise BadInput(f"images per feature must be in [1, {len(features)}], got {images_per_feature}")
 
     def row(rank: int) -> GalleryRow:
         column = int(order[rank])
@@ -94,43 +94,32 @@ def gallery_summary(rows: Dict[str, Sequence[GalleryRow]]) -> Dict:
 
 
 def run_gallery(run: RunFeatures, features_per_end: int, images_per_feature: int) -> Dict[str, List[GalleryRow]]:
-    """:func:`gallery_rows` of a run's held-out features in its importance order (triCL: s;
-    others: activation mass)."""
-    return gallery_rows(run.test.features, run.test.labels, importance_order(run), features_per_end, images_per_feature)
+    """:func:`gallery_rows` of the held-out features of a run put in an order
+    (:func:`solo_tricl.evaluate.orders.in_order`): column 0 the most important."""
+    order = torch.arange(run.test.features.shape[1])
+    return gallery_rows(run.test.features, run.test.labels, order, features_per_end, images_per_feature)
 
 
 SCORE_NAMES = {"s": "s", "activation": "mass", "pca": "var", "canonical": "lambda"}
 
 
-def gallery_scores(run: RunFeatures) -> Tuple[str, Optional[torch.Tensor], str]:
-    """(how the features are ordered, (k,) each column's score or None, the score's short name).
-
-    A run put in an order (:func:`solo_tricl.evaluate.orders.in_order`) has its columns
-    rearranged, so its scores are the order's own (``run.scores``), never s by column index."""
-    if run.order == "native":
-        if run.importance is not None:
-            return "learned s", run.importance, "s"
-        return "activation mass", run.train.features.abs().mean(dim=0), "mass"
-    kind = natural_order(run) if run.order == "importance" else run.order
-    return describe(run.order, run), run.scores, SCORE_NAMES.get(kind, "score")
-
-
-def draw_run_gallery(run: RunFeatures, rows: Dict[str, List[GalleryRow]], path: Path) -> Dict:
-    """Draw ``rows`` of ``run`` with its held-out images to ``path``; the JSON-ready summary."""
+def draw_run_gallery(run: RunFeatures, order: FeatureOrder, rows: Dict[str, List[GalleryRow]], path: Path) -> Dict:
+    """Draw ``rows`` of a run in ``order`` with its held-out images to ``path``, each column labelled
+    with the order's own score (s sorted, activation mass, explained variance, lambda); the
+    JSON-ready summary."""
     from solo_tricl.common.plots import plot_gallery
 
     test = run.test
-    order, scores, score_name = gallery_scores(run)
     summary = gallery_summary(rows)
     plot_gallery(
         rows,
         test.paths,
         path,
-        f"{run.host} {run.method}: features by {order}; "
+        f"{run.host} {run.method}: features by {order.label}; "
         f"mean purity {summary['most']['mean_purity']:.2f} (most) vs "
         f"{summary['least']['mean_purity']:.2f} (least important)",
-        None if scores is None else scores.tolist(),
-        score_name,
+        None if order.scores is None else order.scores.tolist(),
+        SCORE_NAMES.get(order.kind, "score"),
         test.class_names,
     )
     return {**summary, "png": str(path)}

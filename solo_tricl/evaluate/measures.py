@@ -5,21 +5,27 @@ Thresholds are arguments with stated defaults; every function takes plain tensor
 measures apply to any representation.
 """
 
-from typing import Dict, Sequence
+from typing import Dict, Optional, Sequence
 
 import torch
 import torch.nn.functional as F
 
 from solo_tricl.common.feature_statistics import (  # noqa: F401  (re-exported: the measures of evaluate)
-    ZERO,
     correlation_matrix,
     effective_rank,
     orthogonality,
     require_matrix,
     sparsity,
 )
-
-ACTIVE = 0.1  # a sample activates a dimension when |zhat_j| exceeds this (consistency)
+from solo_tricl.common.thresholds import (  # noqa: F401  (re-exported)
+    ACTIVE,
+    COLLAPSED_MEAN_ABS_CORR,
+    IDENTIFIABILITY_PREFIXES,
+    KNN_NEIGHBOURS,
+    KNN_TEMPERATURE,
+    ZERO,
+)
+from solo_tricl.errors import BadInput
 
 
 def class_consistency(features: torch.Tensor, labels: torch.Tensor, threshold: float = ACTIVE) -> float:
@@ -37,11 +43,6 @@ def class_consistency(features: torch.Tensor, labels: torch.Tensor, threshold: f
     return (counts[used].max(dim=1).values / counts[used].sum(dim=1)).mean().item()
 
 
-# Features count as collapsed when most pairs of dimensions move together: a mean |corr| above
-# this (seen at 0.94 after one epoch) makes identifiability scores meaningless.
-COLLAPSED_MEAN_ABS_CORR = 0.8
-
-
 def collapse(features: torch.Tensor, threshold: float = COLLAPSED_MEAN_ABS_CORR) -> Dict:
     """Effective rank, orthogonality (mean and median |corr|) and whether the features are
     collapsed (mean |corr| > threshold)."""
@@ -52,9 +53,6 @@ def collapse(features: torch.Tensor, threshold: float = COLLAPSED_MEAN_ABS_CORR)
         "collapsed": ortho["mean_abs_corr"] > threshold,
         "collapse_threshold": threshold,
     }
-
-
-IDENTIFIABILITY_PREFIXES = (8, 16)
 
 
 def identifiability(
@@ -76,7 +74,7 @@ def identifiability(
     from scipy.optimize import linear_sum_assignment
 
     if first.shape[1] != second.shape[1]:
-        raise ValueError(
+        raise BadInput(
             f"the runs have {first.shape[1]} and {second.shape[1]} features: compare runs of one method and dimension"
         )
     corr = correlation_matrix(first[:, order_first], second[:, order_second]).abs()
@@ -103,7 +101,7 @@ def precision_and_map(features: torch.Tensor, labels: torch.Tensor, k: int = 10)
     unit = F.normalize(require_matrix(features), dim=1)
     n = len(unit)
     if n < 2:
-        raise ValueError("retrieval needs at least two samples")
+        raise BadInput("retrieval needs at least two samples")
     labels = labels.long()
     precisions, average_precisions = [], []
     for start in range(0, n, 512):
@@ -136,9 +134,6 @@ def linear_probe(
     probe = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000, random_state=seed))
     probe.fit(train_x.numpy(), train_y.numpy())
     return float(probe.score(test_x.numpy(), test_y.numpy()))
-
-
-KNN_NEIGHBOURS, KNN_TEMPERATURE = 20, 0.07
 
 
 def knn_accuracy(
@@ -183,3 +178,17 @@ def topk_curve(
         else:
             raise ValueError(f"metric must be probe, knn or retrieval; got {metric!r}")
     return curve
+
+
+def zero_shot_accuracy(
+    classifier: torch.Tensor, features: torch.Tensor, labels: torch.Tensor, basis: Optional[torch.Tensor] = None
+) -> float:
+    """Top-1 accuracy of ``features (N, d) @ classifier (d, C)`` for (N,) ``labels``; with ``basis``
+    (d, k), orthonormal, both the images and the class embeddings projected on it first, the class
+    embeddings renormalised there (k columns of the identity: k of the embedding's features)."""
+    if basis is not None:
+        classifier = basis.T.to(classifier.dtype) @ classifier
+        classifier = classifier / classifier.norm(dim=0, keepdim=True).clamp_min(1e-12)
+        features = features @ basis.to(features.dtype)
+    predictions = (features @ classifier).argmax(dim=1)
+    return (predictions == labels).float().mean().item()

@@ -67,8 +67,8 @@ def read_corpus(args, loaded) -> Corpus:
     from solo_tricl.explain.sampling import sample_disjoint
 
     corpus_paths, foil_paths = sample_disjoint(
-        [p.resolve() for p in image_paths(args.corpus)],
-        [p.resolve() for p in image_paths(args.foil)],
+        [p.resolve() for p in image_paths(args.corpus, "--corpus")],
+        [p.resolve() for p in image_paths(args.foil, "--foil")],
         args.corpus_size,
         args.foil_size,
         args.seed,
@@ -146,12 +146,10 @@ def explain(args: ExplainRequest) -> Dict:
     from solo_tricl.explain.target import LabelFreeSimilarity
 
     require_writable_folder(args.out, "--out")
+    paths = image_paths(args.images, "--images")
     loaded = load_encoder(args.checkpoint)
     for parameter in loaded.encoder.parameters():
         parameter.requires_grad_(False)
-    paths = image_paths(args.images)
-    if not paths:
-        raise CommandError("no images to explain were found")
     images = load_images(paths, loaded, args.resize)
     baselines = gaussian_blur(images)
     corpus = read_corpus(args, loaded)

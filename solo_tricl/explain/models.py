@@ -8,6 +8,8 @@ import torch
 from PIL import Image
 from torchvision import transforms
 
+from solo_tricl.errors import BadInput, InputNotFound
+
 
 @dataclass
 class LoadedEncoder:
@@ -85,8 +87,10 @@ def load_encoder(checkpoint) -> LoadedEncoder:
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
 
 
-def image_paths(paths: List[Path]) -> List[Path]:
-    """Files given, and image files found under folders given (sorted)."""
+def image_paths(paths: List[Path], option: str = "--images") -> List[Path]:
+    """Files given, and image files found under folders given (sorted); :class:`InputNotFound`
+    naming ``option`` and the path for a path that does not exist, :class:`BadInput` naming the
+    folders when they hold no image."""
     found = []
     for path in paths:
         if path.is_dir():
@@ -94,7 +98,11 @@ def image_paths(paths: List[Path]) -> List[Path]:
         elif path.is_file():
             found.append(path)
         else:
-            raise FileNotFoundError(f"{path} does not exist")
+            raise InputNotFound(f"{option} {path} does not exist")
+    if not found:
+        raise BadInput(
+            f"{option} {' '.join(map(str, paths))} holds no images (files ending in {', '.join(IMAGE_SUFFIXES)})"
+        )
     return found
 
 
@@ -106,18 +114,18 @@ def load_images(paths: List[Path], loaded: LoadedEncoder, resize: bool = False) 
         try:
             image = Image.open(path)
             image.load()
-        except Exception as error:
-            raise ValueError(f"cannot read image {path}: {error}") from None
+        except (OSError, SyntaxError, ValueError) as error:  # what PIL raises for a file it cannot decode
+            raise BadInput(f"cannot read image {path}: {error}") from None
         if image.mode in ("L", "I", "I;16", "1", "P"):
             image = image.convert("RGB")
         elif image.mode != "RGB":
-            raise ValueError(
+            raise BadInput(
                 f"image {path} has mode {image.mode} ({len(image.getbands())} "
                 "channels); the model takes RGB or grayscale"
             )
         if loaded.input_size is not None and image.size != (loaded.input_size,) * 2:
             if not resize:
-                raise ValueError(
+                raise BadInput(
                     f"image {path} is {image.size[0]}x{image.size[1]}; the model was "
                     f"trained on {loaded.input_size}x{loaded.input_size} (pass --resize)"
                 )

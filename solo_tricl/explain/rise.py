@@ -8,6 +8,7 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
+from solo_tricl.errors import BadInput
 from solo_tricl.explain.baselines import gaussian_blur
 
 
@@ -18,7 +19,7 @@ def generate_masks(
     ``p_keep``), upsampled bilinearly to ((grid + 1) * cell) and randomly shifted by up to one
     cell, then cropped to (H, W)."""
     if n_masks < 1 or grid < 1 or not 0 < p_keep <= 1:
-        raise ValueError(f"need n_masks >= 1, grid >= 1 and p_keep in (0, 1]; got {n_masks}, {grid}, {p_keep}")
+        raise BadInput(f"need n_masks >= 1, grid >= 1 and p_keep in (0, 1]; got {n_masks}, {grid}, {p_keep}")
     height, width = size
     cell_h, cell_w = math.ceil(height / grid), math.ceil(width / grid)
     up_h, up_w = (grid + 1) * cell_h, (grid + 1) * cell_w

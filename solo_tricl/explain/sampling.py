@@ -6,6 +6,8 @@ from typing import List, Sequence, Tuple, TypeVar
 
 import torch
 
+from solo_tricl.errors import BadInput
+
 Item = TypeVar("Item")
 
 
@@ -19,15 +21,15 @@ def sample_disjoint(
     """Up to ``corpus_size`` random corpus items and ``foil_size`` random foil items, none of
     which is in the corpus. Raises ValueError for empty or non-positive requests."""
     if corpus_size < 1 or foil_size < 1:
-        raise ValueError(f"corpus_size and foil_size must be >= 1, got {corpus_size} and {foil_size}")
+        raise BadInput(f"corpus_size and foil_size must be >= 1, got {corpus_size} and {foil_size}")
     if not corpus_candidates:
-        raise ValueError("the corpus is empty: no candidates to sample from")
+        raise BadInput("the corpus is empty: no candidates to sample from")
     rng = random.Random(seed)
     corpus = rng.sample(list(corpus_candidates), min(corpus_size, len(corpus_candidates)))
     taken = set(corpus)
     remaining = [item for item in foil_candidates if item not in taken]
     if not remaining:
-        raise ValueError("the foil is empty: every foil candidate is in the corpus")
+        raise BadInput("the foil is empty: every foil candidate is in the corpus")
     foil = rng.sample(remaining, min(foil_size, len(remaining)))
     return sorted(corpus), sorted(foil)
 

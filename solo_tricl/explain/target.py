@@ -7,6 +7,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 from tqdm import tqdm
 
+from solo_tricl.errors import BadInput
+
 MODES = ("cosine", "dot")
 
 
@@ -111,4 +113,4 @@ class LabelFreeSimilarity(nn.Module):
 
 def _require_non_empty(x: torch.Tensor, name: str) -> None:
     if x is None or len(x) == 0:
-        raise ValueError(f"the {name} is empty: give at least one {name} example")
+        raise BadInput(f"the {name} is empty: give at least one {name} example")

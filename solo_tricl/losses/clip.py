@@ -13,9 +13,15 @@ from typing import Callable, Dict, Optional, Sequence, Tuple, Union
 import torch
 import torch.nn as nn
 
-from solo_tricl.losses._checks import require_bool, require_float_tensor, require_nesting, require_positive
+from solo_tricl.losses._checks import (
+    require_bool,
+    require_choice,
+    require_float_tensor,
+    require_nesting,
+    require_positive,
+)
 from solo_tricl.losses.decorrelation import decorrelation_loss, decorrelation_weight_or_default
-from solo_tricl.losses.defaults import DECORRELATION, EPS, GAMMA
+from solo_tricl.losses.defaults import DECORRELATION, EPS, GAMMA, MRL_REDUCTION, MRL_REDUCTIONS
 from solo_tricl.losses.distributed import (
     gather_with_grad,
     gather_without_grad,
@@ -23,7 +29,7 @@ from solo_tricl.losses.distributed import (
 )
 from solo_tricl.losses.importance import FeatureImportance
 from solo_tricl.losses.kernel import kernel_logits, require_gamma, squared_distances
-from solo_tricl.losses.matryoshka import powers_of_two_up_to
+from solo_tricl.losses.matryoshka import default_nesting, reduce_prefix_terms
 from solo_tricl.losses.nonneg import NonNegative
 from solo_tricl.losses.tricl import (
     require_importance_for,
@@ -307,12 +313,14 @@ class KernelClipLoss(_ClipFrame):
 
 class MatryoshkaClipLoss(_ClipFrame):
     """Matryoshka CLIP: CLIP's symmetric loss on nested prefixes ``u[:, :m]``, ``v[:, :m]``, each
-    L2-normalised on its own, averaged over m.
+    L2-normalised on its own, summed (or averaged) over m.
 
     Reference: Kusupati et al., "Matryoshka Representation Learning", NeurIPS 2022.
 
     Args:
-        nesting: prefix sizes in [1, d]; None (default): 1, 2, 4, ... and d.
+        nesting: prefix sizes in [1, d]; None (default):
+            :func:`solo_tricl.losses.matryoshka.default_nesting`.
+        reduction: ``sum`` (the authors') or ``mean`` of the per-prefix losses.
 
     Shapes:
         image_features, text_features: (n, d); logit_scale: scalar.
@@ -322,9 +330,10 @@ class MatryoshkaClipLoss(_ClipFrame):
         >>> loss = loss_fn(torch.randn(8, 64), torch.randn(8, 64), logit_scale=torch.tensor(10.))
     """
 
-    def __init__(self, nesting: Optional[Sequence[int]] = None, **clip_flags):
+    def __init__(self, nesting: Optional[Sequence[int]] = None, reduction: str = MRL_REDUCTION, **clip_flags):
         super().__init__(**clip_flags)
         self.nesting = require_nesting(nesting)
+        self.reduction = require_choice("reduction", reduction, MRL_REDUCTIONS)
 
     def contrastive(self, image_features, text_features, logit_scale, logit_bias) -> torch.Tensor:
         all_image, all_text = self._gather(image_features, text_features)
@@ -343,6 +352,6 @@ class MatryoshkaClipLoss(_ClipFrame):
                 logit_bias,
                 self.local_loss,
             )
-            for m in require_nesting(self.nesting, d) or powers_of_two_up_to(d)
+            for m in require_nesting(self.nesting, d) or default_nesting(d)
         ]
-        return nan_unless_finite(torch.stack(terms).mean(), image_features, text_features)
+        return nan_unless_finite(reduce_prefix_terms(terms, self.reduction), image_features, text_features)

@@ -58,8 +58,39 @@ class _Decorrelation(torch.autograd.Function):
         return (zhat @ residual).mul_(grad_out * ctx.factor), None
 
 
+class _GramDecorrelation(torch.autograd.Function):
+    """The same mean((C - I)^2), C = scale * Z^T Z, from the N x N Gram matrix G = Z Z^T, for
+    N < k rows: ||C - I||^2 = scale^2 ||G||^2 - 2 scale tr(Z^T Z) + k (the Frobenius norms of
+    Z^T Z and Z Z^T are equal), and the gradient (4 scale / k^2) (scale G Z - Z) equals
+    :class:`_Decorrelation`'s. Two N x N x k matmuls instead of two k x k x N ones; the value
+    is summed in float64, so the cancellation of the three terms costs no precision.
+    """
+
+    @staticmethod
+    def forward(ctx, zhat, scale):
+        k = zhat.shape[1]
+        with without_autocast(zhat):
+            gram = zhat @ zhat.T
+        squared = gram.double().pow(2).sum() * scale**2
+        trace = zhat.double().pow(2).sum() * scale
+        ctx.save_for_backward(zhat, gram)
+        ctx.scale = scale
+        ctx.factor = 4 * scale / k**2
+        return ((squared - 2 * trace + k) / k**2).to(zhat.dtype)
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        zhat, gram = ctx.saved_tensors
+        if torch.is_grad_enabled():
+            gram = zhat @ zhat.T
+            return (ctx.scale * (gram @ zhat) - zhat) * (grad_out * ctx.factor), None
+        return (gram @ zhat).mul_(ctx.scale).sub_(zhat).mul_(grad_out * ctx.factor), None
+
+
 def decorrelation_loss(zhat: torch.Tensor, form: str = DECORRELATION, average_rows: bool = True) -> torch.Tensor:
     """mean over the k x k entries of (C - I)^2 for uncentred C over every row given.
+
+    Computed from whichever of the k x k and N x N Gram matrices is smaller.
 
     Args:
         zhat: (N, k) L2-normalised embeddings: both views, all crops, gathered under DDP, before
@@ -81,4 +112,5 @@ def decorrelation_loss(zhat: torch.Tensor, form: str = DECORRELATION, average_ro
         scale = k / n
     else:
         scale = 1 / n if average_rows else 1.0
-    return _Decorrelation.apply(zhat, scale)
+    # the cheaper side: k x k (N k^2 per matmul) or N x N (N^2 k), the same value and gradient
+    return (_GramDecorrelation if n < k else _Decorrelation).apply(zhat, scale)

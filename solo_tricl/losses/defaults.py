@@ -10,6 +10,9 @@ EPS = 1e-6  # added to D^2 before fractional powers (kernel losses)
 
 # triCL
 IMPORTANCE_INIT_STD = 0.1  # theta ~ 0.1 N(0, 1), as the authors' code
+# c of s = softplus(c theta) for OpenCLIP, whose Adam moves theta by about lr per step whatever
+# its gradient: theta's learning rate multiplier (benchmarks/results/clip_importance.md)
+IMPORTANCE_SCALE = 1.0
 DECORRELATION_FORMS = ("isotropic", "reference")
 DECORRELATION = "isotropic"
 # lambda per form when none is given, for triCL and tri-SCL alike. isotropic: the best weight of
@@ -30,3 +33,10 @@ MIXTURE = "sum"
 LAM = 0.2
 TAU1 = 0.1  # the gamma kernel's temperature, alone or in a mixture
 TAU2 = 0.3  # the Gaussian kernel's, in a mixture
+
+# Matryoshka (MRL): the default nesting is the powers of two from the smallest prefix up to k, and
+# k; the per-prefix losses are summed (weights 1) or averaged. Chosen by
+# benchmarks/results/mrl_nesting.md.
+MRL_SMALLEST_PREFIX = 1
+MRL_REDUCTIONS = ("sum", "mean")
+MRL_REDUCTION = "mean"

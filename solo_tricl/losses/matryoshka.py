@@ -5,47 +5,60 @@ from typing import Optional, Sequence, Tuple
 import torch
 import torch.nn as nn
 
-from solo_tricl.losses._checks import require_nesting, require_positive
-from solo_tricl.losses.defaults import TEMPERATURE
+from solo_tricl.losses._checks import require_choice, require_nesting, require_positive, require_positive_int
+from solo_tricl.losses.defaults import MRL_REDUCTION, MRL_REDUCTIONS, MRL_SMALLEST_PREFIX, TEMPERATURE
 from solo_tricl.losses.views import multi_positive_cross_entropy, nan_unless_finite, stack_views, unit_rows
 
 
-def powers_of_two_up_to(k: int) -> Tuple[int, ...]:
-    """1, 2, 4, ... up to k, and k itself: the default nesting (MRL uses powers of two; starting at
-    1 lets the smallest prefixes be compared with triCL's top features)."""
-    sizes = [1]
+def default_nesting(k: int, smallest: int = MRL_SMALLEST_PREFIX) -> Tuple[int, ...]:
+    """The powers of two from ``smallest`` (itself a power of two) up to k, and k itself: the default
+    nesting (Kusupati et al. nest 8, 16, ..., d); just (k,) when k <= ``smallest``."""
+    require_positive_int("smallest", smallest)
+    sizes = [smallest]
     while sizes[-1] * 2 < k:
         sizes.append(sizes[-1] * 2)
-    return tuple(sorted(set(sizes + [k])))
+    return tuple(sorted({m for m in sizes if m < k} | {k}))
+
+
+def reduce_prefix_terms(terms, reduction: str) -> torch.Tensor:
+    """The per-prefix losses summed (the authors' weights of 1) or averaged."""
+    stacked = torch.stack(terms)
+    return stacked.sum() if reduction == "sum" else stacked.mean()
 
 
 def matryoshka_info_nce_loss(
-    *views: torch.Tensor, nesting: Optional[Sequence[int]] = None, temperature: float = TEMPERATURE
+    *views: torch.Tensor,
+    nesting: Optional[Sequence[int]] = None,
+    temperature: float = TEMPERATURE,
+    reduction: str = MRL_REDUCTION,
 ) -> torch.Tensor:
-    """Mean over the prefix sizes m of SimCLR's loss on ``z[:, :m]``, each prefix L2-normalised on
-    its own; see :class:`MatryoshkaInfoNCELoss`."""
+    """Sum (or mean) over the prefix sizes m of SimCLR's loss on ``z[:, :m]``, each prefix
+    L2-normalised on its own; see :class:`MatryoshkaInfoNCELoss`."""
     require_positive("temperature", temperature)
+    require_choice("reduction", reduction, MRL_REDUCTIONS)
     batch = stack_views(*views, normalize=False)
     k = batch.local.shape[1]
-    sizes = require_nesting(nesting, k) or powers_of_two_up_to(k)
+    sizes = require_nesting(nesting, k) or default_nesting(k)
     terms = []
     for m in sizes:
         anchors, candidates = unit_rows(batch.local[:, :m]), unit_rows(batch.all[:, :m])
         terms.append(multi_positive_cross_entropy((anchors / temperature) @ candidates.T, batch))
-    return nan_unless_finite(torch.stack(terms).mean(), batch.local)
+    return nan_unless_finite(reduce_prefix_terms(terms, reduction), batch.local)
 
 
 class MatryoshkaInfoNCELoss(nn.Module):
-    """Matryoshka InfoNCE: SimCLR's loss on nested prefixes ``z[:, :m]``, averaged over m.
+    """Matryoshka InfoNCE: SimCLR's loss on nested prefixes ``z[:, :m]``, summed over m.
 
     The first m features are trained to work on their own, for every m in ``nesting``, so the
-    feature order is the prefix. The mean (all weights 1) keeps the scale of one InfoNCE.
+    feature order is the prefix.
 
-    Reference: Kusupati et al., "Matryoshka Representation Learning", NeurIPS 2022.
+    Reference: Kusupati et al., "Matryoshka Representation Learning", NeurIPS 2022 (their code
+    nests 8, 16, ..., d and sums the per-size losses with weights 1).
 
     Args:
-        nesting: the prefix sizes m (integers in [1, k]); None (default): 1, 2, 4, ... and k.
+        nesting: the prefix sizes m (integers in [1, k]); None (default): :func:`default_nesting`.
         temperature: tau > 0.
+        reduction: ``sum`` (the authors') or ``mean`` of the per-prefix losses.
 
     Shapes:
         views: V >= 2 tensors (B, k): ``loss(z0, z1)`` or ``loss(*crops)``. Output: scalar.
@@ -55,10 +68,15 @@ class MatryoshkaInfoNCELoss(nn.Module):
         >>> loss = loss_fn(torch.randn(8, 64), torch.randn(8, 64))
     """
 
-    def __init__(self, nesting: Optional[Sequence[int]] = None, temperature: float = TEMPERATURE):
+    def __init__(
+        self, nesting: Optional[Sequence[int]] = None, temperature: float = TEMPERATURE, reduction: str = MRL_REDUCTION
+    ):
         super().__init__()
         self.nesting = require_nesting(nesting)
         self.temperature = require_positive("temperature", temperature)
+        self.reduction = require_choice("reduction", reduction, MRL_REDUCTIONS)
 
     def forward(self, *views: torch.Tensor) -> torch.Tensor:
-        return matryoshka_info_nce_loss(*views, nesting=self.nesting, temperature=self.temperature)
+        return matryoshka_info_nce_loss(
+            *views, nesting=self.nesting, temperature=self.temperature, reduction=self.reduction
+        )

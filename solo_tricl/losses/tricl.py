@@ -1,5 +1,6 @@
 """Tri-factor contrastive learning (triCL): InfoNCE over zhat_n^T diag(s) zhat_j."""
 
+from dataclasses import replace
 from typing import Dict, Optional, Sequence
 
 import torch
@@ -9,12 +10,14 @@ from solo_tricl.losses._checks import (
     require_choice,
     require_float_tensor,
     require_matching_dtypes,
+    require_nesting,
+    require_non_negative,
     require_positive,
 )
 from solo_tricl.losses.decorrelation import decorrelation_loss, decorrelation_weight_or_default
 from solo_tricl.losses.defaults import ANCHOR_SCALING, ANCHORS, DECORRELATION, TEMPERATURE
 from solo_tricl.losses.importance import FeatureImportance
-from solo_tricl.losses.views import ViewBatch, multi_positive_cross_entropy, stack_views
+from solo_tricl.losses.views import ViewBatch, multi_positive_cross_entropy, stack_views, unit_rows
 
 
 def require_importance_for(s: torch.Tensor, features: torch.Tensor) -> None:
@@ -55,6 +58,8 @@ def tricl_terms(
     decorrelation_weight: Optional[float] = None,
     anchors: str = ANCHORS,
     decorrelation: str = DECORRELATION,
+    nesting: Optional[Sequence[int]] = None,
+    nesting_weight: float = 1.0,
 ) -> Dict[str, torch.Tensor]:
     """triCL loss and its parts for V >= 2 views of shape (B, k) and importance s (k,).
 
@@ -62,30 +67,50 @@ def tricl_terms(
     number of small ones); the decorrelation takes every row of every view.
 
     ``decorrelation_weight=None`` takes the default lambda of the ``decorrelation`` form
-    (:data:`solo_tricl.losses.defaults.DECORRELATION_WEIGHTS`).
+    (:data:`solo_tricl.losses.defaults.DECORRELATION_WEIGHTS`). ``nesting`` adds, for each prefix
+    size m < k, the same contrastive term on the m features of largest s alone (each prefix
+    L2-normalised on its own, as Matryoshka's), averaged over m and weighted by ``nesting_weight``:
+    the first m features in the order of s are trained to work on their own.
 
     Returns:
-        ``{"loss", "contrastive", "decorrelation"}``, scalars; ``loss = contrastive +
-        decorrelation_weight * decorrelation``.
+        ``{"loss", "contrastive", "decorrelation"}`` (and ``"nested"`` with ``nesting``), scalars;
+        ``loss = contrastive + decorrelation_weight * decorrelation + nesting_weight * nested``.
     """
     require_positive("temperature", temperature)
     weight = decorrelation_weight_or_default(decorrelation_weight, decorrelation)
     require_choice("anchors", anchors, ANCHOR_SCALING)
-    return _tricl_terms(views, s, temperature, weight, anchors, decorrelation)
+    require_non_negative("nesting_weight", nesting_weight)
+    return _tricl_terms(views, s, temperature, weight, anchors, decorrelation, require_nesting(nesting), nesting_weight)
 
 
-def _tricl_terms(views, s, temperature: float, weight: float, anchors: str, decorrelation: str):
+def _tricl_terms(
+    views, s, temperature: float, weight: float, anchors: str, decorrelation: str, nesting=None, nesting_weight=1.0
+):
     """:func:`tricl_terms` for arguments already checked (a :class:`TriCLLoss` checks them once)."""
-    batch = stack_views(*views)
+    raw = stack_views(*views, normalize=False)
+    batch = replace(raw, local=unit_rows(raw.local), all=unit_rows(raw.all))
     require_importance_for(s, batch.local)
     logits = scaled_anchors(batch, s, anchors, 1 / temperature) @ batch.all.T
     contrastive = multi_positive_cross_entropy(logits, batch)
     decorrelation_term = decorrelation_loss(batch.all, decorrelation)
-    return {
+    terms = {
         "loss": contrastive + weight * decorrelation_term,
         "contrastive": contrastive,
         "decorrelation": decorrelation_term,
     }
+    k = s.shape[0]
+    sizes = [m for m in (nesting or ()) if m < k]
+    if sizes:
+        order = torch.argsort(s.detach(), descending=True)
+        nested = []
+        for m in sizes:
+            columns = order[:m]
+            prefix = replace(raw, local=unit_rows(raw.local[:, columns]), all=unit_rows(raw.all[:, columns]))
+            prefix_logits = scaled_anchors(prefix, s[columns], anchors, 1 / temperature) @ prefix.all.T
+            nested.append(multi_positive_cross_entropy(prefix_logits, prefix))
+        terms["nested"] = torch.stack(nested).mean()
+        terms["loss"] = terms["loss"] + nesting_weight * terms["nested"]
+    return terms
 
 
 class TriCLLoss(nn.Module):
@@ -109,6 +134,9 @@ class TriCLLoss(nn.Module):
             (the authors' code: diag(s) on view-1 anchors only).
         decorrelation: ``"isotropic"`` (default, C of trace k) or ``"reference"`` (the authors'
             C = zhat^T zhat / 2B, which is inert).
+        nesting: prefix sizes m of the features sorted by s, each trained on its own too (see
+            :func:`tricl_terms`); None (default): none.
+        nesting_weight: weight of the mean of the prefix terms.
 
     Shapes:
         views: V >= 2 tensors (B, k), the projector outputs of each view, k =
@@ -128,6 +156,8 @@ class TriCLLoss(nn.Module):
         decorrelation_weight: Optional[float] = None,
         anchors: str = ANCHORS,
         decorrelation: str = DECORRELATION,
+        nesting: Optional[Sequence[int]] = None,
+        nesting_weight: float = 1.0,
     ):
         super().__init__()
         self.importance = require_importance_module(importance)
@@ -135,6 +165,8 @@ class TriCLLoss(nn.Module):
         self.decorrelation = decorrelation
         self.decorrelation_weight = decorrelation_weight_or_default(decorrelation_weight, decorrelation)
         self.anchors = require_choice("anchors", anchors, ANCHOR_SCALING)
+        self.nesting = require_nesting(nesting)
+        self.nesting_weight = require_non_negative("nesting_weight", nesting_weight)
 
     def terms(self, *views: torch.Tensor) -> Dict[str, torch.Tensor]:
         """The loss and its parts, see :func:`tricl_terms`."""
@@ -145,6 +177,8 @@ class TriCLLoss(nn.Module):
             self.decorrelation_weight,
             self.anchors,
             self.decorrelation,
+            self.nesting,
+            self.nesting_weight,
         )
 
     def forward(self, *views: torch.Tensor) -> torch.Tensor:

@@ -1,4 +1,5 @@
-"""``solo-tricl pretrain`` and ``solo-tricl linear``: solo-learn's main scripts, installed.
+"""``solo-tricl pretrain``: solo-learn's ``main_pretrain.py``, installed; and the config handling it
+shares with ``solo-tricl linear`` (:mod:`solo_tricl.evaluate.linear_cli`).
 
 Both take a hydra config and overrides exactly like solo-learn's ``main_pretrain.py`` and
 ``main_linear.py``; the plugin methods are registered first. Without ``--config-path`` the
@@ -52,8 +53,14 @@ def add_config_arguments(parser: argparse.ArgumentParser, kind: str) -> None:
 
 def compose(kind: str, config_path: Optional[str], config_name: str, overrides: List[str]):
     """Compose a hydra config the way ``@hydra.main`` would, as a mutable DictConfig, after
-    checking the overrides against the config file (their types, keys nothing reads, keys
-    solo-learn would overwrite): see :func:`solo_tricl.solo.preflight.check_overrides`."""
+    checking the overrides' types against the config file
+    (:func:`solo_tricl.solo.preflight.check_override_types`)."""
+    return compose_with_reference(kind, config_path, config_name, overrides)[0]
+
+
+def compose_with_reference(kind: str, config_path: Optional[str], config_name: str, overrides: List[str]):
+    """(:func:`compose`'s config, the config file composed without the overrides): the pre-flight
+    checks of a run tell the keys a user added from the file's with it."""
     from hydra import compose as hydra_compose
     from hydra import initialize_config_dir, initialize_config_module
     from hydra.errors import HydraException, OverrideParseException
@@ -91,10 +98,10 @@ def compose(kind: str, config_path: Optional[str], config_name: str, overrides: 
         raise CommandError(message) from None
     OmegaConf.set_struct(cfg, False)
     if overrides:
-        from solo_tricl.solo.preflight import check_overrides
+        from solo_tricl.solo.preflight import check_override_types
 
-        check_overrides(kind, reference, cfg, overrides)
-    return cfg
+        check_override_types(reference, cfg, overrides)
+    return cfg, reference
 
 
 def configure_pretrain(parser: argparse.ArgumentParser) -> None:
@@ -108,8 +115,8 @@ def configure_pretrain(parser: argparse.ArgumentParser) -> None:
 
 
 def run_pretrain(args: argparse.Namespace) -> int:
-    cfg = compose("pretrain", args.config_path, args.config_name, args.overrides)
-    result = _import_solo("solo_tricl.solo.pretrain").pretrain(cfg)
+    cfg, reference = compose_with_reference("pretrain", args.config_path, args.config_name, args.overrides)
+    result = _import_solo("solo_tricl.solo.pretrain").pretrain(cfg, overrides=args.overrides, reference=reference)
     if result.last_checkpoint:
         print(f"checkpoint: {result.last_checkpoint}")
     importance = getattr(result.method, "importance", None)
@@ -125,7 +132,7 @@ def report_importance(s, result, plot_path: Optional[Path]) -> None:
     order = s.argsort(descending=True)
     entropy = importance.entropy().item()
     print(
-        f"learned importance s over {len(s)} features ({importance.PARAMETRISATION}; s = {importance.neutral():.3f} "
+        f"learned importance s over {len(s)} features ({importance.parametrisation}; s = {importance.neutral():.3f} "
         "at theta = 0, around which it starts):"
     )
     print(f"  max {s.max():.3f}  median {s.median():.3f}  min {s.min():.3f}  normalised entropy {entropy:.3f}")
@@ -137,55 +144,10 @@ def report_importance(s, result, plot_path: Optional[Path]) -> None:
         plot_path,
         f"{result.cfg.name}: learned importance s",
         initial=importance.neutral(),
-        ylabel=importance.PARAMETRISATION,
+        ylabel=importance.parametrisation,
     )
     write_json(plot_path.with_suffix(".json"), {"s": s.tolist(), "order": order.tolist(), "entropy": entropy})
     print(f"importance curve: {plot_path} (values in {plot_path.with_suffix('.json')})")
-
-
-def configure_linear(parser: argparse.ArgumentParser) -> None:
-    from solo_tricl.common.order import ORDERS
-
-    add_config_arguments(parser, "linear")
-    parser.add_argument(
-        "--top-k",
-        type=int,
-        default=None,
-        metavar="K",
-        help="probe K projector features instead of the backbone features",
-    )
-    parser.add_argument(
-        "--order",
-        choices=ORDERS,
-        default="importance",
-        help="which K: importance (triCL's s; activation mass for other methods), "
-        "activation (mean |z| on training images) or random",
-    )
-    parser.add_argument("--seed", type=int, default=0, help="seed of --order random")
-    parser.set_defaults(
-        _requires=[
-            ("--order", lambda args: args.top_k is not None, "--top-k"),
-            ("--seed", lambda args: args.order == "random", "--order random"),
-        ]
-    )
-
-
-def run_linear(args: argparse.Namespace) -> int:
-    if args.top_k is not None and args.top_k < 1:
-        raise CommandError(f"--top-k must be >= 1, got {args.top_k}")
-    cfg = compose("linear", args.config_path, args.config_name, args.overrides)
-    linear = _import_solo("solo_tricl.solo.linear")
-    result = linear.linear(cfg, args.top_k, args.order, args.seed)
-    metrics = {k: float(v) for k, v in result.trainer.callback_metrics.items() if v.numel() == 1}
-    if result.columns is not None:
-        print(f"probed {len(result.columns)} projector features ({args.order} order): {result.columns.tolist()}")
-    # solo-learn logs accuracies in percent; solo-tricl reports fractions everywhere
-    for name, scale in (("val_acc1", 100), ("val_acc5", 100), ("val_loss", 1)):
-        if name in metrics:
-            print(f"{name}: {metrics[name] / scale:.4f}")
-    if result.last_checkpoint:
-        print(f"checkpoint: {result.last_checkpoint}")
-    return 0
 
 
 def _import_solo(module: str):

@@ -1,5 +1,6 @@
-"""Reading the representation a method defines: backbone features or projector output."""
+"""Reading the representation a method defines: the projector's output, DINO's head, or the backbone's features."""
 
+from dataclasses import dataclass
 from typing import Optional
 
 import torch
@@ -31,14 +32,44 @@ def input_transform(cfg: DictConfig, resize: bool = True):
     return transforms.Compose(steps + [transforms.ToTensor(), transforms.Normalize(mean, std)])
 
 
+@dataclass(frozen=True)
+class Representation:
+    """The representation a method's authors evaluate, read off a method: its ``name`` for the
+    reports, the module that computes it from backbone features (None: the backbone features
+    themselves), and its dimension."""
+
+    name: str
+    module: Optional[nn.Module]
+    dim: int
+
+
+PROJECTOR, DINO_HEAD, BACKBONE = "projector output", "DINO head", "backbone"
+
+
+def last_linear_width(module: nn.Module) -> int:
+    linears = [m for m in module.modules() if isinstance(m, nn.Linear)]
+    if not linears:
+        raise TypeError(f"{type(module).__name__} holds no nn.Linear to read its output dimension from")
+    return int(linears[-1].out_features)
+
+
+def representation_of(method: nn.Module) -> Representation:
+    """The projector's output (``method.project`` for the plugin methods, so NCL's is
+    post-activation; ``method.projector`` for solo-learn's own), DINO's ``head`` (its
+    projection), or the backbone features for a method with neither (MAE)."""
+    if hasattr(method, "project") or isinstance(getattr(method, "projector", None), nn.Module):
+        return Representation(PROJECTOR, method.projector, last_linear_width(method.projector))
+    if isinstance(getattr(method, "head", None), nn.Module):
+        return Representation(DINO_HEAD, method.head, last_linear_width(method.head))
+    return Representation(BACKBONE, None, int(method.features_dim))
+
+
 def projector_output(method: nn.Module, feats: torch.Tensor) -> torch.Tensor:
-    """The (B, k) projector representation: ``method.project`` for the plugin methods (NCL's
-    is post-activation), ``method.projector`` for solo-learn's own methods."""
+    """(B, D) backbone features -> (B, k) the representation of :func:`representation_of`."""
     if hasattr(method, "project"):
         return method.project(feats)
-    if hasattr(method, "projector"):
-        return method.projector(feats)
-    raise ValueError(f"method {type(method).__name__} has no projector")
+    module = representation_of(method).module
+    return feats if module is None else module(feats)
 
 
 def learned_importance(method: nn.Module) -> Optional[torch.Tensor]:
@@ -48,7 +79,8 @@ def learned_importance(method: nn.Module) -> Optional[torch.Tensor]:
 
 
 class SelectedProjectorFeatures(nn.Module):
-    """backbone -> projector -> the chosen columns; a drop-in ``backbone`` for a linear probe.
+    """backbone -> the method's representation (:func:`representation_of`) -> the chosen columns;
+    a drop-in ``backbone`` for a linear probe.
 
     ``num_features`` is what solo-learn's ``LinearModel`` reads to size its classifier.
     """
@@ -58,6 +90,7 @@ class SelectedProjectorFeatures(nn.Module):
         self.method = method
         self.register_buffer("columns", columns.clone().long())
         self.num_features = int(columns.numel())
+        self.representation = representation_of(method).name
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         return projector_output(self.method, self.method.backbone(images))[:, self.columns]

@@ -5,8 +5,9 @@ first non-finite loss or parameter, and a resumable stop on SIGINT/SIGTERM.
   the checkpoint and renaming it when complete (Lightning's own goes through fsspec, which on a
   full disk leaves a truncated file under the final name).
 * :class:`NonFiniteGuard`: raises :class:`~solo_tricl.errors.TrainingDiverged` before the backward
-  pass of a non-finite loss, and before any checkpoint holding a non-finite parameter or buffer
-  is written, so the last checkpoint on disk is the last good one.
+  pass of a non-finite loss, and at the end of an epoch or before any checkpoint holding a
+  non-finite parameter or floating buffer (BatchNorm's running statistics) is written, so the
+  last checkpoint on disk is the last good one.
 * :class:`WarmupCosineFitsRun`: a resumed or extended run's schedule takes the run's length.
 * :class:`GracefulStop`: SIGTERM (what a cluster sends on pre-emption) and SIGINT (Ctrl-C) stop
   the run at the next batch through Lightning's own SIGTERM path (every process of a DDP run
@@ -27,7 +28,7 @@ from lightning.pytorch.plugins.io import TorchCheckpointIO
 from lightning.pytorch.utilities.exceptions import SIGTERMException
 
 from solo_tricl.common.files import save_torch
-from solo_tricl.common.run_guards import StopSignals, first_non_finite
+from solo_tricl.common.run_guards import StopSignals, non_finite_entry
 from solo_tricl.errors import Interrupted, TrainingDiverged, signal_name
 from solo_tricl.solo.base import fit_warmup_cosine_to_run
 
@@ -57,17 +58,26 @@ def discard_run_without_checkpoint(trainer) -> None:
 
 
 class NonFiniteGuard(Callback):
-    """Stop at the first non-finite loss (before its backward pass) and refuse to checkpoint a
-    non-finite parameter or buffer: :class:`~solo_tricl.errors.TrainingDiverged`."""
+    """Stop at the first non-finite loss (before its backward pass), and at the first non-finite
+    parameter or floating buffer at the end of an epoch and before any checkpoint is written:
+    :class:`~solo_tricl.errors.TrainingDiverged`.
+
+    Buffers matter on their own: BatchNorm normalises with the batch's statistics while training,
+    so its running statistics can overflow while the loss stays finite, and every evaluation (in
+    eval mode, with those statistics) of the saved run would be meaningless.
+    """
 
     def _diverged(self, trainer, module, what: str) -> TrainingDiverged:
         optimizer = getattr(getattr(module, "cfg", None), "optimizer", None)
-        lr = f", lr {optimizer.lr:g} after solo-learn's batch-size scaling" if optimizer is not None else ""
-        cause = (
-            (f"likely cause: a learning rate too high for optimizer {optimizer.name}{lr}, or non-finite input data")
-            if optimizer is not None
-            else "likely cause: the learning rate"
-        )
+        if optimizer is not None:
+            lr = f" (lr {optimizer.lr:g} after solo-learn's batch-size scaling)"
+            unscaled = ", without LARS's per-layer scaling of the step" if optimizer.name != "lars" else ""
+            cause = (
+                f"likely cause: a learning rate too high for optimizer {optimizer.name}{lr}{unscaled}, "
+                "or non-finite input data"
+            )
+        else:
+            cause = "likely cause: the learning rate"
         last = last_checkpoint_of(trainer)
         kept = f"the last good checkpoint is {last}" if last else "no checkpoint was saved before it"
         return TrainingDiverged(
@@ -78,10 +88,21 @@ class NonFiniteGuard(Callback):
         if not bool(torch.isfinite(loss).all()):
             raise self._diverged(trainer, pl_module, f"the training loss is {loss.detach().float().item()}")
 
+    def _check_weights(self, trainer, pl_module) -> None:
+        found = non_finite_entry(list(pl_module.named_parameters()))
+        kind = "parameter"
+        if found is None:
+            found, kind = non_finite_entry(list(pl_module.named_buffers())), "buffer"
+        if found is not None:
+            name, value = found
+            running = " (running statistics can overflow while the loss stays finite)" if "running_" in name else ""
+            raise self._diverged(trainer, pl_module, f"{kind} {name} holds {value}{running}, not saved")
+
+    def on_train_epoch_end(self, trainer, pl_module) -> None:
+        self._check_weights(trainer, pl_module)
+
     def on_save_checkpoint(self, trainer, pl_module, checkpoint) -> None:
-        name = first_non_finite(pl_module)
-        if name is not None:
-            raise self._diverged(trainer, pl_module, f"{name} holds non-finite values (not saved)")
+        self._check_weights(trainer, pl_module)
 
 
 class GracefulStop(StopSignals, Callback):

@@ -4,6 +4,7 @@ Pure Python on an omegaconf ``DictConfig``: importing it does not import solo-le
 error names the offending key (``method_kwargs.<key>``) and the values it allows.
 """
 
+import math
 from typing import Dict, Iterable, Optional
 
 from omegaconf import DictConfig, OmegaConf
@@ -15,13 +16,16 @@ from solo_tricl.common.options import (
     IMPORTANCE_INIT_STD,
     NESTING,
     NON_NEG,
+    REDUCTION,
     REQUIRED,
     TEMPERATURE,
     Option,
     choice,
+    non_negative,
     optional,
     positive,
     positive_int,
+    prefix_sizes,
     unit_interval,
 )
 from solo_tricl.errors import ConfigError
@@ -41,6 +45,12 @@ TRICL = {
     "variant": Option("infonce", choice(("infonce", "spectral")), "triCL or tri-SCL"),
     "importance_init_std": IMPORTANCE_INIT_STD,
     "importance_lr": Option(None, optional(positive), "lr of theta (default: optimizer.lr)"),
+    "nesting": Option(
+        None,
+        optional(prefix_sizes),
+        "prefix sizes m of the features sorted by s, each also trained on its own (infonce only); null: none",
+    ),
+    "nesting_weight": Option(1.0, non_negative, "weight of the mean of the prefix terms", float),
 }
 
 NCL = {
@@ -53,6 +63,7 @@ MRL = {
     **PROJECTOR,
     "temperature": TEMPERATURE,
     "nesting": NESTING,
+    "reduction": REDUCTION,
 }
 
 KERNEL = {
@@ -73,23 +84,29 @@ KERNEL = {
 
 def simclr_temperature_to_kernel(cfg: DictConfig, given: Iterable[str]) -> Optional[str]:
     """Turn a validated kernel ``method_kwargs.temperature`` (SimCLR's scale) into the kernel
-    temperature it matches, and return the line that says so (None when it is not set).
+    temperature it matches, and return the line that says so (None when there is nothing to do).
 
     exp(-||a - b||^2 / tau) = exp((2 a.b - 2) / tau) on unit vectors, so the Gaussian kernel at
     tau = 2t gives SimCLR's softmax at t. The term it sets is the Gaussian one (tau2) of a
-    mixture, or the only term (tau1) with ``mixture: none`` (equal to SimCLR for gamma 2 only);
-    setting that tau as well (a key in ``given``, the keys the user wrote) is an error.
+    mixture, or the only term (tau1) with ``mixture: none`` (equal to SimCLR for gamma 2 only).
+    Setting that tau as well (a key in ``given``, the keys the config holds) to another value is
+    an error; to the same value it is what this function wrote before. So it decides the same
+    settings from a config as from the ``args.json`` a run saved after it (which holds both):
+    training and reloading a run both call it, through the method's ``add_and_assert_specific_cfg``.
     """
     kwargs = cfg.method_kwargs
     if kwargs.temperature is None:
         return None
     target = "tau1" if kwargs.mixture == "none" else "tau2"
+    matching = 2 * kwargs.temperature
     if target in given:
+        if kwargs[target] is not None and math.isclose(kwargs[target], matching, rel_tol=1e-9):
+            return None
         raise ConfigError(
-            f"method_kwargs.temperature and method_kwargs.{target} both set the same kernel "
-            f"temperature for mixture {kwargs.mixture}; give one of them"
+            f"method_kwargs.temperature={kwargs.temperature} sets method_kwargs.{target}={matching} for mixture "
+            f"{kwargs.mixture}, and method_kwargs.{target}={kwargs[target]} is given too; give one of them"
         )
-    kwargs[target] = 2 * kwargs.temperature
+    kwargs[target] = matching
     return (
         f"kernel: method_kwargs.temperature={kwargs.temperature} is SimCLR's temperature; it sets "
         f"{target}={kwargs[target]} (the Gaussian kernel at 2t equals SimCLR at t)"

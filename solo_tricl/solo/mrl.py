@@ -17,14 +17,16 @@ class MRL(ProjectedMethod):
     the baseline built so that the first m features suffice. Its feature order is the prefix.
 
     Extra cfg settings (``method_kwargs``): proj_hidden_dim, proj_output_dim, temperature,
-    nesting (prefix sizes; default 1, 2, 4, ... and proj_output_dim).
+    nesting (prefix sizes; default :func:`solo_tricl.losses.matryoshka.default_nesting`),
+    reduction (sum or mean of the per-prefix losses).
     """
 
     OPTIONS = MRL_OPTIONS
 
     def __init__(self, cfg: omegaconf.DictConfig):
         super().__init__(cfg)
-        self.loss = MatryoshkaInfoNCELoss(cfg.method_kwargs.nesting, cfg.method_kwargs.temperature)
+        kwargs = cfg.method_kwargs
+        self.loss = MatryoshkaInfoNCELoss(kwargs.nesting, kwargs.temperature, kwargs.reduction)
 
     @staticmethod
     def add_and_assert_specific_cfg(cfg: omegaconf.DictConfig) -> omegaconf.DictConfig:

@@ -1,59 +1,36 @@
 """Pre-flight checks of a solo-learn run: everything the run reads, checked before any model is
 built or file written, each failure one :class:`~solo_tricl.errors.ConfigError` naming the key.
 
-The checks come from the hosts wherever the hosts know the answer:
+The hosts check what they own, through :mod:`solo_tricl.solo.host_checks`: solo-learn's
+``parse_cfg`` and the method's own checks (run once, on the run's config, which the run then
+uses), the optimizer, the augmentations and Lightning's Trainer, built with the config's values.
+solo-tricl checks what no host checks before training starts:
 
 * types: an override must have the type the config file gives that key (``max_epochs=abc``);
-* names: against solo-learn's own registries (``METHODS``, ``BaseMethod._BACKBONES``,
-  ``_OPTIMIZERS``, ``_SCHEDULERS``, its supported datasets) and the optimizer's signature;
-* solo-learn's own ``assert``s (``parse_cfg``, the method's ``add_and_assert_specific_cfg``),
-  run on a copy, their failing expression reported instead of a bare AssertionError;
-* accelerator, devices, precision, strategy: Lightning's own checks, by building a Trainer;
-* keys nothing reads (``+foo=1``) and keys solo-learn overwrites (``+data.num_small_crops=3``,
-  which it derives from the augmentations) are refused instead of being silently ignored;
+* names against solo-learn's registries, which it reads only once training has started
+  (``METHODS``, ``BaseMethod._BACKBONES``, ``_OPTIMIZERS``, ``_SCHEDULERS``, its datasets);
+* keys nothing reads (``+foo=1``: no host reads it) and keys solo-learn overwrites
+  (``+data.num_small_crops=3``, which it derives from the augmentations) are refused instead of
+  being silently ignored;
+* ranges no host checks (:data:`RANGES`; every other number finite and >= 0);
 * the data: folders, the same classes in train and val, readable images, at least one batch;
-* a resume checkpoint: readable, a Lightning checkpoint of the same method.
-
-Ranges (``data.fraction``, probabilities, counts) are the one table written here:
-:data:`RANGES`.
+* files: a resume checkpoint (readable, a Lightning checkpoint of the same method), the
+  pretrained feature extractor, writable output folders.
 """
 
-import contextlib
-import copy
 import fnmatch
 import inspect
-import io
 import json
-import logging
 import math
 import os
-import traceback
-import warnings
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterator, List, Tuple
+from typing import Any, Callable, Dict, List, Sequence, Set, Tuple
 
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from solo_tricl.errors import ConfigError
 
 ABSENT = object()
-
-
-@contextlib.contextmanager
-def quiet() -> Iterator[None]:
-    """Nothing the hosts print, log or warn while they are only being consulted reaches the terminal."""
-    previous = logging.root.manager.disable
-    logging.disable(logging.CRITICAL)
-    try:
-        with (
-            warnings.catch_warnings(),
-            contextlib.redirect_stdout(io.StringIO()),
-            contextlib.redirect_stderr(io.StringIO()),
-        ):
-            warnings.simplefilter("ignore")
-            yield
-    finally:
-        logging.disable(previous)
 
 
 def leaves(cfg) -> Dict[str, Any]:
@@ -143,16 +120,6 @@ def check_override_types(reference: DictConfig, cfg: DictConfig, overrides: List
             raise ConfigError(f"{leaf} must be {kinds}, as in the config file ({expected!r}); got {value!r}{quoted}")
 
 
-def keys_read(kind: str, reference: DictConfig) -> List[str]:
-    """Dotted keys a run of ``reference`` reads: the file's own, those solo-learn's ``parse_cfg``
-    and the method fill in when absent, the Trainer's arguments, and solo-tricl's own."""
-    from lightning.pytorch import Trainer
-
-    filled = _filled_by_the_host(kind, reference)
-    trainer = [name for name in inspect.signature(Trainer.__init__).parameters if name != "self"]
-    return sorted(set(leaves(reference)) | set(leaves(filled)) | set(trainer) | set(OWN_KEYS[kind]))
-
-
 # keys solo-tricl's pretrain and linear read beyond solo-learn's
 OWN_KEYS = {
     "pretrain": ("data_order_seed", "seed", "resume_from_checkpoint"),
@@ -162,39 +129,14 @@ OWN_KEYS = {
 OPEN_MAPPINGS = ("backbone.kwargs", "optimizer.kwargs", "method_kwargs")
 
 
-def _filled_by_the_host(kind: str, cfg: DictConfig) -> DictConfig:
-    """A copy of ``cfg`` after solo-learn's ``parse_cfg`` (and, for pretraining, the method's
-    defaults), with stand-ins for what it would read from disk; errors are ignored here."""
-    filled = copy.deepcopy(cfg)
-    OmegaConf.set_struct(filled, False)
-    for key, value in leaves(filled).items():
-        if value == "???":
-            OmegaConf.update(filled, key, "stand-in", force_add=True)
-    OmegaConf.update(filled, "data.train_path", ".", force_add=True)
-    with quiet():
-        try:
-            filled = host_parse_cfg(kind)(filled)
-            if kind == "pretrain":
-                from solo.methods import METHODS
+def check_added_keys(kind: str, reference: DictConfig, read: Set[str], overrides: List[str]) -> None:
+    """A key the user adds (``+key=value``) must be one the run reads: the config file's, one the
+    hosts read (``read``, recorded as they parsed this config), a Trainer argument or solo-tricl's
+    own; anything else would be ignored."""
+    from lightning.pytorch import Trainer
 
-                if filled.method in METHODS:
-                    filled = METHODS[filled.method].add_and_assert_specific_cfg(filled)
-        except Exception:
-            pass
-    return filled
-
-
-def host_parse_cfg(kind: str) -> Callable[[DictConfig], DictConfig]:
-    if kind == "pretrain":
-        from solo.args.pretrain import parse_cfg
-    else:
-        from solo.args.linear import parse_cfg
-    return parse_cfg
-
-
-def check_added_keys(kind: str, reference: DictConfig, overrides: List[str]) -> None:
-    """A key the user adds (``+key=value``) must be one the run reads: anything else would be ignored."""
-    known = set(keys_read(kind, reference))
+    trainer = set(inspect.signature(Trainer.__init__).parameters) - {"self"}
+    known = set(leaves(reference)) | set(read) | trainer | set(OWN_KEYS[kind])
     for override in parsed_overrides(overrides):
         key = override.key_or_group
         if not (override.is_add() or override.is_force_add()) or key in known:
@@ -209,17 +151,11 @@ def check_added_keys(kind: str, reference: DictConfig, overrides: List[str]) -> 
         )
 
 
-def check_overwritten_keys(kind: str, cfg: DictConfig, overrides: List[str]) -> None:
-    """A key the user sets that solo-learn's ``parse_cfg`` then replaces would be silently ignored:
-    refuse it. Learning rates are exempt: solo-learn scales them by the batch size on purpose."""
-    parsed = copy.deepcopy(cfg)
-    OmegaConf.set_struct(parsed, False)
-    with quiet():
-        try:
-            parsed = host_parse_cfg(kind)(parsed)
-        except Exception:
-            return  # the run's own checks report what is wrong with this config
-    before, after = leaves(cfg), leaves(parsed)
+def check_overwritten_keys(before: Dict[str, Any], parsed: DictConfig, overrides: List[str]) -> None:
+    """A key the user sets that solo-learn's ``parse_cfg`` then replaced (``before``: the config's
+    leaves before it) would be silently ignored: refuse it. Learning rates are exempt: solo-learn
+    scales them by the batch size on purpose."""
+    after = leaves(parsed)
     for override in parsed_overrides(overrides):
         key = override.key_or_group
         if override.is_delete() or key.endswith("lr") or key not in before:
@@ -230,13 +166,6 @@ def check_overwritten_keys(kind: str, cfg: DictConfig, overrides: List[str]) -> 
                 f"{after.get(key)!r} from the rest of the config "
                 + ("(the augmentations' crop sizes and num_crops)" if "crops" in key else "")
             )
-
-
-def check_overrides(kind: str, reference: DictConfig, cfg: DictConfig, overrides: List[str]) -> None:
-    """The checks that need to know what the user wrote on the command line."""
-    check_override_types(reference, cfg, overrides)
-    check_added_keys(kind, reference, overrides)
-    check_overwritten_keys(kind, cfg, overrides)
 
 
 # --- values ----------------------------------------------------------------------------------------
@@ -250,9 +179,13 @@ def _unit_interval():
     return lambda value: 0 <= value <= 1, "in [0, 1]"
 
 
-# key patterns (fnmatch on dotted keys) -> (test, what it allows), first match wins. Every other
-# number must be finite and >= 0: no key of solo-learn's configs takes a negative value but
-# data.fraction's -1.
+# Ranges no host checks before training (first match wins): solo-learn and torchvision take a
+# probability above 1 or a crop scale above 1 silently, the data loader checks its batch size and
+# workers only once it is built, a projector's width only when the model is, solo-learn's
+# schedules need a finite max_epochs (Lightning would take -1 as "forever"), and its momentum
+# updates a momentum below 1. Every other number must be finite and >= 0: no key of solo-learn's
+# configs takes a negative value but data.fraction's -1. The hosts own the rest (the optimizer's lr,
+# weight decay and momentum >= 0, ColorJitter's values, num_nodes, precision...): host_checks.py.
 RANGES: Dict[str, Tuple[Callable[[float], bool], str]] = {
     "data.fraction": (lambda value: value == -1 or 0 < value < 1, "-1 (every image) or in (0, 1)"),
     "max_epochs": _count(),
@@ -260,7 +193,6 @@ RANGES: Dict[str, Tuple[Callable[[float], bool], str]] = {
     "optimizer.kwargs.momentum": (lambda value: 0 <= value < 1, "in [0, 1)"),
     "method_kwargs.proj_*_dim": _count(),
     "checkpoint.frequency": _count(),
-    "num_nodes": _count(),
     "accumulate_grad_batches": _count(),
     "*.crop_size": _count(),
     "augmentations.*.num_crops": _count(),
@@ -270,7 +202,6 @@ RANGES: Dict[str, Tuple[Callable[[float], bool], str]] = {
     "*.prob": _unit_interval(),
     "*.crop_min_scale": (lambda value: 0 < value <= 1, "in (0, 1]"),
     "*.crop_max_scale": (lambda value: 0 < value <= 1, "in (0, 1]"),
-    "*.hue": (lambda value: 0 <= value <= 0.5, "in [0, 0.5]"),
 }
 
 
@@ -336,65 +267,6 @@ def check_registries(cfg: DictConfig, kind: str) -> None:
     require_choice("optimizer.name", OmegaConf.select(cfg, "optimizer.name"), BaseMethod._OPTIMIZERS)
     require_choice("scheduler.name", OmegaConf.select(cfg, "scheduler.name", default="none"), BaseMethod._SCHEDULERS)
     require_choice("scheduler.interval", OmegaConf.select(cfg, "scheduler.interval", default="step"), ("step", "epoch"))
-    optimizer = BaseMethod._OPTIMIZERS[cfg.optimizer.name]
-    accepted = set(inspect.signature(optimizer.__init__).parameters) - {"self", "params", "lr", "weight_decay"}
-    for name in OmegaConf.select(cfg, "optimizer.kwargs", default=None) or {}:
-        if name not in accepted:
-            raise ConfigError(
-                f"optimizer.kwargs.{name} is not an argument of {cfg.optimizer.name} "
-                f"({optimizer.__module__}.{optimizer.__name__}); it takes: {', '.join(sorted(accepted))}"
-            )
-
-
-def assertion_text(error: AssertionError) -> str:
-    """The source of the failing ``assert`` of a host, or its message."""
-    if str(error):
-        return str(error)
-    frame = traceback.extract_tb(error.__traceback__)[-1]
-    return f"{frame.line} ({Path(frame.filename).name}:{frame.lineno})"
-
-
-def run_host_checks(kind: str, cfg: DictConfig) -> DictConfig:
-    """solo-learn's own ``parse_cfg`` (and the method's ``add_and_assert_specific_cfg``) on a copy:
-    their asserts and errors as one ConfigError. Returns the parsed copy."""
-    parsed = copy.deepcopy(cfg)
-    OmegaConf.set_struct(parsed, False)
-    with quiet():
-        try:
-            parsed = host_parse_cfg(kind)(parsed)
-            if kind == "pretrain":
-                from solo.methods import METHODS
-
-                parsed = METHODS[parsed.method].add_and_assert_specific_cfg(parsed)
-        except AssertionError as error:
-            raise ConfigError(f"solo-learn refuses this config: {assertion_text(error)}") from None
-        except ConfigError:
-            raise
-        except Exception as error:
-            raise ConfigError(f"solo-learn cannot read this config: {type(error).__name__}: {error}") from None
-    return parsed
-
-
-def check_trainer(cfg: DictConfig) -> None:
-    """Lightning's own checks of the accelerator, devices, precision, strategy and every other
-    Trainer argument in the config, by building (and dropping) a Trainer with them."""
-    from lightning.pytorch import Trainer
-
-    from solo_tricl.solo.trainer import trainer_arguments
-
-    arguments = trainer_arguments(cfg)
-    arguments.update(
-        logger=False, enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False, callbacks=[]
-    )
-    named = ", ".join(
-        f"{k}={arguments[k]}" for k in ("accelerator", "devices", "precision", "strategy") if k in arguments
-    )
-    with quiet():
-        try:
-            Trainer(**arguments)
-        except Exception as error:
-            message = " ".join(str(error).split())
-            raise ConfigError(f"Lightning refuses the trainer settings ({named}): {message}") from None
 
 
 # --- files -----------------------------------------------------------------------------------------
@@ -541,22 +413,31 @@ def validates_its_options(method: str) -> bool:
     return getattr(METHODS.get(method), "OPTIONS", None) is not None
 
 
-def check_run(kind: str, cfg: DictConfig) -> DictConfig:
-    """Every check that needs only the composed config, in the order a user would fix them.
-    Returns solo-learn's parsed copy of it."""
+def check_run(kind: str, cfg: DictConfig, overrides: Sequence[str] = (), reference: DictConfig = None) -> DictConfig:
+    """Every check of a run, in the order a user would fix them, with solo-learn's parsing run once:
+    returns ``cfg`` as solo-learn completed it (in place), for the run to use. ``overrides`` (the
+    command line's) and ``reference`` (the config file without them) enable the checks of added
+    and overwritten keys."""
+    from solo_tricl.solo import host_checks
+
     require_given(cfg)
     require_existing_paths(cfg)
-    skip = ("method_kwargs",) if kind == "pretrain" and validates_its_options(cfg.get("method")) else ()
-    check_values(cfg, skip)
     check_devices(cfg)
     check_registries(cfg, kind)
-    parsed = run_host_checks(kind, cfg)
-    check_values(parsed, skip)
+    before = leaves(cfg)
+    parsed, read = host_checks.parse_once(kind, cfg)
+    if overrides:
+        check_overwritten_keys(before, parsed, list(overrides))
+        check_added_keys(kind, reference if reference is not None else OmegaConf.create({}), read, list(overrides))
     if kind == "pretrain":
         check_crops(parsed)
-    check_trainer(parsed)
-    check_resume_checkpoint(cfg)
-    check_pretrained_feature_extractor(cfg)
+        host_checks.check_augmentations(parsed)
+    host_checks.check_optimizer(parsed)
+    host_checks.check_trainer(parsed)
+    skip = ("method_kwargs",) if kind == "pretrain" and validates_its_options(parsed.get("method")) else ()
+    check_values(parsed, skip)
+    check_resume_checkpoint(parsed)
+    check_pretrained_feature_extractor(parsed)
     check_image_folders(parsed, kind)
     check_outputs(parsed)
     return parsed

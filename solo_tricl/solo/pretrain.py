@@ -13,7 +13,6 @@ import torch
 from lightning.pytorch import Trainer, seed_everything
 from lightning.pytorch.callbacks import Callback
 from omegaconf import DictConfig, OmegaConf
-from solo.args.pretrain import parse_cfg
 from solo.data.classification_dataloader import prepare_data as prepare_classification_data
 from solo.data.pretrain_dataloader import (
     FullTransformPipeline,
@@ -27,10 +26,11 @@ from solo.utils.auto_resumer import AutoResumer
 from solo.utils.checkpointer import Checkpointer
 from solo.utils.misc import make_contiguous, omegaconf_select
 
+from solo_tricl.common.torch_files import resume_weights_only
 from solo_tricl.solo.guards import GracefulStop, NonFiniteGuard, WarmupCosineFitsRun
 from solo_tricl.solo.preflight import check_run
 from solo_tricl.solo.registry import register
-from solo_tricl.solo.trainer import build_trainer, parse_cfg_with_device_count, wandb_logger
+from solo_tricl.solo.trainer import build_trainer, wandb_logger
 
 
 @dataclass
@@ -122,7 +122,12 @@ def _resume_checkpoint(cfg: DictConfig):
     return path, None
 
 
-def pretrain(cfg: DictConfig, extra_callbacks: Sequence[Callback] = ()) -> PretrainResult:
+def pretrain(
+    cfg: DictConfig,
+    extra_callbacks: Sequence[Callback] = (),
+    overrides: Sequence[str] = (),
+    reference: Optional[DictConfig] = None,
+) -> PretrainResult:
     """Train ``cfg`` (a composed solo-learn pretrain config) as ``main_pretrain.py`` would.
 
     Everything the run reads is checked first (:mod:`solo_tricl.solo.preflight`), before any
@@ -130,13 +135,14 @@ def pretrain(cfg: DictConfig, extra_callbacks: Sequence[Callback] = ()) -> Pretr
     :class:`~solo_tricl.errors.TrainingDiverged`, and SIGINT/SIGTERM end in
     :class:`~solo_tricl.errors.Interrupted` after saving a resumable checkpoint
     (:mod:`solo_tricl.solo.guards`). ``extra_callbacks`` are added to the Trainer's (e.g. timers).
+    ``overrides`` and ``reference``, the command line's overrides and the config file without them,
+    let the checks refuse keys nothing reads or solo-learn overwrites.
     """
     register()
     OmegaConf.set_struct(cfg, False)
     stop = GracefulStop()
     with stop.handling():
-        check_run("pretrain", cfg)
-        cfg = parse_cfg_with_device_count(parse_cfg, cfg)
+        cfg = check_run("pretrain", cfg, overrides, reference)  # solo-learn's parse_cfg, once
         seed_everything(cfg.seed)
 
         method = METHODS[cfg.method](cfg)
@@ -172,10 +178,11 @@ def pretrain(cfg: DictConfig, extra_callbacks: Sequence[Callback] = ()) -> Pretr
 
         logger = wandb_logger(cfg, method, callbacks, wandb_run_id)
         trainer = build_trainer(cfg, callbacks, logger)
+        weights_only = None if ckpt_path is None else resume_weights_only(ckpt_path)
         if datamodule is not None:
-            stop.fit(trainer, method, ckpt_path=ckpt_path, datamodule=datamodule)
+            stop.fit(trainer, method, ckpt_path=ckpt_path, datamodule=datamodule, weights_only=weights_only)
         else:
-            stop.fit(trainer, method, train_loader, val_loader, ckpt_path=ckpt_path)
+            stop.fit(trainer, method, train_loader, val_loader, ckpt_path=ckpt_path, weights_only=weights_only)
     last = getattr(checkpointer, "last_ckpt", None)
     last = str(last) if last else None
     return PretrainResult(method, cfg, trainer, last)

@@ -15,7 +15,7 @@ class TriCL(ProjectedMethod):
 
     Extra cfg settings (``method_kwargs``): proj_hidden_dim, proj_output_dim, temperature,
     decorrelation (isotropic | reference), decorrelation_weight, anchors (all | view1), variant (infonce | spectral),
-    importance_init_std, importance_lr. See :data:`solo_tricl.solo.method_kwargs.TRICL`.
+    importance_init_std, importance_lr, nesting, nesting_weight. See :data:`solo_tricl.solo.method_kwargs.TRICL`.
 
     theta (``s = softplus(theta)``) is in :attr:`learnable_params` without weight decay and
     excluded from LARS adaptation, so it trains, unlike in the authors' fork; it is part of
@@ -35,6 +35,8 @@ class TriCL(ProjectedMethod):
                 kwargs.decorrelation_weight,
                 kwargs.anchors,
                 kwargs.decorrelation,
+                kwargs.nesting,
+                kwargs.nesting_weight,
             )
         else:
             self.loss = SpectralTriCLLoss(importance, kwargs.decorrelation_weight, kwargs.anchors, kwargs.decorrelation)

@@ -1,5 +1,6 @@
 """``solo-tricl bench`` end to end at a tiny size, with a solo-learn built-in, Matryoshka, SigLIP:
-every table, the leaderboard in every order, linear and kNN, galleries, the noise floor."""
+every table, the leaderboard in every order with its spread, linear, kNN and zero-shot, galleries,
+the noise floor, the cost pass; and the same top-k columns as ``evaluate``."""
 
 import json
 
@@ -41,6 +42,8 @@ def test_a_tiny_bench_writes_every_table_and_picture(tmp_path, capsys):
             "600",
             "--eval-test",
             "200",
+            "--cost-repeats",
+            "1",
             "--work",
             str(tmp_path / "work"),
             "--out",
@@ -55,32 +58,40 @@ def test_a_tiny_bench_writes_every_table_and_picture(tmp_path, capsys):
         "### linear probe",
         "### kNN",
         "### Who wins where",
+        "kNN (k = 20, T = 0.07), k = 1: not reported",
         "## Identifiability across seeds, in each order",
         "noise floor",
         "## Feature galleries",
         "## Targets",
         "## CLIP variants",
+        "### zero-shot",
         "| siglip |",
         "| mrl |",
         "`byol`: ",
+        " ± ",
+        "x SimCLR",
     ):
         assert heading in text, heading
     report = json.loads((out / "bench.json").read_text())
     runs = {run["name"]: run for run in report["runs"]}
     assert set(runs) == {f"{v}-seed{s}" for v in ("simclr", "byol", "tricl", "mrl") for s in (0, 1)}
-    byol = runs["byol-seed0"]
-    assert byol["features"] == 256 and byol["importance_name"] == "activation mass"
-    assert set(byol["orders"]) == {"importance", "pca", "canonical", "random"}
-    assert set(byol["orders"]["pca"]) == {"linear", "knn"} and "256" in byol["orders"]["pca"]["knn"]
-    assert runs["mrl-seed0"]["importance_name"] == "prefix (Matryoshka)"
-    assert runs["tricl-seed0"]["importance_name"] == "s (learned)"
+    byol = runs["byol-seed0"]["measurement"]
+    assert byol["features"] == 256 and byol["orders"]["importance"]["label"] == "activation mass"
+    assert set(byol["orders"]) == {"importance", "pca", "canonical"} and "256" in byol["random"]["knn"]
+    assert "1" not in byol["orders"]["pca"]["curves"]["knn"] and "256" in byol["orders"]["pca"]["curves"]["knn"]
+    assert runs["mrl-seed0"]["measurement"]["orders"]["importance"]["label"] == "prefix"
+    assert runs["tricl-seed0"]["measurement"]["orders"]["importance"]["label"] == "s (learned)"
     pairs = {pair["variant"]: pair for pair in report["pairs"]}
     assert set(pairs) == {"simclr", "byol", "tricl", "mrl"}
-    assert set(pairs["tricl"]["by_order"]) == {"importance", "pca", "canonical"}
+    assert set(pairs["tricl"]["measurement"]["by_order"]) == {"importance", "pca", "canonical"}
     assert report["noise_floor"]["variant"] == "tricl"
-    assert {run["loss"] for run in report["clip"]} == {"siglip", "mrl"}
+    clip = {run["variant"] for run in report["clip"]}
+    assert clip == {"siglip", "mrl"} and len(report["clip"]) == 4
+    assert "8" in report["clip"][0]["measurement"]["orders"]["canonical"]["curves"]["zero_shot"]
+    assert {cost["variant"] for cost in report["cost"]} == {"simclr", "byol", "tricl", "mrl"}
     for name in (
         "bench_accuracy_vs_k.png",
+        "bench_clip_vs_k.png",
         "bench_importance.png",
         "bench_identifiability_tricl_importance.png",
         "bench_identifiability_tricl_canonical.png",
@@ -100,6 +111,7 @@ def test_the_bench_refuses_too_few_reference_images_before_training(tmp_path, ca
             "simclr",
             "--seeds",
             "0",
+            "1",
             "--clip-losses",
             "--eval-train",
             "100",

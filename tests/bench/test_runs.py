@@ -5,7 +5,14 @@ import os
 
 import pytest
 
-from solo_tricl.bench.runs import RUN_STARTED, Trained, finished_run, interrupted_checkpoint, reuse_or_clear, save_run
+from solo_tricl.bench.training import (
+    RUN_STARTED,
+    Trained,
+    finished_run,
+    interrupted_checkpoint,
+    reuse_or_clear,
+    save_run,
+)
 from solo_tricl.common.files import write_json
 from tests.solo.helpers import needs_solo_learn
 
@@ -13,7 +20,7 @@ from tests.solo.helpers import needs_solo_learn
 def saved(tmp_path, settings):
     checkpoint = tmp_path / "last.ckpt"
     checkpoint.write_bytes(b"weights")
-    save_run(tmp_path, settings, Trained("tricl-seed0", str(checkpoint), "solo-tricl pretrain ...", 3.0, 12.5))
+    save_run(tmp_path, settings, Trained("tricl-seed0", str(checkpoint), "solo-tricl pretrain ...", 3.0))
     return checkpoint
 
 
@@ -22,7 +29,7 @@ def test_a_finished_run_is_reused_with_identical_settings_and_counts_as_untimed(
     saved(tmp_path, settings)
     assert finished_run(tmp_path, settings)["name"] == "tricl-seed0"
     reused = reuse_or_clear(tmp_path, settings, retrain=False)
-    assert reused.checkpoint.endswith("last.ckpt") and reused.seconds is None and reused.images_per_s is None
+    assert reused.checkpoint.endswith("last.ckpt") and reused.seconds is None
 
 
 def test_changed_settings_or_a_missing_checkpoint_mean_training_again(tmp_path):
@@ -97,28 +104,42 @@ def test_an_interrupted_run_is_trained_afresh_when_resuming_would_be_wrong(tmp_p
 
 
 @pytest.mark.parametrize(
-    "variant,config",
+    "variant,config,overrides",
     [
-        ("tricl", "fashion_mnist/tricl"),
-        ("tri-scl", "fashion_mnist/tricl"),
-        ("byol", "fashion_mnist/byol"),
-        ("mrl", "fashion_mnist/mrl"),
-        ("nnclr", "fashion_mnist/simclr"),
+        ("tricl", "fashion_mnist/tricl", []),
+        ("tri-scl", "fashion_mnist/tri-scl", []),
+        ("tricl-reference", "fashion_mnist/tricl", ["method_kwargs.decorrelation=reference"]),
+        ("byol", "fashion_mnist/byol", []),
+        ("mrl", "fashion_mnist/mrl", []),
     ],
 )
-def test_every_variant_has_a_config(variant, config):
-    from solo_tricl.bench.runs import variant_config
+def test_every_variant_has_a_shipped_config(variant, config, overrides):
+    from solo_tricl.bench.settings import config_file, variant_config
 
-    assert variant_config(variant)[0] == config
+    assert variant_config(variant) == (config, overrides) and config_file(variant).is_file()
+
+
+def test_a_method_without_a_shipped_config_is_refused_with_the_allowed_ones():
+    from solo_tricl.bench.settings import DEFAULT_VARIANTS, check_variants
+    from solo_tricl.errors import CommandError
+
+    check_variants(DEFAULT_VARIANTS)
+    with pytest.raises(
+        CommandError, match=r"'nnclr' has no shipped Fashion-MNIST config .*allowed: barlow_twins, byol"
+    ):
+        check_variants(["simclr", "nnclr"])
+    with pytest.raises(CommandError, match="must include the baseline simclr"):
+        check_variants(["tricl"])
 
 
 @pytest.mark.parametrize("_", [None], ids=["solo-learn"])
 @needs_solo_learn[0]
 @needs_solo_learn[1]
 def test_config_differences_name_what_each_built_in_changes(_):
-    from solo_tricl.bench.runs import config_differences
+    from solo_tricl.bench.training import config_differences
 
-    differences = config_differences(["simclr", "byol", "mrl"])
+    differences = config_differences(["simclr", "byol", "mrl", "tri-scl"])
     assert "method=byol" in differences["byol"] and "method_kwargs.pred_hidden_dim=4096" in differences["byol"]
-    assert "optimizer.lr=1.0" in differences["byol"]
-    assert differences["mrl"] == ["method=mrl", "method_kwargs.nesting=None"]
+    assert any(d.startswith("optimizer.lr=") for d in differences["byol"])
+    assert "method=mrl" in differences["mrl"] and "method_kwargs.nesting=None" in differences["mrl"]
+    assert "method_kwargs.variant=spectral" in differences["tri-scl"]

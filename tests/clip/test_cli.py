@@ -5,7 +5,10 @@ import json
 import pytest
 
 from solo_tricl.cli import main
+from solo_tricl.clip.training_api import SUPPORTED, installed_api
 from tests.clip.helpers import clip_train, open_clip, train_args  # noqa: F401
+
+pytestmark = pytest.mark.open_clip
 
 
 @pytest.fixture
@@ -106,10 +109,11 @@ def test_a_patch_target_that_changed_upstream_is_an_error_not_a_silent_run(
 ):
     import open_clip_train.main as train_main
 
-    monkeypatch.delattr(train_main, "create_loss")
+    builder = installed_api().loss_builder
+    monkeypatch.delattr(train_main, builder)
     monkeypatch.setattr(train_main, "main", lambda argv: pytest.fail("OpenCLIP must not run"))
     assert main(["clip-train", "--loss", "tricl", "--", *valid_open_clip_args(fashion_mnist_clip_folder)]) == 2
-    assert "open_clip_train.main.create_loss is not the create_loss solo-tricl expects" in capsys.readouterr().err
+    assert f"open_clip_train.main.{builder} is not the {builder} solo-tricl expects" in capsys.readouterr().err
 
 
 def test_a_run_that_never_builds_our_loss_is_an_error(monkeypatch, capsys, fashion_mnist_clip_folder):
@@ -117,26 +121,40 @@ def test_a_run_that_never_builds_our_loss_is_an_error(monkeypatch, capsys, fashi
 
     monkeypatch.setattr(train_main, "main", lambda argv: 0)  # an OpenCLIP that builds its loss elsewhere
     assert main(["clip-train", "--loss", "tricl", "--", *valid_open_clip_args(fashion_mnist_clip_folder)]) == 2
-    assert "finished without calling create_loss" in capsys.readouterr().err
+    assert f"finished without calling {installed_api().loss_builder}" in capsys.readouterr().err
+
+
+def test_an_open_clip_version_neither_api_knows_is_one_line_before_any_model(monkeypatch, no_training, capsys):
+    monkeypatch.setattr(open_clip, "__version__", "4.0.0")
+    assert main(["clip-train", "--loss", "tricl", "--", "--model", "solo-tricl-tiny"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert "open_clip_torch 4.0.0 is installed, which solo-tricl clip-train does not support" in err
+    assert f"supported: {SUPPORTED}" in err and "3.3.x" in err and "4.2.0.dev0" in err
 
 
 def test_the_patched_names_are_restored_after_a_run(monkeypatch, fashion_mnist_clip_folder):
     import open_clip_train.main as train_main
 
+    builder = installed_api().loss_builder
+    originals = {name: getattr(train_main, name) for name in ("create_model_and_transforms", builder, "torch")}
     seen = {}
 
-    def fake_main(argv):
-        seen["patched"] = train_main.create_loss is not open_clip.create_loss
+    def fake_main(argv):  # builds the model and the loss as OpenCLIP's main does, then stops
+        seen["patched"] = {name for name, original in originals.items() if getattr(train_main, name) is not original}
         args = train_main.parse_args(argv)
         args.rank, args.world_size, args.horovod, args.distill = 0, 1, False, False
-        train_main.create_loss(args)  # as OpenCLIP's main does
+        model, _, _ = train_main.create_model_and_transforms(args.model, output_dict=True)
+        if builder == "create_loss":
+            train_main.create_loss(args)
+        else:
+            train_main.create_task(args, model=model, dist_model=None)
         return 0
 
     monkeypatch.setattr(train_main, "main", fake_main)
     assert main(["clip-train", "--loss", "clip", "--", *valid_open_clip_args(fashion_mnist_clip_folder)]) == 0
-    assert seen["patched"]
-    assert train_main.create_loss is open_clip.create_loss
-    assert train_main.create_model_and_transforms is open_clip.create_model_and_transforms
+    assert seen["patched"] == set(originals)
+    assert all(getattr(train_main, name) is original for name, original in originals.items())
 
 
 @pytest.mark.slow
@@ -217,3 +235,25 @@ def test_another_packages_loss_plugin_adds_its_own_flags(monkeypatch, capsys):
 
     assert main(["clip-train", "--loss", "clip", "--margin-steps", "5", "--", "--epochs", "1"]) == 2
     assert "--margin-steps needs --loss margin" in capsys.readouterr().err
+
+
+def test_each_api_refuses_our_losses_where_it_builds_a_loss_of_its_own():
+    """OpenCLIP main's create_task gives GenLIP/GenLAP/CLAP models tasks of their own, as both versions
+    do CoCa models; OpenCLIP 3.3 has no GenLIP models, and its create_loss looks at CoCa only."""
+    from argparse import Namespace
+
+    from solo_tricl.clip.training_api import LOSS_FUNCTION, TASKS, refused_option
+
+    def options(model, **given):
+        return Namespace(
+            **{"model": model, "siglip": False, "distill_model": None, "distill_pretrained": None, **given}
+        )
+
+    for api in (LOSS_FUNCTION, TASKS):
+        assert refused_option(api, options("solo-tricl-tiny")) is None
+        assert "--siglip" in refused_option(api, options("solo-tricl-tiny", siglip=True))
+        assert "CoCa" in refused_option(api, options("coca_ViT-B-32"))
+    assert "GenLIP" in refused_option(TASKS, options("GenLIP-ViT-B-16"))
+    assert "GenLAP" in refused_option(TASKS, options("genlap-base"))
+    assert "CLAP" in refused_option(TASKS, options("CLAP-HTSAT-tiny"))
+    assert refused_option(LOSS_FUNCTION, options("GenLIP-ViT-B-16")) is None

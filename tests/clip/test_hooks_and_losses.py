@@ -2,15 +2,18 @@
 
 from argparse import Namespace
 
+import pytest
 import torch
 import torch.nn.functional as F
 
 from solo_tricl.clip import model_hooks
-from solo_tricl.clip.launcher import MODEL_CONFIGS
+from solo_tricl.clip.checkpoints import MODEL_CONFIGS
 from solo_tricl.clip.model_hooks import OpenCLIPTriCLLoss
 from solo_tricl.clip.plugins import CLIP, KERNEL, NCL, TRICL, load_plugins
 from solo_tricl.losses import KernelClipLoss, NCLClipLoss, TriCLClipLoss
 from tests.clip.helpers import open_clip
+
+pytestmark = pytest.mark.open_clip
 
 
 def tiny_model():
@@ -27,6 +30,7 @@ def options(**kwargs):
     defaults = dict(
         loss="tricl",
         importance_init_std=0.1,
+        importance_scale=1.0,
         decorrelation="isotropic",
         decorrelation_weight=None,
         non_neg="relu",
@@ -69,6 +73,10 @@ def test_eval_features_score_with_s():
     assert model_hooks.IMPORTANCE_KEY not in evaluated
     expected = train["image_features"] @ torch.diag(s) @ train["text_features"].T
     assert torch.allclose(evaluated["image_features"] @ evaluated["text_features"].T, expected, atol=1e-5)
+    # the encoders OpenCLIP's zero-shot classifier and our evaluation call give the same features
+    with torch.no_grad():
+        encoded = model.encode_image(images, normalize=True) @ model.encode_text(texts, normalize=True).T
+    assert torch.allclose(encoded, expected, atol=1e-5)
 
 
 def test_non_negative_map_runs_before_normalisation():
@@ -78,8 +86,10 @@ def test_non_negative_map_runs_before_normalisation():
     model_hooks.add_non_negative_map(model, "softplus")
     with torch.no_grad():
         hooked = model.encode_image(images, normalize=True)
-    assert (hooked >= 0).all()
+        trained = model(images, texts)["image_features"]  # the path training takes
+    assert (raw < 0).any() and (hooked >= 0).all()
     assert torch.allclose(hooked, F.normalize(F.softplus(raw), dim=-1), atol=1e-6)
+    assert torch.allclose(trained, hooked, atol=1e-6)
 
 
 def test_tricl_plugin_loss_equals_the_reference_on_model_outputs():
@@ -130,3 +140,23 @@ def test_accumulated_importance_rows_keep_the_value_and_the_whole_gradient():
     accumulated = OpenCLIPTriCLLoss()(image, text, torch.tensor(5.0), feature_importance=rows)
     (grad_accumulated,) = torch.autograd.grad(accumulated, theta)
     assert torch.allclose(accumulated, reference) and torch.allclose(grad_accumulated, grad_reference)
+
+
+def test_a_run_saved_before_the_importance_scale_existed_loads_with_the_scale_it_trained_with(monkeypatch):
+    from dataclasses import replace
+
+    from solo_tricl.clip import plugins
+
+    # were the default to change, a run saved without the option still means c = 1
+    monkeypatch.setitem(TRICL.options, "importance_scale", replace(TRICL.options["importance_scale"], default=30.0))
+    assert plugins.declared_options(load_plugins())["importance_scale"][0].default == 30.0
+    assert plugins.options_with_defaults({"loss": "tricl"}).importance_scale == 1.0
+    assert plugins.options_with_defaults({"loss": "tricl", "importance_scale": 30.0}).importance_scale == 30.0
+
+
+def test_the_importance_scale_reaches_the_models_s():
+    model, _, _ = tiny_model()
+    model_hooks.add_feature_importance(model, 0.1, scale=30.0)
+    importance = model.feature_importance
+    assert importance.scale == 30.0
+    assert torch.allclose(importance(), F.softplus(30.0 * importance.theta))

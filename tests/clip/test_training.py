@@ -1,4 +1,8 @@
-"""End-to-end open_clip_train runs through the launcher, on a tiny model and real data."""
+"""End-to-end open_clip_train runs through the launcher, on a tiny model and real data.
+
+The tests marked open_clip also run against OpenCLIP main in CI. Where a test is parametrized,
+the other cases differ only in our loss's own code, which is the same under either OpenCLIP
+(each loss trains under both in tests/clip/test_open_clip_protocol.py)."""
 
 import json
 import os
@@ -10,28 +14,40 @@ import torch
 from tests.clip.helpers import checkpoint, clip_train, open_clip, train_args  # noqa: F401
 
 pytestmark = pytest.mark.slow
+BOTH_OPEN_CLIPS = pytest.mark.open_clip
 
 
-def no_decay_index(name):
-    """Position of ``name`` among OpenCLIP's no-weight-decay parameters (its optimizer group 0),
-    on the same hooked model OpenCLIP built."""
+def optimizer_position(name):
+    """(group, index) of parameter ``name`` in the state of the optimizer OpenCLIP builds for the
+    same hooked model: OpenCLIP main builds it with open_clip_train.optim.create_optimizer, 3.3
+    inline in its main(), as two groups, the no-weight-decay one first."""
     from argparse import Namespace
 
-    from solo_tricl.clip.launcher import MODEL_CONFIGS
+    from solo_tricl.clip.checkpoints import MODEL_CONFIGS
     from solo_tricl.clip.plugins import TRICL
 
     open_clip.add_model_config(MODEL_CONFIGS)
     model = open_clip.create_model("solo-tricl-tiny")
-    TRICL.prepare_model(model, Namespace(importance_init_std=0.1))
-    excluded = [
-        key
-        for key, p in model.named_parameters()
-        if p.ndim < 2 or "bn" in key or "ln" in key or "bias" in key or "logit_scale" in key
-    ]
-    return excluded.index(name)
+    TRICL.prepare_model(model, Namespace(importance_init_std=0.1, importance_scale=1.0))
+    try:
+        from open_clip_train.optim import OptimizerCfg, create_optimizer
+    except ImportError:
+        excluded = [
+            key
+            for key, p in model.named_parameters()
+            if p.ndim < 2 or "bn" in key or "ln" in key or "bias" in key or "logit_scale" in key
+        ]
+        return 0, excluded.index(name)
+    target, index = model.get_parameter(name), 0
+    for group_index, group in enumerate(create_optimizer(model, OptimizerCfg()).param_groups):
+        for parameter in group["params"]:
+            if parameter is target:
+                return group_index, index
+            index += 1
+    raise AssertionError(f"{name} is in no optimizer group")
 
 
-@pytest.mark.parametrize("loss", ["clip", "tricl", "ncl", "kernel", "mrl"])
+@pytest.mark.parametrize("loss", ["clip", pytest.param("tricl", marks=BOTH_OPEN_CLIPS), "ncl", "kernel", "mrl"])
 def test_each_loss_trains_with_open_clip_train(loss, fashion_mnist_clip_folder, tmp_path):
     clip_train(["--loss", loss], train_args(fashion_mnist_clip_folder, tmp_path, loss, epochs=2))
     log = (tmp_path / loss / "out.log").read_text()
@@ -48,13 +64,14 @@ def test_each_loss_trains_with_open_clip_train(loss, fashion_mnist_clip_folder, 
         theta_2 = second["state_dict"]["feature_importance.theta"]
         assert not torch.equal(theta_1, theta_2), "s did not change during training"
         # theta sits in OpenCLIP's no-weight-decay group and the optimizer updated it
-        index = no_decay_index("feature_importance.theta")
-        group = second["optimizer"]["param_groups"][0]
+        group_index, index = optimizer_position("feature_importance.theta")
+        group = second["optimizer"]["param_groups"][group_index]
         assert group["weight_decay"] == 0.0 and index in group["params"]
         moment = second["optimizer"]["state"][index]["exp_avg"]
         assert moment.shape == theta_2.shape and moment.abs().sum() > 0
 
 
+# against OpenCLIP main: test_open_clip_protocol.py's unfreezing runs (--accum-freq 2, each loss)
 def test_tricl_with_gradient_accumulation(fashion_mnist_clip_folder, tmp_path):
     clip_train(
         ["--loss", "tricl"], train_args(fashion_mnist_clip_folder, tmp_path, "accum", extra=["--accum-freq", "2"])
@@ -63,6 +80,7 @@ def test_tricl_with_gradient_accumulation(fashion_mnist_clip_folder, tmp_path):
     assert torch.isfinite(state["feature_importance.theta"]).all()
 
 
+@BOTH_OPEN_CLIPS
 def test_resume_latest_restores_s_exactly(fashion_mnist_clip_folder, tmp_path):
     clip_train(["--loss", "tricl"], train_args(fashion_mnist_clip_folder, tmp_path, "run", epochs=1))
     saved = checkpoint(tmp_path, "run", 1)["state_dict"]["feature_importance.theta"]
@@ -80,7 +98,10 @@ def free_port():
         return sock.getsockname()[1]
 
 
-@pytest.mark.parametrize("flags", [["--local-loss", "--gather-with-grad"], ["--gather-with-grad"], []])
+@pytest.mark.parametrize(
+    "flags",
+    [pytest.param(["--local-loss", "--gather-with-grad"], marks=BOTH_OPEN_CLIPS), ["--gather-with-grad"], []],
+)
 def test_two_processes_with_open_clip_distributed_flags(flags, fashion_mnist_clip_folder, tmp_path):
     """Two CPU processes (gloo), started as torchrun would start them, with the env variables."""
     import subprocess

@@ -82,3 +82,12 @@ def test_transform_rejects_a_k_mismatch_and_load_a_foreign_file(tmp_path):
         CanonicalBasis.load(tmp_path / "other.pt")
     with pytest.raises(FileNotFoundError):
         CanonicalBasis.load(tmp_path / "missing.pt")
+
+
+def test_features_that_never_vary_give_a_zero_spectrum_not_nan():
+    """A collapsed model (every normalised row the same, as NCL's with all but one unit dead)."""
+    dead = torch.zeros(16, 4)
+    dead[:, 0] = torch.rand(16) + 0.1
+    basis = CanonicalBasis.fit(dead, dead.flip(0))
+    assert torch.equal(basis.spectrum, torch.zeros(4)) and basis.identifiable_rank == 0
+    assert torch.isfinite(basis.transform(torch.rand(5, 4))).all()

@@ -7,6 +7,7 @@ import torch
 
 from solo_tricl.evaluate.features import RunFeatures, Split
 from solo_tricl.evaluate.gallery import class_purity, draw_run_gallery, gallery_rows, gallery_summary, run_gallery
+from solo_tricl.evaluate.orders import in_order
 
 
 def planted(n_per_class=20, classes=4, k=6):
@@ -69,9 +70,10 @@ def test_a_run_gallery_is_drawn_with_its_images(tmp_path):
         Image.new("L", (28, 28), color=int(labels[i]) * 60).save(path)
         paths.append(str(path))
     split = Split(features, labels, paths=paths, class_names=["a", "b", "c", "d"])
-    run = RunFeatures("ckpt", "solo-learn", "tricl", split, split, torch.linspace(2, 1, 6))
+    native = RunFeatures("ckpt", "solo-learn", "tricl", split, split, torch.linspace(2, 1, 6))
+    run, order = in_order(native, "importance")
     rows = run_gallery(run, 2, 4)
-    summary = draw_run_gallery(run, rows, tmp_path / "gallery.png")
+    summary = draw_run_gallery(run, order, rows, tmp_path / "gallery.png")
     assert (tmp_path / "gallery.png").stat().st_size > 5000
     assert summary["most"]["mean_purity"] == 1.0 and summary["png"].endswith("gallery.png")
 
@@ -79,22 +81,16 @@ def test_a_run_gallery_is_drawn_with_its_images(tmp_path):
 def test_a_gallery_of_an_ordered_run_labels_each_column_with_its_own_score():
     # s is learned for the native columns: once in_order rearranges them, column i's score is
     # the i-th largest s (importance order) or the order's own score (pca), never s[i]
-    from solo_tricl.evaluate.gallery import gallery_scores
-    from solo_tricl.evaluate.orders import in_order
-
     generator = torch.Generator().manual_seed(0)
     features = torch.randn(40, 6, generator=generator)
     importance = torch.tensor([0.1, 3.0, 0.5, 2.0, 1.0, 0.2])
     split = Split(features, torch.arange(40) % 4)
     native = RunFeatures("ckpt", "solo-learn", "tricl", split, split, importance)
-    assert gallery_scores(native)[1] is importance
 
-    by_s, _ = in_order(native, "importance")
-    name, scores, short = gallery_scores(by_s)
-    assert short == "s" and torch.equal(scores, importance.sort(descending=True).values)
-    assert torch.equal(by_s.train.features[:, 0], features[:, 1])
+    by_s, order = in_order(native, "importance")
+    assert order.kind == "s" and torch.equal(order.scores, importance.sort(descending=True).values)
+    assert torch.equal(by_s.train.features[:, 0], features[:, 1]) and torch.equal(by_s.scores, order.scores)
 
-    pca, _ = in_order(native, "pca")
-    name, scores, short = gallery_scores(pca)
-    assert short == "var" and name == "principal components" and pca.importance is None
-    assert scores.sum().item() == pytest.approx(1.0, abs=1e-5)
+    pca, order = in_order(native, "pca")
+    assert order.label == "principal components" and pca.importance is None
+    assert order.scores.sum().item() == pytest.approx(1.0, abs=1e-5)

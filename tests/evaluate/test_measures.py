@@ -4,10 +4,10 @@ import pytest
 import torch
 
 from solo_tricl.common.images import subset
-from solo_tricl.common.order import activation_mass, feature_order
 from solo_tricl.evaluate import measures
 from solo_tricl.evaluate.features import RunFeatures, Split
-from solo_tricl.evaluate.report import compare_runs, evaluate_run
+from solo_tricl.evaluate.measurement import check_comparable, measure_run
+from solo_tricl.evaluate.orders import activation_mass, selection
 
 
 def scaled_features(n=2000, k=16, seed=0):
@@ -17,7 +17,7 @@ def scaled_features(n=2000, k=16, seed=0):
 
 
 def mass_order(x):
-    return feature_order("activation", x.shape[1], features=x)
+    return selection("activation", "simclr", x.shape[1], activation=activation_mass(x)).columns
 
 
 def test_a_permuted_copy_is_identifiable_after_ordering():
@@ -57,7 +57,7 @@ def labelled_features(n=3000, k=4, noise_dims=60, seed=0):
 def test_top_k_probe_finds_the_informative_dimensions():
     x, y = labelled_features()
     importance = torch.cat([torch.full((4,), 5.0), torch.rand(60)])
-    order = feature_order("importance", 64, importance)
+    order = selection("importance", "tricl", 64, importance).columns
     train, test = slice(0, 2000), slice(2000, None)
     top = measures.linear_probe(x[train][:, order[:4]], y[train], x[test][:, order[:4]], y[test])
     noise = measures.linear_probe(x[train][:, 10:14], y[train], x[test][:, 10:14], y[test])
@@ -94,37 +94,35 @@ def test_retrieval_by_hand():
 def run(method="tricl", k=16, n=200, seed=0, host="solo-learn"):
     x = scaled_features(n, k, seed)
     labels = torch.arange(n) % 4
-    return RunFeatures("ckpt", host, method, Split(x, labels), Split(x, labels))
+    return RunFeatures("ckpt", host, method, Split(x, labels), Split(x, labels), activation=activation_mass(x))
 
 
 def test_pairs_must_be_one_method_and_dimension():
     with pytest.raises(ValueError, match="two runs of one method"):
-        compare_runs(run("tricl"), run("ncl"))
+        check_comparable(run("tricl"), run("ncl"))
     with pytest.raises(ValueError, match="differ in shape"):
-        compare_runs(run(k=16), run(k=8))
-
-
-def test_k_larger_than_the_dimension_is_an_error():
-    with pytest.raises(ValueError, match=r"--top-k must be in \[1, 16\]"):
-        evaluate_run(run(), top_k=17)
+        check_comparable(run(k=16), run(k=8))
 
 
 def test_an_empty_dataset_is_an_error():
-    with pytest.raises(ValueError, match="the dataset is empty"):
+    with pytest.raises(ValueError, match="the dataset holds no images"):
         subset([], None, 0)
     with pytest.raises(ValueError, match="non-empty"):
         activation_mass(torch.zeros(0, 4))
 
 
-def test_evaluate_run_reports_every_measure():
-    result = evaluate_run(run(n=400), top_k=4, ks=(1, 2, 4, 8))
-    assert set(result["accuracy"]) == {"projector_all", "knn_all", "top4_important", "top4_random", "top4_least"}
-    assert sorted(result["accuracy_vs_k"]["important"]) == [1, 2, 4, 8, 16]
-    assert sorted(result["knn_vs_k"]["important"]) == [1, 2, 4, 8, 16] and set(result["knn_vs_k"]) == {
-        "important",
-        "random",
-    }
-    assert {"sparsity", "class_consistency", "mean_abs_corr", "median_abs_corr"} <= set(result)
+def test_measure_run_reports_every_measure():
+    result, ordered = measure_run(run(n=400), ("importance",), ks=(1, 2, 4, 8), also=(4,), retrieval=True)
+    importance = result.orders["importance"]
+    assert sorted(importance.curves.linear) == [1, 2, 4, 8, 16] and sorted(importance.bottom) == [1, 2, 4, 8, 16]
+    # kNN on one feature is a coin flip: not measured
+    assert sorted(importance.curves.knn) == [2, 4, 8, 16] and sorted(result.random.knn) == [2, 4, 8, 16]
+    assert sorted(result.random.linear) == [1, 2, 4, 8, 16] and sorted(importance.curves.retrieval) == [1, 2, 4, 8, 16]
+    assert result.at("importance", "knn", 1) is None
+    assert result.retrieval_all is not None and result.representation == ""  # constructed features: none named
+    assert {"sparsity", "class_consistency", "mean_abs_corr", "effective_rank"} <= set(vars(result))
+    assert importance.label == "activation mass" and importance.kind == "activation"
+    assert set(ordered) == {"importance"}
 
 
 def test_knn_follows_solo_learns_protocol_against_a_slow_reference():

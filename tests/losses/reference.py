@@ -164,12 +164,13 @@ def multi_view_decorrelation(views) -> float:
     return total / (k * k)
 
 
-def multi_view_matryoshka(views, nesting, tau) -> float:
-    """Mean over the prefix sizes m of SimCLR's multi-view loss on the first m columns."""
-    return sum(multi_view_simclr([view[:, :m] for view in views], tau) for m in nesting) / len(nesting)
+def multi_view_matryoshka(views, nesting, tau, reduction="mean") -> float:
+    """Sum or mean over the prefix sizes m of SimCLR's multi-view loss on the first m columns."""
+    total = sum(multi_view_simclr([view[:, :m] for view in views], tau) for m in nesting)
+    return total if reduction == "sum" else total / len(nesting)
 
 
-def matryoshka_clip(image, text, nesting, scale) -> float:
-    """Mean over the prefix sizes m of CLIP's loss on the first m columns of both modalities."""
+def matryoshka_clip(image, text, nesting, scale, reduction="mean") -> float:
+    """Sum or mean over the prefix sizes m of CLIP's loss on the first m columns of both modalities."""
     total = sum(clip(image[:, :m], text[:, :m], lambda u, v: scale * dot(u, v)) for m in nesting)
-    return total / len(nesting)
+    return total if reduction == "sum" else total / len(nesting)

@@ -22,6 +22,7 @@ def test_tricl_clip_matches_loops():
     assert loss.item() == pytest.approx(expected, rel=1e-9)
 
 
+@pytest.mark.open_clip
 def test_tricl_clip_with_unit_importance_is_open_clip_loss():
     open_clip = pytest.importorskip("open_clip", reason="open_clip_torch is not installed")
     image, text = pairs()

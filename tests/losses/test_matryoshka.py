@@ -7,7 +7,8 @@ import pytest
 import torch
 
 from solo_tricl.losses import InfoNCELoss, MatryoshkaClipLoss, MatryoshkaInfoNCELoss
-from solo_tricl.losses.matryoshka import powers_of_two_up_to
+from solo_tricl.losses.defaults import MRL_REDUCTION
+from solo_tricl.losses.matryoshka import default_nesting
 from tests.losses import reference
 
 
@@ -17,19 +18,48 @@ def views(v, b=4, k=8, seed=0):
 
 
 @pytest.mark.parametrize(
-    "k,expected", [(1, (1,)), (2, (1, 2)), (5, (1, 2, 4, 5)), (8, (1, 2, 4, 8)), (12, (1, 2, 4, 8, 12))]
+    "k,smallest,expected",
+    [
+        (1, 1, (1,)),
+        (2, 1, (1, 2)),
+        (5, 1, (1, 2, 4, 5)),
+        (8, 1, (1, 2, 4, 8)),
+        (12, 1, (1, 2, 4, 8, 12)),
+        (4, 8, (4,)),
+        (8, 8, (8,)),
+        (128, 8, (8, 16, 32, 64, 128)),
+        (100, 8, (8, 16, 32, 64, 100)),
+    ],
 )
-def test_the_default_nesting_is_powers_of_two_and_k(k, expected):
-    assert powers_of_two_up_to(k) == expected
+def test_the_default_nesting_is_powers_of_two_from_the_smallest_prefix_and_k(k, smallest, expected):
+    assert default_nesting(k, smallest) == expected
 
 
 @pytest.mark.parametrize("v", [2, 3, 5])
-@pytest.mark.parametrize("nesting", [None, (3,), (1, 8), (2, 5, 7)])
+@pytest.mark.parametrize("nesting", [(3,), (1, 8), (2, 5, 7)])
 @pytest.mark.parametrize("tau", [0.1, 0.5])
-def test_matryoshka_matches_loops_for_any_number_of_views(v, nesting, tau):
+@pytest.mark.parametrize("reduction", ["sum", "mean"])
+def test_matryoshka_matches_loops_for_any_number_of_views(v, nesting, tau, reduction):
     zs = views(v)
-    expected = reference.multi_view_matryoshka(zs, nesting or (1, 2, 4, 8), tau)
-    assert MatryoshkaInfoNCELoss(nesting, tau)(*zs).item() == pytest.approx(expected, rel=1e-9)
+    expected = reference.multi_view_matryoshka(zs, nesting, tau, reduction)
+    assert MatryoshkaInfoNCELoss(nesting, tau, reduction)(*zs).item() == pytest.approx(expected, rel=1e-9)
+
+
+def test_the_default_is_the_default_nesting_with_the_default_reduction():
+    zs = views(2)
+    expected = reference.multi_view_matryoshka(zs, default_nesting(8), 0.2, MRL_REDUCTION)
+    assert MatryoshkaInfoNCELoss()(*zs).item() == pytest.approx(expected, rel=1e-9)
+
+
+def test_the_sum_is_the_mean_times_the_number_of_prefixes():
+    zs = views(2)
+    total, mean = (MatryoshkaInfoNCELoss((1, 2, 8), 0.2, r)(*zs).item() for r in ("sum", "mean"))
+    assert total == pytest.approx(3 * mean, rel=1e-12)
+
+
+def test_an_unknown_reduction_is_refused():
+    with pytest.raises(ValueError, match="reduction"):
+        MatryoshkaInfoNCELoss(reduction="max")
 
 
 def test_one_prefix_of_every_feature_is_simclr():
@@ -40,7 +70,12 @@ def test_one_prefix_of_every_feature_is_simclr():
 @pytest.mark.parametrize("b", [1, 3, 16])
 def test_identical_rows_give_log_2b_minus_1_for_every_prefix(b):
     z = torch.ones(b, 8, dtype=torch.float64)
-    assert MatryoshkaInfoNCELoss()(z, z.clone()).item() == pytest.approx(math.log(2 * b - 1), rel=1e-12)
+    assert MatryoshkaInfoNCELoss((1, 4, 8), reduction="mean")(z, z.clone()).item() == pytest.approx(
+        math.log(2 * b - 1), rel=1e-12
+    )
+    assert MatryoshkaInfoNCELoss((1, 4, 8), reduction="sum")(z, z.clone()).item() == pytest.approx(
+        3 * math.log(2 * b - 1), rel=1e-12
+    )
 
 
 def test_each_prefix_is_normalised_on_its_own():
@@ -64,14 +99,16 @@ def test_the_gradient_of_the_smallest_prefix_reaches_only_its_features():
 
 @pytest.mark.parametrize("nesting", [None, (1, 4), (3, 8)])
 @pytest.mark.parametrize("scale", [1.0, 7.0])
-def test_matryoshka_clip_matches_loops(nesting, scale):
+@pytest.mark.parametrize("reduction", ["sum", "mean"])
+def test_matryoshka_clip_matches_loops(nesting, scale, reduction):
     image, text = views(2, b=6)
-    loss = MatryoshkaClipLoss(nesting)(image, text, torch.tensor(scale, dtype=torch.float64))
+    loss = MatryoshkaClipLoss(nesting, reduction)(image, text, torch.tensor(scale, dtype=torch.float64))
     assert loss.item() == pytest.approx(
-        reference.matryoshka_clip(image, text, nesting or (1, 2, 4, 8), scale), rel=1e-9
+        reference.matryoshka_clip(image, text, nesting or default_nesting(8), scale, reduction), rel=1e-9
     )
 
 
+@pytest.mark.open_clip
 def test_matryoshka_clip_with_one_full_prefix_is_open_clip_loss():
     open_clip = pytest.importorskip("open_clip", reason="open_clip_torch is not installed")
     image, text = (torch.nn.functional.normalize(x, dim=1) for x in views(2, b=6))

@@ -60,6 +60,23 @@ def test_tricl_matches_loops_and_decorrelates_every_crop(v):
 
 
 @pytest.mark.parametrize("v", VIEW_COUNTS)
+@pytest.mark.parametrize("nesting", [(1, 3), (2, 5), (4,)])
+def test_nested_tricl_adds_the_mean_of_the_contrastive_term_on_the_top_m_features_by_s(v, nesting):
+    zs = views(v)
+    s = torch.rand(5, dtype=torch.float64) + 0.1
+    terms = tricl_terms(zs, s, 0.2, decorrelation_weight=3.0, nesting=nesting, nesting_weight=0.5)
+    order = torch.argsort(s, descending=True)
+    prefixes = [m for m in nesting if m < 5]  # the full prefix is the main term already
+    expected = sum(
+        reference.multi_view_tricl_contrastive([z[:, order[:m]] for z in zs], s[order[:m]], 0.2) for m in prefixes
+    ) / len(prefixes)
+    assert terms["nested"].item() == pytest.approx(expected, rel=1e-9)
+    plain = tricl_terms(zs, s, 0.2, decorrelation_weight=3.0)
+    assert terms["loss"].item() == pytest.approx(plain["loss"].item() + 0.5 * expected, rel=1e-9)
+    assert "nested" not in plain
+
+
+@pytest.mark.parametrize("v", VIEW_COUNTS)
 def test_spectral_tricl_matches_loops(v):
     zs = views(v)
     s = torch.rand(5, dtype=torch.float64) + 0.1

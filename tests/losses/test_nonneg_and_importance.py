@@ -51,3 +51,19 @@ def test_importance_entropy_bounds():
     with torch.no_grad():
         importance.theta.copy_(torch.tensor([30.0] + [-30.0] * 7))
     assert importance.entropy().item() < 0.01
+
+
+@pytest.mark.parametrize("scale", [1.0, 10.0, 100.0])
+def test_the_scale_multiplies_thetas_step_under_adam_and_keeps_the_start(scale):
+    torch.manual_seed(0)
+    importance = FeatureImportance(10_000, scale=scale)
+    assert (scale * importance.theta).std().item() == pytest.approx(0.1, rel=0.05)
+    before = (scale * importance.theta).detach().clone()
+    optimizer = torch.optim.Adam(importance.parameters(), lr=1e-3)
+    (-importance()[:10].sum()).backward()  # a push on the first 10 features
+    optimizer.step()
+    # Adam's first step is lr in theta whatever the gradient: c lr in c theta
+    change = (scale * importance.theta).detach() - before
+    assert change[:10].mean().item() == pytest.approx(scale * 1e-3, rel=1e-3)
+    assert torch.allclose(importance(), F.softplus(scale * importance.theta))
+    assert importance.parametrisation == ("s = softplus(theta)" if scale == 1 else f"s = softplus({scale:g} theta)")

@@ -105,7 +105,8 @@ def test_linear_cli_loads_a_checkpoint(tricl_run, fashion_mnist_folder, capsys, 
     out = capsys.readouterr().out
     assert code == 0 and "val_acc1:" in out
     if extra:
-        columns = json.loads(out.split("features (")[1].split(": ", 1)[1].splitlines()[0])
+        assert "features of its projector output" in out
+        columns = json.loads(out.split(" order): ", 1)[1].splitlines()[0])
         assert len(columns) == 4
         if extra[-1] == "importance":
             s = tricl_run["result"].method.importance().detach()
@@ -125,7 +126,7 @@ def test_linear_cli_rejects_k_larger_than_the_projector(tricl_run, fashion_mnist
         ]
     )
     assert code == 2
-    assert "--top-k must be in [1, 16] (the projector dimension), got 17" in capsys.readouterr().err
+    assert "--top-k must be in [1, 16] (the dimension of its projector output), got 17" in capsys.readouterr().err
 
 
 MAIN_PRETRAIN = Path(os.environ.get("SOLO_LEARN_SRC", "/nonexistent")) / "main_pretrain.py"
@@ -255,7 +256,7 @@ def test_evaluate_a_solo_learn_checkpoint_in_the_canonical_basis(tricl_run, fash
     )
     assert code == 0, capsys.readouterr().err
     run = json.loads((tmp_path / "evaluation.json").read_text())["runs"][0]
-    assert run["order"] == "invariance (canonical basis)" and run["basis_images"] == 100
+    assert run["orders"]["canonical"]["label"] == "invariance (canonical basis)" and run["basis_images"] == 100
     assert len(run["invariance_spectrum"]) == 16
     assert checkpoint.with_suffix(".canonical-basis.pt").is_file()
     assert (tmp_path / "invariance-spectrum.png").is_file()
@@ -267,10 +268,12 @@ def test_overrides_may_follow_the_options(monkeypatch, capsys):
     seen = {}
 
     def stop(kind, config_path, config_name, overrides):
-        seen["overrides"] = overrides
-        raise ValueError("stop here")
+        from solo_tricl.errors import CommandError
 
-    monkeypatch.setattr(solo_cli, "compose", stop)
+        seen["overrides"] = overrides
+        raise CommandError("stop here")
+
+    monkeypatch.setattr(solo_cli, "compose_with_reference", stop)
     assert (
         main(
             [
@@ -382,6 +385,7 @@ def test_evaluate_in_every_order(order, name, tricl_run, fashion_mnist_folder, t
         ]
     )
     assert code == 0, capsys.readouterr().err
-    run = json.loads((tmp_path / "evaluation.json").read_text())["runs"][0]
-    assert run["order"] == name and run["order_key"] == order
-    assert set(run["knn_vs_k"]) == {"important", "random"}
+    report = json.loads((tmp_path / "evaluation.json").read_text())
+    run = report["runs"][0]
+    assert report["order"] == order and run["orders"][order]["label"] == name
+    assert "4" in run["orders"][order]["curves"]["knn"] and "4" in run["random"]["knn"]

@@ -103,8 +103,28 @@ def test_a_simclr_temperature_sets_the_matching_kernel_temperature(mixture, targ
 def test_a_simclr_temperature_and_the_tau_it_sets_conflict():
     config = cfg("kernel", temperature=0.2, tau2=0.3)
     given = set(config.method_kwargs.keys())
-    with pytest.raises(ConfigError, match="method_kwargs.temperature and method_kwargs.tau2 both set"):
+    with pytest.raises(
+        ConfigError,
+        match=r"method_kwargs.temperature=0.2 sets method_kwargs.tau2=0.4 .*method_kwargs.tau2=0.3 is given",
+    ):
         simclr_temperature_to_kernel(validate_method_kwargs(config, KERNEL), given)
+
+
+@pytest.mark.parametrize("mixture", ["sum", "concat", "none"])
+def test_the_settings_a_run_saved_decide_the_same_settings_again(mixture):
+    """Reloading a run rebuilds its method from the args.json it saved, which holds both SimCLR's
+    temperature and the tau it set: the same function must accept it and decide the same."""
+    import json
+
+    from omegaconf import OmegaConf
+
+    trained = cfg("kernel", temperature=0.2, mixture=mixture)
+    trained = validate_method_kwargs(trained, KERNEL)
+    simclr_temperature_to_kernel(trained, set(cfg("kernel", temperature=0.2, mixture=mixture).method_kwargs))
+    saved = OmegaConf.create(json.loads(json.dumps(OmegaConf.to_container(trained))))
+    reloaded = validate_method_kwargs(saved, KERNEL)
+    assert simclr_temperature_to_kernel(reloaded, set(reloaded.method_kwargs.keys())) is None
+    assert OmegaConf.to_container(reloaded) == OmegaConf.to_container(trained)
 
 
 def test_without_a_temperature_the_kernel_keeps_its_defaults():

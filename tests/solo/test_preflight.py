@@ -115,7 +115,11 @@ def files_under(folder: Path):
 
 @pytest.fixture
 def no_training(monkeypatch):
-    from lightning.pytorch import Trainer
+    import warnings
+
+    with warnings.catch_warnings():  # the hosts' imports warn of their own deprecations
+        warnings.simplefilter("ignore")
+        from lightning.pytorch import Trainer
 
     def refuse(*args, **kwargs):
         raise AssertionError("the pre-flight checks let a bad value through: training started")

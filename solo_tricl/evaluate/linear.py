@@ -3,18 +3,16 @@ plus a probe on the K most important (or K random) projector features."""
 
 import os
 from dataclasses import dataclass
-from typing import Optional
+from typing import Optional, Sequence
 
 import torch
 import torch.nn as nn
 from lightning.pytorch import Trainer
 from omegaconf import DictConfig, OmegaConf
-from solo.args.linear import parse_cfg
 from solo.data.classification_dataloader import (
     prepare_data,
     prepare_dataloaders,
     prepare_datasets,
-    prepare_transforms,
 )
 from solo.methods.base import BaseMethod
 from solo.methods.linear import LinearModel
@@ -23,19 +21,18 @@ from solo.utils.checkpointer import Checkpointer
 from solo.utils.misc import make_contiguous
 from torchvision import transforms
 
-from solo_tricl.common.order import feature_order
-from solo_tricl.common.torch_files import load_torch_file, state_dict_of
+from solo_tricl.common.torch_files import load_torch_file, resume_weights_only, state_dict_of
+from solo_tricl.errors import BadInput
 from solo_tricl.solo.checkpoints import load_method
 from solo_tricl.solo.features import (
     SelectedProjectorFeatures,
     learned_importance,
     projector_output,
+    representation_of,
 )
 from solo_tricl.solo.guards import GracefulStop, NonFiniteGuard, WarmupCosineFitsRun
 from solo_tricl.solo.preflight import check_run
-from solo_tricl.solo.trainer import build_trainer, parse_cfg_with_device_count, wandb_logger
-
-ACTIVATION_SAMPLES = 2048
+from solo_tricl.solo.trainer import build_trainer, wandb_logger
 
 
 @dataclass
@@ -118,66 +115,68 @@ def data_loaders(cfg: DictConfig):
 
 
 @torch.no_grad()
-def projector_features_of(method: nn.Module, loader, limit: int) -> torch.Tensor:
-    rows, seen = [], 0
-    for images, _ in loader:
-        rows.append(projector_output(method, method.backbone(images)))
-        seen += len(images)
-        if seen >= limit:
-            break
-    return torch.cat(rows)[:limit]
+def reference_activation_of(method: nn.Module, pretrain_cfg: DictConfig, cfg: DictConfig) -> torch.Tensor:
+    """(k,) activation mass of the pretrained projector on the linear run's training images: the
+    same seeded sample, transform and encoding as every other command
+    (:func:`solo_tricl.evaluate.orders.activation_reference`)."""
+    from solo_tricl.common.images import folder_items
+    from solo_tricl.evaluate.features import reference_activation
+    from solo_tricl.evaluate.orders import activation_mass, activation_reference
+    from solo_tricl.solo.features import input_transform
 
-
-def unaugmented_training_loader(cfg: DictConfig):
-    """Training images with the validation transform: the data activation mass is measured on."""
-    if cfg.data.dataset == "custom":
-        _, val_transform = custom_transforms(cfg)
-    else:
-        _, val_transform = prepare_transforms(cfg.data.dataset)
+    transform = input_transform(pretrain_cfg)
+    encode = lambda images: projector_output(method, method.backbone(images))  # noqa: E731
+    if cfg.data.format == "image_folder" and os.path.isdir(str(cfg.data.train_path)):
+        return reference_activation(folder_items(cfg.data.train_path, "data.train_path"), transform, encode)
     train_set, _ = prepare_datasets(
         cfg.data.dataset,
-        val_transform,
-        val_transform,
+        transform,
+        transform,
         train_data_path=cfg.data.train_path,
         val_data_path=cfg.data.val_path,
         data_format=cfg.data.format,
     )
-    return torch.utils.data.DataLoader(
-        train_set,
-        batch_size=cfg.optimizer.batch_size,
-        shuffle=True,
-        num_workers=cfg.data.num_workers,
-        generator=torch.Generator().manual_seed(0),
-    )
+    sample = torch.utils.data.Subset(train_set, activation_reference(range(len(train_set))))
+    with torch.no_grad():
+        features = torch.cat([encode(images) for images, _ in torch.utils.data.DataLoader(sample, batch_size=256)])
+    return activation_mass(features)
 
 
 def top_k_backbone(cfg: DictConfig, top_k: int, order: str, seed: int):
-    """The pretrained method's projector, cut to the top ``top_k`` features of ``order``.
+    """The pretrained method's representation (its projector's output, DINO's head, or the
+    backbone's features: :func:`~solo_tricl.solo.features.representation_of`), cut to the first
+    ``top_k`` features of ``order`` (:func:`solo_tricl.evaluate.orders.selection`: triCL's s,
+    Matryoshka's prefix, activation mass on unaugmented training images, or random)."""
+    from solo_tricl.evaluate.orders import resolve, selection
 
-    triCL's importance order is its learned s; every other order (and triCL's ``activation``)
-    is measured on up to 2,048 unaugmented training images, without labels.
-    """
-    method, _ = load_method(cfg.pretrained_feature_extractor)
+    method, pretrain_cfg = load_method(cfg.pretrained_feature_extractor)
     importance = learned_importance(method)
-    k = method.projector[-1].out_features
+    representation = representation_of(method)
+    k = representation.dim
     if not 1 <= top_k <= k:
-        raise ValueError(f"--top-k must be in [1, {k}] (the projector dimension), got {top_k}")
-    features = None
-    if order == "activation" or (order == "importance" and importance is None):
-        features = projector_features_of(method, unaugmented_training_loader(cfg), ACTIVATION_SAMPLES)
-    columns = feature_order(order, k, importance, features, seed)[:top_k]
+        raise BadInput(f"--top-k must be in [1, {k}] (the dimension of its {representation.name}), got {top_k}")
+    activation = None
+    if resolve(order, pretrain_cfg.method, importance is not None) == "activation":
+        activation = reference_activation_of(method, pretrain_cfg, cfg)
+    columns = selection(order, pretrain_cfg.method, k, importance, activation, seed).columns[:top_k]
     return SelectedProjectorFeatures(method, columns), columns
 
 
-def linear(cfg: DictConfig, top_k: Optional[int] = None, order: str = "importance", seed: int = 0) -> LinearResult:
+def linear(
+    cfg: DictConfig,
+    top_k: Optional[int] = None,
+    order: str = "importance",
+    seed: int = 0,
+    overrides: Sequence[str] = (),
+    reference: Optional[DictConfig] = None,
+) -> LinearResult:
     """Train a linear probe as ``main_linear.py`` would (optionally on top-k features), after
     checking everything it reads (:mod:`solo_tricl.solo.preflight`), with the guards of
     :mod:`solo_tricl.solo.guards`."""
     OmegaConf.set_struct(cfg, False)
     stop = GracefulStop()
     with stop.handling():
-        check_run("linear", cfg)
-        return _linear(parse_cfg_with_device_count(parse_cfg, cfg), top_k, order, seed, stop)
+        return _linear(check_run("linear", cfg, overrides, reference), top_k, order, seed, stop)
 
 
 def _linear(cfg: DictConfig, top_k: Optional[int], order: str, seed: int, stop: GracefulStop) -> LinearResult:
@@ -233,7 +232,8 @@ def _linear(cfg: DictConfig, top_k: Optional[int], order: str, seed: int, stop: 
         callbacks.append(checkpointer)
     logger = wandb_logger(cfg, model, callbacks)
     trainer = build_trainer(cfg, callbacks, logger)
-    stop.fit(trainer, model, train_loader, val_loader, ckpt_path=ckpt_path)
+    weights_only = None if ckpt_path is None else resume_weights_only(ckpt_path)
+    stop.fit(trainer, model, train_loader, val_loader, ckpt_path=ckpt_path, weights_only=weights_only)
     last = getattr(checkpointer, "last_ckpt", None)
     last = str(last) if last else None
     return LinearResult(model, cfg, trainer, columns, last)

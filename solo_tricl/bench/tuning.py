@@ -1,0 +1,293 @@
+"""``solo-tricl bench --tune``: the same tuning budget for every method, chosen on a validation split.
+
+For each solo-learn variant, from its shipped config and with one seed:
+
+1. the learning rate: the shipped one times each of ``--lr-factors`` (default 0.5, 1, 2), at the
+   shipped key hyperparameter;
+2. the method's one key hyperparameter (:data:`KEY_HYPERPARAMETERS`): two values around the shipped
+   one, at the best learning rate of step 1. A method with no key hyperparameter gets two more
+   learning rates instead, so every method trains the same number of settings.
+
+Every setting is scored by the kNN accuracy (solo-learn's) of the backbone features on a
+validation split held out of the training images; the test images are never read. Each OpenCLIP
+loss trains at the bench's learning rate times each factor and is scored by its zero-shot
+accuracy on captioned images held out of its training images. A run that diverges is recorded as
+diverged; a collapsed run is recorded with its effective rank and mean |corr|.
+"""
+
+import json
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence, Tuple
+
+from solo_tricl.bench.settings import CLIP_LEARNING_RATES, BenchSettings, variant_config
+from solo_tricl.common.files import write_json, write_text
+
+# variant -> (config key, the two values tried besides the shipped one): each a factor of 1/2 and 2
+# away from the shipped value (for BYOL's momentum, of 1 - tau)
+KEY_HYPERPARAMETERS = {
+    "simclr": ("method_kwargs.temperature", (0.1, 0.4)),
+    "byol": ("momentum.base_tau", (0.98, 0.995)),
+    "barlow_twins": ("method_kwargs.lamb", (0.00255, 0.0102)),
+    "vicreg": ("method_kwargs.sim_loss_weight", (12.5, 50.0)),
+    "mocov3": ("method_kwargs.temperature", (0.1, 0.4)),
+    "tricl": ("method_kwargs.decorrelation_weight", (5.0, 20.0)),
+    "tri-scl": ("method_kwargs.decorrelation_weight", (5.0, 20.0)),
+    "ncl": ("method_kwargs.temperature", (0.1, 0.4)),
+    "kernel": ("method_kwargs.tau1", (0.05, 0.2)),
+    "mrl": ("method_kwargs.temperature", (0.1, 0.4)),
+}
+EXTRA_LR_FACTORS = (0.25, 4.0)  # for a method without a key hyperparameter
+LR_FACTORS = (0.5, 1.0, 2.0)
+
+
+@dataclass
+class Trial:
+    """One setting of one variant and how it scored on the validation split."""
+
+    variant: str
+    stage: str  # "lr" or the key hyperparameter's name
+    lr: float
+    key: Optional[str]
+    value: Optional[float]
+    status: str = "trained"  # or "diverged"
+    score: Optional[float] = None  # kNN (solo-learn) or zero-shot (OpenCLIP) accuracy on validation
+    effective_rank: Optional[float] = None
+    mean_abs_corr: Optional[float] = None
+    collapsed: Optional[bool] = None
+    message: str = ""
+    minutes: Optional[float] = None
+
+
+@dataclass
+class TuningResult:
+    settings: dict
+    solo: Dict[str, List[Trial]] = field(default_factory=dict)
+    clip: Dict[str, List[Trial]] = field(default_factory=dict)
+    minutes: float = 0.0
+
+
+def shipped_values(variant: str) -> Tuple[float, Optional[str], Optional[float]]:
+    """(learning rate, key hyperparameter, its value) of the variant's composed config."""
+    from omegaconf import OmegaConf
+
+    from solo_tricl.solo.cli import compose
+
+    cfg = compose("pretrain", None, *variant_config(variant))
+    key = KEY_HYPERPARAMETERS.get(variant, (None,))[0]
+    value = OmegaConf.select(cfg, key) if key else None
+    if key == "method_kwargs.decorrelation_weight" and value is None:
+        from solo_tricl.losses.defaults import DECORRELATION_WEIGHTS
+
+        value = DECORRELATION_WEIGHTS[cfg.method_kwargs.decorrelation]
+    return float(cfg.optimizer.lr), key, None if value is None else float(value)
+
+
+def trial_name(variant: str, lr: float, key: Optional[str], value: Optional[float]) -> str:
+    suffix = "" if key is None else f"-{key.rsplit('.', 1)[-1]}{value:g}"
+    return f"{variant}-lr{lr:g}{suffix}"
+
+
+def score_solo(checkpoint: str, data: Path, settings: BenchSettings, trial: Trial) -> None:
+    from solo_tricl.evaluate import measures
+    from solo_tricl.evaluate.features import solo_features
+
+    run = solo_features(checkpoint, data, limit_train=settings.eval_train, limit_test=settings.eval_test)
+    trial.score = measures.knn_accuracy(run.train.backbone, run.train.labels, run.test.backbone, run.test.labels)
+    collapse = measures.collapse(run.test.features)
+    trial.effective_rank, trial.mean_abs_corr = collapse["effective_rank"], collapse["mean_abs_corr"]
+    trial.collapsed = collapse["collapsed"]
+
+
+def score_clip(checkpoint: str, data: Path, settings: BenchSettings, trial: Trial) -> None:
+    from solo_tricl.evaluate import measures
+    from solo_tricl.evaluate.features import clip_features
+
+    run = clip_features(checkpoint, data, limit_train=settings.eval_train, limit_test=settings.eval_test)
+    trial.score = measures.zero_shot_accuracy(run.classifier, run.test.features, run.test.labels)
+    collapse = measures.collapse(run.test.features)
+    trial.effective_rank, trial.mean_abs_corr = collapse["effective_rank"], collapse["mean_abs_corr"]
+    trial.collapsed = collapse["collapsed"]
+
+
+def run_trial(trial: Trial, train, score) -> Trial:
+    """Train and score ``trial``; a divergence is recorded, not raised."""
+    from solo_tricl.errors import TrainingDiverged
+
+    started = time.time()
+    print(f"== tuning {trial.variant}: lr {trial.lr:g}" + (f", {trial.key}={trial.value:g}" if trial.key else ""))
+    try:
+        checkpoint = train(trial)
+    except TrainingDiverged as error:
+        trial.status, trial.message = "diverged", str(error)
+    else:
+        score(checkpoint, trial)
+    trial.minutes = (time.time() - started) / 60
+    print(f"   {trial.status}, validation score {trial.score}", flush=True)
+    return trial
+
+
+def best(trials: Sequence[Trial]) -> Optional[Trial]:
+    scored = [t for t in trials if t.score is not None and not math.isnan(t.score)]
+    return max(scored, key=lambda t: t.score) if scored else None
+
+
+def tune_solo(variant: str, settings: BenchSettings, data: Path, lr_factors: Sequence[float]) -> List[Trial]:
+    """The learning-rate stage, then the key hyperparameter at the best learning rate."""
+    from solo_tricl.bench.training import train_solo
+
+    lr, key, value = shipped_values(variant)
+    seed = settings.seeds[0]
+
+    def train(trial: Trial) -> str:
+        overrides = [f"optimizer.lr={trial.lr:.6g}"]
+        if trial.key and trial.value != value:
+            overrides.append(f"++{trial.key}={trial.value:.6g}")
+        name = trial_name(variant, trial.lr, trial.key, trial.value)
+        return train_solo(variant, seed, settings, data, overrides, name=name).checkpoint
+
+    def score(checkpoint: str, trial: Trial) -> None:
+        score_solo(checkpoint, data, settings, trial)
+
+    factors = [*lr_factors, *(() if key else EXTRA_LR_FACTORS)]
+    trials = [run_trial(Trial(variant, "lr", float(f"{lr * f:.6g}"), key, value), train, score) for f in factors]
+    if key:
+        at_lr = (best(trials) or trials[0]).lr
+        for alternative in KEY_HYPERPARAMETERS[variant][1]:
+            trials.append(run_trial(Trial(variant, key, at_lr, key, alternative), train, score))
+    return trials
+
+
+def tune_clip(loss: str, settings: BenchSettings, data: Path, lr_factors: Sequence[float]) -> List[Trial]:
+    from solo_tricl.bench.training import train_clip
+
+    base = CLIP_LEARNING_RATES[loss]
+    seed = settings.seeds[0]
+
+    def train(trial: Trial) -> str:
+        return train_clip(loss, seed, settings, data, trial.lr, name=f"{loss}-lr{trial.lr:g}").checkpoint
+
+    def score(checkpoint: str, trial: Trial) -> None:
+        score_clip(checkpoint, data, settings, trial)
+
+    return [run_trial(Trial(loss, "lr", float(f"{base * f:.6g}"), None, None), train, score) for f in lr_factors]
+
+
+def run_tuning(settings: BenchSettings, lr_factors: Sequence[float], out: Path, context: dict) -> TuningResult:
+    from dataclasses import replace
+
+    from solo_tricl.bench.training import prepare_tuning_data
+
+    started = time.time()
+    data = prepare_tuning_data(settings.work)
+    # as many pretraining images as the bench uses, drawn from the training part alone
+    train_images = sum(1 for _ in (data["solo"] / "train").rglob("*.png"))
+    tuning = replace(
+        settings, fraction=min(1.0, settings.fraction * 60000 / train_images), work=settings.work / "tuning"
+    )
+    result = TuningResult(
+        {
+            **context,
+            "lr_factors": list(lr_factors),
+            "seed": settings.seeds[0],
+            "epochs": settings.solo_epochs,
+            "clip_epochs": settings.open_clip_epochs,
+            "fraction": tuning.fraction,
+            "train_images": train_images,
+            "eval_train": settings.eval_train,
+            "eval_test": settings.eval_test,
+        }
+    )
+    for variant in settings.methods:
+        result.solo[variant] = tune_solo(variant, tuning, data["solo"], lr_factors)
+        write_json(out / "tuning.json", asdict(result))
+    for loss in settings.clip_losses:
+        result.clip[loss] = tune_clip(loss, tuning, data["clip"], lr_factors)
+        write_json(out / "tuning.json", asdict(result))
+    result.minutes = (time.time() - started) / 60
+    write_tuning_report(result, out)
+    return result
+
+
+def write_tuning_report(result: TuningResult, out: Path) -> None:
+    def fmt(value, digits=3):
+        return "-" if value is None else f"{value:.{digits}f}"
+
+    def rows(trials: Dict[str, List[Trial]], clip: bool) -> List[str]:
+        lines = [
+            "| method | stage | lr | key hyperparameter | status | validation score | effective rank "
+            "| mean abs corr | minutes |",
+            "|---|---|---:|---|---|---:|---:|---:|---:|",
+        ]
+        for variant, group in trials.items():
+            chosen = best(group)
+            for t in group:
+                mark = " **chosen**" if t is chosen else ""
+                status = t.status + (" (collapsed)" if t.collapsed else "")
+                hyper = "-" if t.key is None else f"`{t.key}={t.value:g}`"
+                lines.append(
+                    f"| {variant}{mark} | {t.stage} | {t.lr:g} | {hyper} | {status} | {fmt(t.score)} | "
+                    f"{fmt(t.effective_rank, 1)} | {fmt(t.mean_abs_corr)} | {fmt(t.minutes, 1)} |"
+                )
+        return lines
+
+    def chosen_lines(trials: Dict[str, List[Trial]]) -> List[str]:
+        lines = []
+        for variant, group in trials.items():
+            t = best(group)
+            if t is None:
+                lines.append(f"- `{variant}`: every setting diverged")
+                continue
+            hyper = f", `{t.key}={t.value:g}`" if t.key else ""
+            collapsed = " (collapsed at its best setting)" if t.collapsed else ""
+            lines.append(f"- `{variant}`: `optimizer.lr={t.lr:g}`{hyper}{collapsed}")
+        return lines
+
+    s = result.settings
+    text = "\n".join(
+        [
+            "# Tuning: the same budget for every method, chosen on a validation split",
+            "",
+            f"Command: `{s['command']}` ({result.minutes:.0f} minutes on {s['machine']}).",
+            "",
+            f"solo-learn: each method from its shipped Fashion-MNIST config, seed {s['seed']}, {s['epochs']} epochs on "
+            f"a stratified {s['fraction']:.4f} of {s['train_images']:,} training images (as many as the bench "
+            "pretrains on), the other training images held out: the learning rate at the shipped value times "
+            f"{', '.join(f'{f:g}' for f in s['lr_factors'])}, then the method's key hyperparameter at two values "
+            "around the shipped one, at the best learning rate. Score: solo-learn's kNN (20 neighbours, T 0.07) on "
+            f"the backbone features, fitted on {s['eval_train']:,} training images and scored on {s['eval_test']:,} "
+            "validation images held out of the training set; the test images are never read. OpenCLIP: each "
+            f"loss at the bench's learning rate times the same factors, {s['clip_epochs']} epochs, scored by "
+            "zero-shot accuracy on captioned images held out of its training images.",
+            "",
+            "## solo-learn",
+            "",
+            *rows(result.solo, clip=False),
+            "",
+            "## OpenCLIP",
+            "",
+            *rows(result.clip, clip=True),
+            "",
+            "## Chosen (the shipped configs and the bench's CLIP learning rates hold these)",
+            "",
+            *chosen_lines(result.solo),
+            *chosen_lines(result.clip),
+            "",
+            "Every number: `tuning.json`.",
+            "",
+        ]
+    )
+    write_text(out / "tuning.md", text)
+    print(text)
+
+
+def load_tuning(path: Path) -> TuningResult:
+    saved = json.loads(Path(path).read_text())
+    return TuningResult(
+        saved["settings"],
+        {v: [Trial(**t) for t in ts] for v, ts in saved["solo"].items()},
+        {v: [Trial(**t) for t in ts] for v, ts in saved["clip"].items()},
+        saved["minutes"],
+    )
