@@ -79,7 +79,15 @@ def test_each_shared_option_is_defined_once_for_both_hosts():
     solo_options = {**method_kwargs.TRICL, **method_kwargs.NCL, **method_kwargs.KERNEL, **method_kwargs.MRL}
     clip_options = {name: option for name, (option, _) in plugins.declared_options(plugins.load_plugins()).items()}
     shared = set(solo_options) & set(clip_options)
-    assert shared == {"importance_init_std", "decorrelation", "decorrelation_weight", "non_neg", "gamma", "nesting", "reduction"}
+    assert shared == {
+        "importance_init_std",
+        "decorrelation",
+        "decorrelation_weight",
+        "non_neg",
+        "gamma",
+        "nesting",
+        "reduction",
+    }
     assert all(solo_options[name] is clip_options[name] for name in shared)
     parser = argparse.ArgumentParser()
     configure(parser)
