@@ -9,7 +9,10 @@ import os
 import shutil
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Dict, List
 
 import pytest
 
@@ -551,41 +554,76 @@ def test_the_walk_covers_every_subcommand_with_at_least_sixty_cases():
     assert set(SUBCOMMANDS) <= {argv[0] for argv, _, _ in CASES.values()}
 
 
+PARALLEL = 2  # cases at once: each is a fresh ``solo-tricl`` process, mostly its start-up
+
+
+@dataclass
+class Outcome:
+    """One case run as a user runs it: its command line, its result, and the files of its folder
+    before and after."""
+
+    argv: List[str]
+    result: subprocess.CompletedProcess
+    before: List[str]
+    after: List[str]
+
+
+@pytest.fixture(scope="module")
+def outcomes(request, tmp_path_factory, fashion_mnist_folder, fashion_mnist_clip_folder) -> Dict[str, Outcome]:
+    """{case: its outcome} for the cases this session selects that can run here, PARALLEL at a time,
+    each in a fresh folder."""
+    selected = [
+        item.callspec.params["case"]
+        for item in request.session.items
+        if item.module is request.module and "case" in getattr(getattr(item, "callspec", None), "params", {})
+    ]
+    runnable = [case for case in selected if case not in NEED_SOLO_LEARN or solo_learn_available()]
+    prepared = {}
+    for case in runnable:
+        argv, setup, _ = CASES[case]
+        folder = tmp_path_factory.mktemp("bad-input")
+        paths = {"solo": fashion_mnist_folder, "clip": fashion_mnist_clip_folder}
+        if needs_solo_learn_run(case):
+            paths["ckpt"] = Path(request.getfixturevalue("tricl_run")["result"].last_checkpoint)
+        if any("{clip_ckpt}" in a for a in argv):
+            paths["clip_ckpt"] = request.getfixturevalue("clip_tricl_checkpoint")
+        if setup:
+            setup(folder, paths)
+        fields = {**paths, "ckpt_name": paths["ckpt"].name if "ckpt" in paths else ""}
+        prepared[case] = (folder, [a.format(**fields) for a in argv], files_under(folder))
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+
+    def run(case):
+        folder, argv, before = prepared[case]
+        result = subprocess.run(
+            [sys.executable, "-m", "solo_tricl.cli", *argv],
+            cwd=folder,
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=300,
+        )
+        return Outcome(argv, result, before, files_under(folder))
+
+    with ThreadPoolExecutor(PARALLEL) as pool:
+        return dict(zip(prepared, pool.map(run, prepared)))
+
+
 @pytest.mark.parametrize(
     "case", [pytest.param(case, marks=pytest.mark.open_clip) if case in USE_OPEN_CLIP else case for case in CASES]
 )
-def test_a_bad_input_is_one_line_exit_2_and_leaves_nothing(
-    case, tmp_path, fashion_mnist_folder, fashion_mnist_clip_folder, request
-):
+def test_a_bad_input_is_one_line_exit_2_and_leaves_nothing(case, outcomes):
     if case in NEED_SOLO_LEARN and not solo_learn_available():
         pytest.skip(SOLO_LEARN_MISSING)
-    argv, setup, expected = CASES[case]
-    paths = {"solo": fashion_mnist_folder, "clip": fashion_mnist_clip_folder}
-    if needs_solo_learn_run(case):
-        paths["ckpt"] = Path(request.getfixturevalue("tricl_run")["result"].last_checkpoint)
-    if any("{clip_ckpt}" in a for a in argv):
-        paths["clip_ckpt"] = request.getfixturevalue("clip_tricl_checkpoint")
-    if setup:
-        setup(tmp_path, paths)
-    before = files_under(tmp_path)
-    fields = {**paths, "ckpt_name": paths["ckpt"].name if "ckpt" in paths else ""}
-    argv = [a.format(**fields) for a in argv]
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
-    result = subprocess.run(
-        [sys.executable, "-m", "solo_tricl.cli", *argv],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-    )
+    from solo_tricl.cli import SUBCOMMANDS
+
+    outcome = outcomes[case]
+    result, argv = outcome.result, outcome.argv
     err = result.stderr.strip().splitlines()
     assert result.returncode == 2, result.stderr[-2000:]
     assert "Traceback" not in result.stderr
-    from solo_tricl.cli import SUBCOMMANDS
-
     prog = f"solo-tricl {argv[0]}" if argv[0] in SUBCOMMANDS else "solo-tricl"
     assert len(err) == 1 and err[0].startswith(f"{prog}: error: "), result.stderr[-2000:]
     assert result.stdout == "", result.stdout[-2000:]
-    assert expected in err[0]
-    assert files_under(tmp_path) == before
+    assert CASES[case][2] in err[0]
+    assert outcome.after == outcome.before

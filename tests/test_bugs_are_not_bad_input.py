@@ -37,7 +37,7 @@ INJECTED = {
     "explain": (EXPLAIN, "torch.nn.functional.conv2d", ("solo", "ckpt")),
     "evaluate": (EVALUATE, "torch.nn.functional.conv2d", ("solo", "ckpt")),
     "bench": (
-        ["bench", "--methods", "simclr", "--clip-losses", "--seeds", "0", "--work", "work", "--out", "out"],
+        ["bench", "--methods", "simclr", "--clip-losses", "--seeds", "0", "1", "--work", "work", "--out", "out"],
         "PIL.Image.Image.save",
         ("solo",),
     ),

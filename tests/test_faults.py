@@ -326,6 +326,7 @@ def test_a_stopped_bench_resumes_its_interrupted_training_from_the_last_checkpoi
         "simclr",
         "--seeds",
         "0",
+        "1",
         "--epochs",
         "6",
         "--fraction",
@@ -355,5 +356,6 @@ def test_a_stopped_bench_resumes_its_interrupted_training_from_the_last_checkpoi
     final = json.loads((run_dir / "bench-run.json").read_text())["checkpoint"]
     assert torch.load(final, weights_only=True)["epoch"] == 5
     assert torch.load(final, weights_only=True)["global_step"] > stopped_at
-    (run,) = json.loads((tmp_path / "out" / "bench.json").read_text())["runs"]
-    assert run["train_seconds"] is None, "a resumed run was not timed whole"
+    runs = {run["seed"]: run for run in json.loads((tmp_path / "out" / "bench.json").read_text())["runs"]}
+    assert runs[0]["train_seconds"] is None, "a resumed run was not timed whole"
+    assert runs[1]["train_seconds"] > 0

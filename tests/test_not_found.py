@@ -19,7 +19,10 @@ VALID = {
     "pretrain": PRETRAIN,
     "linear": [*LINEAR, "pretrained_feature_extractor='{ckpt}'"],
     "clip-train": ["clip-train", "--loss", "tricl", "--", *OPEN_CLIP],
-    "clip-zeroshot": ["clip-zeroshot", "{clip_ckpt}", "--data", "{clip}/val.csv", "--classes", "{clip}/classes.json"],
+    "clip-zeroshot": [
+        *["clip-zeroshot", "{clip_ckpt}", "--data", "{clip}/val.csv", "--classes", "{clip}/classes.json"],
+        *["--top-k", "4", "--order", "activation"],  # an order that reads --train-data
+    ],
     "explain": EXPLAIN,
     "evaluate": EVALUATE,
 }

@@ -16,6 +16,7 @@ from typing import Callable, Dict, List, Optional
 import pytest
 
 from solo_tricl.cli import main
+from tests.bench.test_bench_small import assert_every_table_and_picture, assert_the_cost_table
 from tests.conftest import SOLO_LEARN_MISSING, solo_learn_available
 from tests.readme import README, readme_commands
 
@@ -250,12 +251,14 @@ TINY = {
             *TINY_BENCH,
         ],
         creates="bench-full/bench.md",
+        after=lambda state: assert_the_cost_table(Path("bench-full"), ["simclr", "tricl"]),
     ),
     "bench --methods simclr byol tricl mrl --clip-losses siglip mrl --epochs 1 --fraction 0.01 --eval-train 600 "
     "--eval-test 500 --seeds 0 1": Tiny(
         values={"--fraction": "0.003", "--eval-test": "200"},
         append=["--clip-epochs", "1", "--cost-repeats", "0", "--out", "bench-smoke", "--work", "bench-work"],
         creates="bench-smoke/bench.md",
+        after=lambda state: assert_every_table_and_picture(Path("bench-smoke")),
     ),
     "bench --budget 20 --accelerator gpu": Tiny(needs_gpu=True),
     "benchmarks/gpu_check.py --out benchmarks/results": Tiny(

@@ -1,6 +1,7 @@
 """Labelled images as (path, label) items, and encoding them in batches with a progress bar."""
 
 import csv
+import os
 from pathlib import Path
 from typing import List, Optional
 
@@ -48,19 +49,20 @@ def folder_classes(root: Path, key: str = "") -> List[str]:
     return classes
 
 
-def is_image_file(path: Path) -> bool:
-    """What torchvision's ImageFolder (solo-learn's custom data) counts as an image."""
+def folder_items(root: Path, key: str = ""):
+    """(path, label) of an ImageFolder tree, labels by sorted class folder, images found as
+    ImageFolder finds them (sorted walk, image extensions); a class folder without images is an
+    error, as in ImageFolder."""
     from torchvision.datasets.folder import IMG_EXTENSIONS
 
-    return path.is_file() and path.name.lower().endswith(IMG_EXTENSIONS)
-
-
-def folder_items(root: Path, key: str = ""):
-    """(path, label) of an ImageFolder tree, labels by sorted class folder, images as ImageFolder
-    finds them; a class folder without images is an error, as in ImageFolder."""
     items = []
     for label, name in enumerate(folder_classes(root, key)):
-        images = [(p, label) for p in sorted((Path(root) / name).rglob("*")) if is_image_file(p)]
+        images = [
+            (Path(folder) / file, label)
+            for folder, _, files in sorted(os.walk(Path(root) / name, followlinks=True))
+            for file in sorted(files)
+            if file.lower().endswith(IMG_EXTENSIONS)
+        ]
         if not images:
             raise BadInput(f"class folder {Path(root) / name} holds no images")
         items += images
@@ -88,12 +90,21 @@ def require_known_labels(train_items, val_items, what: str) -> None:
         raise BadInput(f"{what}: labels {unknown} occur in the validation data but not in the training data")
 
 
+_DECODED = set()  # (path, size, mtime) of every image this process has decoded: a bench checks its data once
+
+
 def require_readable_images(paths, what: str) -> None:
-    """Decode every image; a ValueError names ``what`` and the first file that cannot be read."""
+    """Decode every image (once per process while it is unchanged); a ValueError names ``what``
+    and the first file that cannot be read."""
     for path in paths:
         try:
+            stat = os.stat(path)
+            key = (str(path), stat.st_size, stat.st_mtime_ns)
+            if key in _DECODED:
+                continue
             with Image.open(path) as image:
                 image.load()
+            _DECODED.add(key)
         except (OSError, SyntaxError, ValueError) as error:
             raise BadInput(
                 f"{what}: cannot read image {path} ({' '.join(str(error).split()) or type(error).__name__})"

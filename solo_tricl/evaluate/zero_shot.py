@@ -127,6 +127,18 @@ def evaluate_zero_shot(
     require_readable_images([path for path, _ in items], f"--data {data}")
     model, preprocess, tokenizer, options = load_clip(checkpoint)
     encode = lambda x: model.encode_image(x, normalize=True)  # noqa: E731
+    importance = getattr(model, "feature_importance", None)
+    s = importance().detach() if importance is not None else None
+    by_activation = bool(top_ks) and resolve(order, options["loss"], s is not None) == "activation"
+    if by_activation:
+        train_data = train_data or data.parent / "train.csv"
+        if not train_data.is_file():
+            raise CommandError(
+                f"--order {order} of a {options['loss']} model measures activation mass on training images: "
+                f"{train_data} does not exist (pass --train-data)"
+            )
+        train_items = csv_items(train_data)
+        require_readable_images([path for path, _ in train_items], f"--train-data {train_data}")
     features, labels = encode_items(items, preprocess, encode, batch_size, "encoding images")
     classifier = build_classifier(model, tokenizer, spec["classes"], spec["templates"])
     k = features.shape[1]
@@ -142,19 +154,7 @@ def evaluate_zero_shot(
     for top_k in top_ks:
         if not 1 <= top_k <= k:
             raise CommandError(f"--top-k must be in [1, {k}] (the embedding dimension), got {top_k}")
-    importance = getattr(model, "feature_importance", None)
-    s = importance().detach() if importance is not None else None
-    activation = None
-    if resolve(order, options["loss"], s is not None) == "activation":
-        train_data = train_data or data.parent / "train.csv"
-        if not train_data.is_file():
-            raise CommandError(
-                f"--order {order} of a {options['loss']} model measures activation mass on training images: "
-                f"{train_data} does not exist (pass --train-data)"
-            )
-        train_items = csv_items(train_data)
-        require_readable_images([path for path, _ in train_items], f"--train-data {train_data}")
-        activation = reference_activation(train_items, preprocess, encode, batch_size)
+    activation = reference_activation(train_items, preprocess, encode, batch_size) if by_activation else None
     columns = selection(order, options["loss"], k, s, activation, seed).columns
     for top_k in top_ks:
         results[f"top{top_k}_{order}"] = zero_shot_accuracy(classifier, features, labels, columns[:top_k])

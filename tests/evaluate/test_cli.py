@@ -71,7 +71,7 @@ def test_evaluate_one_open_clip_run(clip_tricl_checkpoint, fashion_mnist_clip_fo
     options = ["--top-k", "8", "--gallery", "2", "--gallery-images", "3", "--out", str(tmp_path)]
     assert main(["evaluate", str(clip_tricl_checkpoint), "--data", str(fashion_mnist_clip_folder), *options]) == 0
     (run,) = json.loads((tmp_path / "evaluation.json").read_text())["runs"]
-    assert run["order"] == "s (learned)" and run["features"] == 32
+    assert run["orders"]["importance"]["label"] == "s (learned)" and run["features"] == 32
     assert len(run["gallery"]["most"]["rows"]) == 2
     for name in ("importance-tricl-1.png", "accuracy_vs_k-tricl-1.png", "gallery-tricl-1.png"):
         assert (tmp_path / name).stat().st_size > 1000

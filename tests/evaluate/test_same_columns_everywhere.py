@@ -63,7 +63,7 @@ def test_a_solo_learn_checkpoint_gives_the_same_columns_everywhere(method, fashi
     ]
     capsys.readouterr()
     assert main(linear) == 0
-    printed = capsys.readouterr().out.split("features (importance order): ", 1)[1].splitlines()[0]
+    printed = capsys.readouterr().out.split("(importance order): ", 1)[1].splitlines()[0]
     by_linear = json.loads(printed)
     by_bench = bench_columns(
         solo_features(checkpoint, fashion_mnist_folder, limit_train=5000, limit_test=5000, views=100)

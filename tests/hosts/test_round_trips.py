@@ -19,6 +19,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.hosts.tiny import CPU, evaluate, explain, linear_top_k, quote, run_command, shrunk, working_directory
 from tests.solo.helpers import needs_solo_learn
@@ -28,18 +29,25 @@ pytestmark = [*needs_solo_learn, pytest.mark.slow]
 CONFIGS = Path(__file__).resolve().parents[2] / "configs" / "pretrain"
 FAMILIES = sorted(p.name for p in CONFIGS.iterdir() if p.is_dir())
 OURS = sorted({e.name for e in importlib.metadata.entry_points(group="solo.methods")})
-SHIPPED = {family: sorted(p.stem for p in (CONFIGS / family).glob("*.yaml")) for family in FAMILIES}
-BUILT_INS = sorted({m for methods in SHIPPED.values() for m in methods} - set(OURS))
+
+
+def method_of(family: str, config: str) -> str:
+    """The ``method`` a shipped config trains (tri-scl.yaml trains ``tricl``)."""
+    return yaml.safe_load((CONFIGS / family / f"{config}.yaml").read_text())["method"]
+
+
+SHIPPED = {
+    family: {p.stem: method_of(family, p.stem) for p in (CONFIGS / family).glob("*.yaml")} for family in FAMILIES
+}
+BUILT_INS = sorted({m for configs in SHIPPED.values() for m in configs.values()} - set(OURS))
 
 
 def generated_cases():
+    """(family, config name for "own" or method for "swapped", form)."""
     cases = []
-    for method in OURS + BUILT_INS:
-        for family in FAMILIES:
-            if method in SHIPPED[family]:
-                cases.append((family, method, "own"))
-            if method != "simclr":
-                cases.append((family, method, "swapped"))
+    for family in FAMILIES:
+        cases += [(family, config, "own") for config in sorted(SHIPPED[family])]
+        cases += [(family, method, "swapped") for method in OURS + BUILT_INS if method != "simclr"]
     return cases
 
 
@@ -53,13 +61,14 @@ def test_the_cases_cover_every_method_family_and_form():
     assert {(f, m) for f, m, form in CASES if form == "swapped"} == {
         (f, m) for f in FAMILIES for m in OURS + BUILT_INS if m != "simclr"
     }
+    assert {(f, c) for f, c, form in CASES if form == "own"} == {(f, c) for f in FAMILIES for c in SHIPPED[f]}
 
 
-def config_of(family: str, method: str, form: str):
-    """(config name, the overrides that make it this case)."""
+def config_of(family: str, name: str, form: str):
+    """(config name, the overrides that make it this case, the method it trains)."""
     if form == "own":
-        return f"{family}/{method}", []
-    return f"{family}/simclr", [f"method={method}"]
+        return f"{family}/{name}", [], method_of(family, name)
+    return f"{family}/simclr", [f"method={name}"], name
 
 
 def tiny_run_overrides(config: str, extra, data: Path, out: Path):
@@ -119,8 +128,8 @@ def case_id(case) -> str:
 def check_case(case, data: Path, out: Path, capture) -> None:
     """One case, in ``out``: a round trip, or solo-learn's refusal of a swapped built-in.
     ``capture.readouterr()`` gives what the commands printed since its last call."""
-    family, method, form = case
-    config, extra = config_of(family, method, form)
+    family, name, form = case
+    config, extra, method = config_of(family, name, form)
     overrides = tiny_run_overrides(config, extra, data, out)
     try:
         with working_directory(out):
