@@ -18,13 +18,18 @@ SOLO_LEARN_MISSING = "solo-learn is not installed (install solo-learn main from 
 @pytest.fixture(scope="session")
 def fashion_mnist_folder(tmp_path_factory) -> Path:
     """Real Fashion-MNIST images in solo-learn's custom layout: 20 train and 10 val per class."""
+    return fashion_mnist_image_folder(tmp_path_factory.mktemp("fashion-mnist"), train_per_class=20, val_per_class=10)
+
+
+def fashion_mnist_image_folder(root: Path, train_per_class: int, val_per_class: int) -> Path:
+    """``root`` with real Fashion-MNIST images in solo-learn's custom layout (train/ from the training
+    images, val/ from the test images), the same images every session; skips without Debian's data."""
     from solo_tricl.data import fashion_mnist
     from solo_tricl.data.image_folder import sample_per_class, write_split
 
     if not fashion_mnist.debian_files_present():
         pytest.skip("Debian's dataset-fashion-mnist is not installed (scripts/setup.sh does it)")
-    root = tmp_path_factory.mktemp("fashion-mnist")
-    for split, source, per_class in (("train", "train", 20), ("val", "test", 10)):
+    for split, source, per_class in (("train", "train", train_per_class), ("val", "test", val_per_class)):
         images, labels = fashion_mnist.load(source)
         keep = sample_per_class(labels, per_class, seed=0)
         write_split(root, split, images[keep], labels[keep], fashion_mnist.class_folder)

@@ -10,17 +10,9 @@ import pytest
 def tiny_fashion_mnist(tmp_path_factory) -> Path:
     """Fashion-MNIST in solo-learn's custom layout: 2 train and 1 val images per class (10 classes:
     solo-learn's linear evaluation needs 5, for its top-5 accuracy)."""
-    from solo_tricl.data import fashion_mnist
-    from solo_tricl.data.image_folder import sample_per_class, write_split
+    from tests.conftest import fashion_mnist_image_folder
 
-    if not fashion_mnist.debian_files_present():
-        pytest.skip("Debian's dataset-fashion-mnist is not installed (scripts/setup.sh does it)")
-    root = tmp_path_factory.mktemp("tiny-fashion-mnist")
-    for split, source, per_class in (("train", "train", 2), ("val", "test", 1)):
-        images, labels = fashion_mnist.load(source)
-        keep = sample_per_class(labels, per_class, seed=0)
-        write_split(root, split, images[keep], labels[keep], fashion_mnist.class_folder)
-    return root
+    return fashion_mnist_image_folder(tmp_path_factory.mktemp("tiny-fashion-mnist"), train_per_class=2, val_per_class=1)
 
 
 @pytest.fixture(autouse=True)
