@@ -15,6 +15,15 @@ def solo_learn_available() -> bool:
 SOLO_LEARN_MISSING = "solo-learn is not installed (install solo-learn main from git: see README, Set-up)"
 
 
+def selected(request, parameter: str):
+    """The values of ``parameter`` among this module's tests that this session runs."""
+    return [
+        item.callspec.params[parameter]
+        for item in request.session.items
+        if item.module is request.module and parameter in getattr(getattr(item, "callspec", None), "params", {})
+    ]
+
+
 @pytest.fixture(scope="session")
 def fashion_mnist_folder(tmp_path_factory) -> Path:
     """Real Fashion-MNIST images in solo-learn's custom layout: 20 train and 10 val per class."""

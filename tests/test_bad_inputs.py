@@ -16,7 +16,7 @@ from typing import Dict, List
 
 import pytest
 
-from tests.conftest import SOLO_LEARN_MISSING, solo_learn_available
+from tests.conftest import SOLO_LEARN_MISSING, selected, solo_learn_available
 
 pytestmark = pytest.mark.slow
 
@@ -572,12 +572,7 @@ class Outcome:
 def outcomes(request, tmp_path_factory, fashion_mnist_folder, fashion_mnist_clip_folder) -> Dict[str, Outcome]:
     """{case: its outcome} for the cases this session selects that can run here, PARALLEL at a time,
     each in a fresh folder."""
-    selected = [
-        item.callspec.params["case"]
-        for item in request.session.items
-        if item.module is request.module and "case" in getattr(getattr(item, "callspec", None), "params", {})
-    ]
-    runnable = [case for case in selected if case not in NEED_SOLO_LEARN or solo_learn_available()]
+    runnable = [case for case in selected(request, "case") if case not in NEED_SOLO_LEARN or solo_learn_available()]
     prepared = {}
     for case in runnable:
         argv, setup, _ = CASES[case]

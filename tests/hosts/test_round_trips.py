@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.conftest import selected
 from tests.hosts.tiny import CPU, evaluate, explain, linear_top_k, quote, run_command, shrunk, working_directory
 from tests.solo.helpers import needs_solo_learn
 
@@ -147,15 +148,6 @@ def check_case(case, data: Path, out: Path, capture) -> None:
 
 
 WORKERS = 2  # processes, one torch thread each: these tiny runs are mostly Python and small ops
-
-
-def selected(request, parameter: str):
-    """The values of ``parameter`` among this module's tests that this session runs."""
-    return [
-        item.callspec.params[parameter]
-        for item in request.session.items
-        if item.module is request.module and parameter in getattr(getattr(item, "callspec", None), "params", {})
-    ]
 
 
 @pytest.fixture(scope="module")

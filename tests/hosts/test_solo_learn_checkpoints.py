@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import solo_learn_available
+from tests.conftest import selected, solo_learn_available
 from tests.hosts.tiny import evaluate, explain, linear_top_k
 from tests.solo.helpers import needs_solo_learn
 
@@ -45,8 +45,6 @@ def trained(request, tiny_fashion_mnist, tmp_path_factory):
     train_with_solo_learn.py in WORKERS processes."""
     if not (SOLO_LEARN_SRC / "main_pretrain.py").exists():
         pytest.skip("set SOLO_LEARN_SRC to a solo-learn checkout: main_pretrain.py and scripts/ are not installed")
-    from tests.hosts.test_round_trips import selected
-
     methods = selected(request, "method")
     out = tmp_path_factory.mktemp("solo-learn-runs")
     script = Path(__file__).with_name("train_with_solo_learn.py")
