@@ -29,7 +29,7 @@ CLIP_VARIANTS = {
     "mrl": ("mrl", ()),
 }
 CLIP_BASELINE = "clip"
-# each CLIP variant's learning rate: the best of benchmarks/results/tuning.md
+# each CLIP variant's learning rate; `solo-tricl bench --tune` selects them (tuning.md), not run yet at full size
 CLIP_LEARNING_RATES = {"clip": 1e-3, "siglip": 1e-3, "tricl": 1e-3, "ncl": 1e-3, "kernel": 1e-3, "mrl": 1e-3}
 
 

@@ -86,7 +86,7 @@ def train_solo(
     name: Optional[str] = None,
 ) -> Trained:
     """Pretrain ``variant`` with ``seed`` from its shipped Fashion-MNIST config, or reuse the finished run."""
-    from solo_tricl.bench.settings import variant_config
+    from solo_tricl.bench.settings import config_file, variant_config
     from solo_tricl.solo.cli import compose
     from solo_tricl.solo.pretrain import pretrain
 
@@ -106,7 +106,8 @@ def train_solo(
         "++enable_progress_bar=False",
         *extra_overrides,
     ]
-    record = {"config": config, "overrides": overrides}
+    # the config's text too: a run trained before the shipped config changed (e.g. after tuning) is not reused
+    record = {"config": config, "config_text": config_file(variant).read_text(), "overrides": overrides}
     command = f"solo-tricl pretrain --config-name {config} " + shlex.join(overrides)
     if reused := reuse_or_clear(run_dir, record, settings.retrain, resumable=True):
         return reused
@@ -156,7 +157,12 @@ def train_clip(
         *extra,
     ]
     run_dir = logs / name
-    record = {"loss": loss, "open_clip_args": options, **({"loss_options": list(loss_options)} if loss_options else {})}
+    record = {
+        "loss": loss,
+        "loss_defaults": loss_defaults(loss),
+        "open_clip_args": options,
+        **({"loss_options": list(loss_options)} if loss_options else {}),
+    }
     ours = ["--loss", loss, *loss_options]
     command = f"solo-tricl clip-train {shlex.join(ours)} -- " + shlex.join(options)
     if reused := reuse_or_clear(run_dir, record, settings.retrain):
@@ -172,6 +178,17 @@ def train_clip(
         raise CommandError(f"clip-train for {name} failed (exit status {result.returncode}): {lines[-1]}")
     checkpoint = str(run_dir / "checkpoints" / f"epoch_{settings.open_clip_epochs}.pt")
     return save_run(run_dir, record, Trained(name, checkpoint, command, time.perf_counter() - started))
+
+
+def loss_defaults(loss: str) -> dict:
+    """The defaults of the options ``loss`` reads, as JSON keeps them: a run trained before a
+    default changed is not reused."""
+    from solo_tricl.clip.plugins import declared_options, load_plugins
+
+    defaults = {
+        name: option.default for name, (option, readers) in declared_options(load_plugins()).items() if loss in readers
+    }
+    return json.loads(json.dumps(defaults))
 
 
 def prepare_data(work: Path) -> Dict[str, Path]:

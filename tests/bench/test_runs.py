@@ -143,3 +143,31 @@ def test_config_differences_name_what_each_built_in_changes(_):
     assert any(d.startswith("optimizer.lr=") for d in differences["byol"])
     assert "method=mrl" in differences["mrl"] and "method_kwargs.nesting=None" in differences["mrl"]
     assert "method_kwargs.variant=spectral" in differences["tri-scl"]
+
+
+def test_a_clip_run_trained_before_its_losss_defaults_changed_is_trained_again(tmp_path, monkeypatch, capsys):
+    from dataclasses import replace
+    from types import SimpleNamespace
+
+    from solo_tricl.bench import training
+    from solo_tricl.bench.settings import BenchSettings
+    from solo_tricl.clip.plugins import TRICL
+
+    settings = BenchSettings(work=tmp_path, clip_epochs=1)
+    trainings = []
+
+    def fake_clip_train(argv, **_):
+        trainings.append(argv)
+        checkpoints = settings.clip_logs() / "tricl-seed0" / "checkpoints"
+        checkpoints.mkdir(parents=True, exist_ok=True)
+        (checkpoints / f"epoch_{settings.open_clip_epochs}.pt").write_bytes(b"weights")
+        return SimpleNamespace(returncode=0, stderr="")
+
+    monkeypatch.setattr(training.subprocess, "run", fake_clip_train)
+    training.train_clip("tricl", 0, settings, tmp_path / "data")
+    training.train_clip("tricl", 0, settings, tmp_path / "data")
+    assert len(trainings) == 1 and "reusing the finished run" in capsys.readouterr().out
+    option = TRICL.options["importance_scale"]
+    monkeypatch.setitem(TRICL.options, "importance_scale", replace(option, default=option.default + 1))
+    training.train_clip("tricl", 0, settings, tmp_path / "data")
+    assert len(trainings) == 2, "a run trained with another default of the loss was reused"
