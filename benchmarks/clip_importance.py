@@ -1,13 +1,15 @@
 """Why triCL's s barely moves in CLIP training, measured, and what makes it train.
 
 Each setting trains the bench's CLIP run (`solo-tricl-tiny`, 5,000 captioned Fashion-MNIST
-images, 10 epochs, batch 64, OpenCLIP's AdamW at lr 1e-3, warmup 20, seed 0) and changes one
+images, 10 epochs, batch 64, OpenCLIP's AdamW at lr 1e-3, warmup 20) and changes one
 thing: the scale c of s = softplus(c theta), which multiplies theta's learning rate under Adam
 (OpenCLIP's schedulers give every parameter one learning rate), and the decorrelation weight.
 It measures how far theta moves per step (from the epoch checkpoints), against the bench's
 solo-learn triCL run, and what the order is worth: the spread of s, the linear probe and
 zero-shot accuracy of the top 8 features by s against 8 random ones, and zero-shot on all
-features, with OpenCLIP's own ClipLoss beside them.
+features, with OpenCLIP's own ClipLoss beside them. Settings given to --seeds-of run with every
+seed of --seeds; the others with the first seed only. Each cell is the mean over seeds, +- half
+the range where there are several.
 
     python benchmarks/clip_importance.py      # writes results/clip_importance.md and .json
 """
@@ -22,15 +24,16 @@ SETTINGS = {
     "ClipLoss": ("clip", ()),
     "triCL, c = 1 (the former default)": ("tricl", ("--importance-scale", "1")),
     "triCL, c = 10": ("tricl", ("--importance-scale", "10")),
-    "triCL, c = 30": ("tricl", ("--importance-scale", "30")),
+    "triCL, c = 30 (the default)": ("tricl", ("--importance-scale", "30")),
     "triCL, c = 100": ("tricl", ("--importance-scale", "100")),
     "triCL, c = 30, no decorrelation": ("tricl", ("--importance-scale", "30", "--decorrelation-weight", "0")),
+    "SigLIP": ("siglip", ()),
 }
 TOP = 8
 
 
-def theta_steps(run_dir: Path, epochs: int, steps_per_epoch: int) -> dict:
-    """Mean |change of c theta| per step over training, and s's spread at the end."""
+def theta_steps(run_dir: Path, epochs: int, steps_per_epoch: int, scale: float) -> dict:
+    """Mean |change of c theta| per step between the first and the last epoch checkpoint."""
     import torch
 
     def importance(epoch):
@@ -39,7 +42,8 @@ def theta_steps(run_dir: Path, epochs: int, steps_per_epoch: int) -> dict:
         return theta
 
     first, last = importance(1), importance(epochs)
-    return {"theta_change_per_step": (last - first).abs().mean().item() / ((epochs - 1) * steps_per_epoch)}
+    steps = (epochs - 1) * steps_per_epoch
+    return {"theta_change_per_step": scale * (last - first).abs().mean().item() / steps}
 
 
 def solo_theta_per_step(checkpoint_dir: Path) -> dict:
@@ -78,7 +82,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     parser.add_argument("--epochs", type=int, default=10, help="OpenCLIP epochs (default 10, the bench's)")
     parser.add_argument("--settings", nargs="*", default=list(SETTINGS), help="labels of SETTINGS to run")
-    parser.add_argument("--solo-run", type=Path, default=None, help="a solo-learn triCL run's checkpoint folder")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0])
+    parser.add_argument("--seeds-of", nargs="*", default=[], help="labels of SETTINGS to run with every seed")
+    parser.add_argument(
+        "--solo-run", type=Path, default=None, help="a solo-learn triCL run's checkpoint folder, with every epoch kept"
+    )
     parser.add_argument("--work", type=Path, default=Path("bench-work") / "clip-importance")
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
     args = parser.parse_args()
@@ -92,24 +100,35 @@ def main() -> None:
     raw = {}
     for index, label in enumerate(args.settings):
         loss, options = SETTINGS[label]
-        trained = train_clip(loss, 0, settings, data, name=f"setting{index}", loss_options=options)
-        raw[label] = {"options": list(options), **measure(Path(trained.checkpoint), data)}
-        if loss == "tricl":
-            raw[label].update(theta_steps(Path(trained.checkpoint).parents[1], args.epochs, steps_per_epoch))
-        print(label, json.dumps(raw[label]), flush=True)
+        for seed in args.seeds if label in args.seeds_of else args.seeds[:1]:
+            name = f"setting{index}" if seed == 0 else f"setting{index}-seed{seed}"
+            trained = train_clip(loss, seed, settings, data, name=name, loss_options=options)
+            result = {"options": list(options), "seed": seed, **measure(Path(trained.checkpoint), data)}
+            if loss == "tricl":
+                scale = (
+                    float(options[options.index("--importance-scale") + 1]) if "--importance-scale" in options else 1
+                )
+                result.update(theta_steps(Path(trained.checkpoint).parents[1], args.epochs, steps_per_epoch, scale))
+            raw.setdefault(label, []).append(result)
+            print(label, json.dumps(result), flush=True)
     solo = solo_theta_per_step(args.solo_run) if args.solo_run else None
     write_report(raw, solo, args)
 
 
 def write_report(raw: dict, solo, args) -> None:
-    def fmt(r, key, digits=3):
-        return "-" if r.get(key) is None else f"{r[key]:.{digits}f}"
+    def fmt(runs, key, digits=3):
+        values = [r[key] for r in runs if r.get(key) is not None]
+        if not values:
+            return "-"
+        mean = sum(values) / len(values)
+        spread = (max(values) - min(values)) / 2
+        return f"{mean:.{digits}f}" + (f" ± {spread:.{digits}f}" if len(values) > 1 else "")
 
     rows = [
-        f"| {label} | {fmt(r, 's_min')} / {fmt(r, 's_median')} / {fmt(r, 's_max')} | "
-        f"{fmt(r, 'theta_change_per_step', 5)} | {fmt(r, 'linear_top8')} / {fmt(r, 'linear_random8')} | "
-        f"{fmt(r, 'zero_shot_top8')} / {fmt(r, 'zero_shot_random8')} | {fmt(r, 'zero_shot_all')} |"
-        for label, r in raw.items()
+        f"| {label} | {len(runs)} | {fmt(runs, 's_min')} / {fmt(runs, 's_median')} / {fmt(runs, 's_max')} | "
+        f"{fmt(runs, 'theta_change_per_step', 5)} | {fmt(runs, 'linear_top8')} / {fmt(runs, 'linear_random8')} | "
+        f"{fmt(runs, 'zero_shot_top8')} / {fmt(runs, 'zero_shot_random8')} | {fmt(runs, 'zero_shot_all')} |"
+        for label, runs in raw.items()
     ]
     lines = [
         "# triCL in CLIP: does s train?",
@@ -117,15 +136,16 @@ def write_report(raw: dict, solo, args) -> None:
         f"Command: `python benchmarks/clip_importance.py {shlex.join(sys.argv[1:])}`",
         "",
         "OpenCLIP, `solo-tricl-tiny` (32-d embeddings), 5,000 captioned Fashion-MNIST training images, "
-        f"{args.epochs} epochs, batch 64, AdamW lr 1e-3, warmup 20, seed 0; one setting changed per row. Top 8: the "
+        f"{args.epochs} epochs, batch 64, AdamW lr 1e-3, warmup 20; one setting changed per row; mean over the "
+        "seeds of the row, ± half their range. Top 8: the "
         "8 features with the largest s (ClipLoss: activation mass); 8 random: mean of 3 draws. Linear probe fitted "
         "on 5,000 training images, everything scored on 1,000 test images; zero-shot with 10 class names and 6 "
         "templates, on the first k features with the class embeddings projected alike. theta moves: mean |change "
-        "of c theta| per step between the first and the last epoch checkpoint. One seed per setting.",
+        "of c theta| per step between the first and the last epoch checkpoint.",
         "",
-        "| setting | s: min / median / max | c theta moves per step | linear: top-8 / 8 random | zero-shot: top-8 "
+        "| setting | seeds | s: min / median / max | c theta moves per step | linear: top-8 / 8 random | zero-shot: top-8 "
         "/ 8 random | zero-shot: all |",
-        "|---|---:|---:|---:|---:|---:|",
+        "|---|---:|---:|---:|---:|---:|---:|",
         *rows,
         "",
     ]
