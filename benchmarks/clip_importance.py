@@ -93,6 +93,8 @@ def main() -> None:
 
     from solo_tricl.bench.settings import BenchSettings
     from solo_tricl.bench.training import CLIP_TRAIN_PER_CLASS, prepare_data, train_clip
+    from solo_tricl.clip.checkpoints import run_options
+    from solo_tricl.clip.plugins import options_with_defaults
 
     data = prepare_data(args.work)["clip"]
     settings = BenchSettings(work=args.work, clip_epochs=args.epochs)
@@ -105,9 +107,7 @@ def main() -> None:
             trained = train_clip(loss, seed, settings, data, name=name, loss_options=options)
             result = {"options": list(options), "seed": seed, **measure(Path(trained.checkpoint), data)}
             if loss == "tricl":
-                scale = (
-                    float(options[options.index("--importance-scale") + 1]) if "--importance-scale" in options else 1
-                )
+                scale = options_with_defaults(run_options(Path(trained.checkpoint))).importance_scale
                 result.update(theta_steps(Path(trained.checkpoint).parents[1], args.epochs, steps_per_epoch, scale))
             raw.setdefault(label, []).append(result)
             print(label, json.dumps(result), flush=True)
