@@ -8,8 +8,8 @@ It measures how far theta moves per step (from the epoch checkpoints), against t
 solo-learn triCL run, and what the order is worth: the spread of s, the linear probe and
 zero-shot accuracy of the top 8 features by s against 8 random ones, and zero-shot on all
 features, with OpenCLIP's own ClipLoss beside them. Settings given to --seeds-of run with every
-seed of --seeds; the others with the first seed only. Each cell is the mean over seeds, +- half
-the range where there are several.
+seed of --seeds; the others with the first seed only. Each cell is the mean over seeds, +- their
+standard deviation where there are several (the bench's spread, solo_tricl.bench.verdicts).
 
     python benchmarks/clip_importance.py      # writes results/clip_importance.md and .json
 """
@@ -116,13 +116,10 @@ def main() -> None:
 
 
 def write_report(raw: dict, solo, args) -> None:
+    from solo_tricl.bench.verdicts import estimate
+
     def fmt(runs, key, digits=3):
-        values = [r[key] for r in runs if r.get(key) is not None]
-        if not values:
-            return "-"
-        mean = sum(values) / len(values)
-        spread = (max(values) - min(values)) / 2
-        return f"{mean:.{digits}f}" + (f" ± {spread:.{digits}f}" if len(values) > 1 else "")
+        return estimate(r.get(key) for r in runs).text(digits)
 
     rows = [
         f"| {label} | {len(runs)} | {fmt(runs, 's_min')} / {fmt(runs, 's_median')} / {fmt(runs, 's_max')} | "
@@ -137,7 +134,7 @@ def write_report(raw: dict, solo, args) -> None:
         "",
         "OpenCLIP, `solo-tricl-tiny` (32-d embeddings), 5,000 captioned Fashion-MNIST training images, "
         f"{args.epochs} epochs, batch 64, AdamW lr 1e-3, warmup 20; one setting changed per row; mean over the "
-        "seeds of the row, ± half their range. Top 8: the "
+        "seeds of the row ± their standard deviation (the bench's spread). Top 8: the "
         "8 features with the largest s (ClipLoss: activation mass); 8 random: mean of 3 draws. Linear probe fitted "
         "on 5,000 training images, everything scored on 1,000 test images; zero-shot with 10 class names and 6 "
         "templates, on the first k features with the class embeddings projected alike. theta moves: mean |change "

@@ -59,6 +59,7 @@ class Trial:
     collapsed: Optional[bool] = None
     message: str = ""
     minutes: Optional[float] = None
+    minutes_partial: bool = False  # trained in parts (interrupted, then resumed): counts the last part only
 
 
 @dataclass
@@ -112,19 +113,33 @@ def score_clip(checkpoint: str, data: Path, settings: BenchSettings, trial: Tria
     trial.collapsed = collapse["collapsed"]
 
 
-def run_trial(trial: Trial, train, score) -> Trial:
-    """Train and score ``trial``; a divergence is recorded, not raised."""
+def trial_key(trial: Trial) -> tuple:
+    return trial.variant, trial.stage, trial.lr, trial.key, trial.value
+
+
+def run_trial(trial: Trial, train, score, earlier: Dict[tuple, Trial]) -> Trial:
+    """Train and score ``trial``; a divergence is recorded, not raised. ``train`` returns a
+    :class:`~solo_tricl.bench.training.Trained`; a training reused from an earlier invocation keeps
+    the minutes that invocation recorded for it (``earlier``), so a tuning spread over several
+    invocations reports what it took."""
     from solo_tricl.errors import TrainingDiverged
 
     started = time.time()
     print(f"== tuning {trial.variant}: lr {trial.lr:g}" + (f", {trial.key}={trial.value:g}" if trial.key else ""))
+    trained = None
     try:
-        checkpoint = train(trial)
+        trained = train(trial)
     except TrainingDiverged as error:
         trial.status, trial.message = "diverged", str(error)
     else:
-        score(checkpoint, trial)
+        score(trained.checkpoint, trial)
     trial.minutes = (time.time() - started) / 60
+    if trained is not None and trained.seconds is None:
+        before = earlier.get(trial_key(trial))
+        if before is not None and before.minutes is not None:
+            trial.minutes, trial.minutes_partial = before.minutes, before.minutes_partial
+        else:
+            trial.minutes_partial = True
     print(f"   {trial.status}, validation score {trial.score}", flush=True)
     return trial
 
@@ -134,45 +149,54 @@ def best(trials: Sequence[Trial]) -> Optional[Trial]:
     return max(scored, key=lambda t: t.score) if scored else None
 
 
-def tune_solo(variant: str, settings: BenchSettings, data: Path, lr_factors: Sequence[float]) -> List[Trial]:
-    """The learning-rate stage, then the key hyperparameter at the best learning rate."""
+def tune_solo(variant: str, settings: BenchSettings, data: Path, lr_factors: Sequence[float], run) -> List[Trial]:
+    """The learning-rate stage, then the key hyperparameter at the best learning rate. ``run(trial,
+    train, score)`` trains and scores one trial (:func:`run_trial`, and saves the progress)."""
     from solo_tricl.bench.training import train_solo
 
     lr, key, value = shipped_values(variant)
     seed = settings.seeds[0]
 
-    def train(trial: Trial) -> str:
+    def train(trial: Trial):
         overrides = [f"optimizer.lr={trial.lr:.6g}"]
         if trial.key and trial.value != value:
             overrides.append(f"++{trial.key}={trial.value:.6g}")
         name = trial_name(variant, trial.lr, trial.key, trial.value)
-        return train_solo(variant, seed, settings, data, overrides, name=name).checkpoint
+        return train_solo(variant, seed, settings, data, overrides, name=name)
 
     def score(checkpoint: str, trial: Trial) -> None:
         score_solo(checkpoint, data, settings, trial)
 
     factors = [*lr_factors, *(() if key else EXTRA_LR_FACTORS)]
-    trials = [run_trial(Trial(variant, "lr", float(f"{lr * f:.6g}"), key, value), train, score) for f in factors]
+    trials = [run(Trial(variant, "lr", float(f"{lr * f:.6g}"), key, value), train, score) for f in factors]
     if key:
         at_lr = (best(trials) or trials[0]).lr
         for alternative in KEY_HYPERPARAMETERS[variant][1]:
-            trials.append(run_trial(Trial(variant, key, at_lr, key, alternative), train, score))
+            trials.append(run(Trial(variant, key, at_lr, key, alternative), train, score))
     return trials
 
 
-def tune_clip(loss: str, settings: BenchSettings, data: Path, lr_factors: Sequence[float]) -> List[Trial]:
+def tune_clip(loss: str, settings: BenchSettings, data: Path, lr_factors: Sequence[float], run) -> List[Trial]:
     from solo_tricl.bench.training import train_clip
 
     base = CLIP_LEARNING_RATES[loss]
     seed = settings.seeds[0]
 
-    def train(trial: Trial) -> str:
-        return train_clip(loss, seed, settings, data, trial.lr, name=f"{loss}-lr{trial.lr:g}").checkpoint
+    def train(trial: Trial):
+        return train_clip(loss, seed, settings, data, trial.lr, name=f"{loss}-lr{trial.lr:g}")
 
     def score(checkpoint: str, trial: Trial) -> None:
         score_clip(checkpoint, data, settings, trial)
 
-    return [run_trial(Trial(loss, "lr", float(f"{base * f:.6g}"), None, None), train, score) for f in lr_factors]
+    return [run(Trial(loss, "lr", float(f"{base * f:.6g}"), None, None), train, score) for f in lr_factors]
+
+
+def earlier_trials(path: Path) -> Dict[tuple, Trial]:
+    """The trials a tuning interrupted before saved in ``tuning.json``, by setting."""
+    if not path.is_file():
+        return {}
+    saved = load_tuning(path)
+    return {trial_key(t): t for group in (*saved.solo.values(), *saved.clip.values()) for t in group}
 
 
 def run_tuning(settings: BenchSettings, lr_factors: Sequence[float], out: Path, context: dict) -> TuningResult:
@@ -200,13 +224,25 @@ def run_tuning(settings: BenchSettings, lr_factors: Sequence[float], out: Path, 
             "eval_test": settings.eval_test,
         }
     )
+    earlier = earlier_trials(out / "tuning.json")
+    data_minutes = (time.time() - started) / 60
+
+    def runner(group: Dict[str, List[Trial]], name: str):
+        group[name] = []
+
+        def run(trial: Trial, train, score) -> Trial:
+            group[name].append(run_trial(trial, train, score, earlier))
+            trials = [t for g in (result.solo, result.clip) for ts in g.values() for t in ts]
+            result.minutes = data_minutes + sum(t.minutes or 0 for t in trials)
+            write_json(out / "tuning.json", asdict(result))
+            return group[name][-1]
+
+        return run
+
     for variant in settings.methods:
-        result.solo[variant] = tune_solo(variant, tuning, data["solo"], lr_factors)
-        write_json(out / "tuning.json", asdict(result))
+        tune_solo(variant, tuning, data["solo"], lr_factors, runner(result.solo, variant))
     for loss in settings.clip_losses:
-        result.clip[loss] = tune_clip(loss, tuning, data["clip"], lr_factors)
-        write_json(out / "tuning.json", asdict(result))
-    result.minutes = (time.time() - started) / 60
+        tune_clip(loss, tuning, data["clip"], lr_factors, runner(result.clip, loss))
     write_tuning_report(result, out)
     return result
 
@@ -229,7 +265,9 @@ def write_tuning_report(result: TuningResult, out: Path) -> None:
                 hyper = "-" if t.key is None else f"`{t.key}={t.value:g}`"
                 lines.append(
                     f"| {variant}{mark} | {t.stage} | {t.lr:g} | {hyper} | {status} | {fmt(t.score)} | "
-                    f"{fmt(t.effective_rank, 1)} | {fmt(t.mean_abs_corr)} | {fmt(t.minutes, 1)} |"
+                    f"{fmt(t.effective_rank, 1)} | {fmt(t.mean_abs_corr)} | {fmt(t.minutes, 1)}"
+                    + (" (part)" if t.minutes_partial else "")
+                    + " |"
                 )
         return lines
 
@@ -250,7 +288,14 @@ def write_tuning_report(result: TuningResult, out: Path) -> None:
         [
             "# Tuning: the same budget for every method, chosen on a validation split",
             "",
-            f"Command: `{s['command']}` ({result.minutes:.0f} minutes on {s['machine']}).",
+            f"Command: `{s['command']}` ({result.minutes:.0f} minutes on {s['machine']}: the minutes of every "
+            "trial, each as it was measured when it trained, and of preparing the data; a tuning that was stopped "
+            "and run again reuses the trials it had finished"
+            + (
+                "; a trial marked (part) was interrupted and resumed, and counts only its time after resuming)."
+                if any(t.minutes_partial for g in (result.solo, result.clip) for ts in g.values() for t in ts)
+                else ")."
+            ),
             "",
             f"solo-learn: each method from its shipped Fashion-MNIST config, seed {s['seed']}, {s['epochs']} epochs on "
             f"a stratified {s['fraction']:.4f} of {s['train_images']:,} training images (as many as the bench "
