@@ -59,7 +59,7 @@ class Trial:
     collapsed: Optional[bool] = None
     message: str = ""
     minutes: Optional[float] = None
-    minutes_partial: bool = False  # trained in parts (interrupted, then resumed): counts the last part only
+    minutes_partial: bool = False  # minutes count the last invocation only (resumed, or its training time unknown)
 
 
 @dataclass
@@ -292,7 +292,8 @@ def write_tuning_report(result: TuningResult, out: Path) -> None:
             "trial, each as it was measured when it trained, and of preparing the data; a tuning that was stopped "
             "and run again reuses the trials it had finished"
             + (
-                "; a trial marked (part) was interrupted and resumed, and counts only its time after resuming)."
+                "; a trial marked (part) counts only the last invocation's time on it: it was interrupted and "
+                "resumed, or trained by an invocation that recorded no time)."
                 if any(t.minutes_partial for g in (result.solo, result.clip) for ts in g.values() for t in ts)
                 else ")."
             ),
