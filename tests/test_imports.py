@@ -87,6 +87,7 @@ def test_each_shared_option_is_defined_once_for_both_hosts():
         "gamma",
         "nesting",
         "reduction",
+        "smallest_prefix",
     }
     assert all(solo_options[name] is clip_options[name] for name in shared)
     parser = argparse.ArgumentParser()

@@ -21,6 +21,7 @@ from solo_tricl.common.options import (
     NESTING,
     NON_NEG,
     REDUCTION,
+    SMALLEST_PREFIX,
     Option,
     check_options,
     flag,
@@ -127,7 +128,8 @@ def _kernel_loss(args):
 def _mrl_loss(args):
     from solo_tricl.losses import MatryoshkaClipLoss
 
-    return MatryoshkaClipLoss(args.solo_tricl.nesting, args.solo_tricl.reduction, **distributed_flags(args))
+    options = args.solo_tricl
+    return MatryoshkaClipLoss(options.nesting, options.reduction, options.smallest_prefix, **distributed_flags(args))
 
 
 CLIP = ClipLossPlugin(
@@ -152,7 +154,7 @@ KERNEL = ClipLossPlugin(
 )
 MRL = ClipLossPlugin(
     _mrl_loss,
-    options={"nesting": NESTING, "reduction": REDUCTION},
+    options={"nesting": NESTING, "smallest_prefix": SMALLEST_PREFIX, "reduction": REDUCTION},
     help="Matryoshka: CLIP's loss on nested prefixes of both embeddings",
 )
 

@@ -134,9 +134,15 @@ TEMPERATURE = Option(defaults.TEMPERATURE, positive, "tau", float)
 NESTING = Option(
     None,
     optional(prefix_sizes),
-    "Matryoshka's nested prefix sizes m, each trained to work on its own; default: "
-    f"{defaults.MRL_SMALLEST_PREFIX}, {2 * defaults.MRL_SMALLEST_PREFIX}, {4 * defaults.MRL_SMALLEST_PREFIX}, ... and k",
+    "Matryoshka's nested prefix sizes m, each trained to work on its own; default: the smallest prefix, "
+    "twice it, ... and k",
     comma_separated_ints,
+)
+SMALLEST_PREFIX = Option(
+    defaults.MRL_SMALLEST_PREFIX,
+    positive_int,
+    "Matryoshka's smallest prefix when the nesting is not given: it, twice it, ... and k (Kusupati et al.: 8)",
+    int,
 )
 REDUCTION = Option(
     defaults.MRL_REDUCTION,

@@ -19,9 +19,17 @@ from solo_tricl.losses._checks import (
     require_float_tensor,
     require_nesting,
     require_positive,
+    require_positive_int,
 )
 from solo_tricl.losses.decorrelation import decorrelation_loss, decorrelation_weight_or_default
-from solo_tricl.losses.defaults import DECORRELATION, EPS, GAMMA, MRL_REDUCTION, MRL_REDUCTIONS
+from solo_tricl.losses.defaults import (
+    DECORRELATION,
+    EPS,
+    GAMMA,
+    MRL_REDUCTION,
+    MRL_REDUCTIONS,
+    MRL_SMALLEST_PREFIX,
+)
 from solo_tricl.losses.distributed import (
     gather_with_grad,
     gather_without_grad,
@@ -319,8 +327,10 @@ class MatryoshkaClipLoss(_ClipFrame):
 
     Args:
         nesting: prefix sizes in [1, d]; None (default):
-            :func:`solo_tricl.losses.matryoshka.default_nesting`.
+            :func:`solo_tricl.losses.matryoshka.default_nesting` from ``smallest_prefix``.
         reduction: ``sum`` (the authors') or ``mean`` of the per-prefix losses.
+        smallest_prefix: with ``nesting`` None, the prefixes are ``smallest_prefix``, twice it, ...
+            and d (the authors': 8).
 
     Shapes:
         image_features, text_features: (n, d); logit_scale: scalar.
@@ -330,10 +340,17 @@ class MatryoshkaClipLoss(_ClipFrame):
         >>> loss = loss_fn(torch.randn(8, 64), torch.randn(8, 64), logit_scale=torch.tensor(10.))
     """
 
-    def __init__(self, nesting: Optional[Sequence[int]] = None, reduction: str = MRL_REDUCTION, **clip_flags):
+    def __init__(
+        self,
+        nesting: Optional[Sequence[int]] = None,
+        reduction: str = MRL_REDUCTION,
+        smallest_prefix: int = MRL_SMALLEST_PREFIX,
+        **clip_flags,
+    ):
         super().__init__(**clip_flags)
         self.nesting = require_nesting(nesting)
         self.reduction = require_choice("reduction", reduction, MRL_REDUCTIONS)
+        self.smallest_prefix = require_positive_int("smallest_prefix", smallest_prefix)
 
     def contrastive(self, image_features, text_features, logit_scale, logit_bias) -> torch.Tensor:
         all_image, all_text = self._gather(image_features, text_features)
@@ -352,6 +369,6 @@ class MatryoshkaClipLoss(_ClipFrame):
                 logit_bias,
                 self.local_loss,
             )
-            for m in require_nesting(self.nesting, d) or default_nesting(d)
+            for m in require_nesting(self.nesting, d) or default_nesting(d, self.smallest_prefix)
         ]
         return nan_unless_finite(reduce_prefix_terms(terms, self.reduction), image_features, text_features)

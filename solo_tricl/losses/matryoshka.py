@@ -31,6 +31,7 @@ def matryoshka_info_nce_loss(
     nesting: Optional[Sequence[int]] = None,
     temperature: float = TEMPERATURE,
     reduction: str = MRL_REDUCTION,
+    smallest_prefix: int = MRL_SMALLEST_PREFIX,
 ) -> torch.Tensor:
     """Sum (or mean) over the prefix sizes m of SimCLR's loss on ``z[:, :m]``, each prefix
     L2-normalised on its own; see :class:`MatryoshkaInfoNCELoss`."""
@@ -38,7 +39,7 @@ def matryoshka_info_nce_loss(
     require_choice("reduction", reduction, MRL_REDUCTIONS)
     batch = stack_views(*views, normalize=False)
     k = batch.local.shape[1]
-    sizes = require_nesting(nesting, k) or default_nesting(k)
+    sizes = require_nesting(nesting, k) or default_nesting(k, smallest_prefix)
     terms = []
     for m in sizes:
         anchors, candidates = unit_rows(batch.local[:, :m]), unit_rows(batch.all[:, :m])
@@ -56,9 +57,12 @@ class MatryoshkaInfoNCELoss(nn.Module):
     nests 8, 16, ..., d and sums the per-size losses with weights 1).
 
     Args:
-        nesting: the prefix sizes m (integers in [1, k]); None (default): :func:`default_nesting`.
+        nesting: the prefix sizes m (integers in [1, k]); None (default): :func:`default_nesting`
+            from ``smallest_prefix``.
         temperature: tau > 0.
         reduction: ``sum`` (the authors') or ``mean`` of the per-prefix losses.
+        smallest_prefix: with ``nesting`` None, the prefixes are ``smallest_prefix``, twice it, ...
+            and k (the authors': 8).
 
     Shapes:
         views: V >= 2 tensors (B, k): ``loss(z0, z1)`` or ``loss(*crops)``. Output: scalar.
@@ -69,14 +73,23 @@ class MatryoshkaInfoNCELoss(nn.Module):
     """
 
     def __init__(
-        self, nesting: Optional[Sequence[int]] = None, temperature: float = TEMPERATURE, reduction: str = MRL_REDUCTION
+        self,
+        nesting: Optional[Sequence[int]] = None,
+        temperature: float = TEMPERATURE,
+        reduction: str = MRL_REDUCTION,
+        smallest_prefix: int = MRL_SMALLEST_PREFIX,
     ):
         super().__init__()
         self.nesting = require_nesting(nesting)
         self.temperature = require_positive("temperature", temperature)
         self.reduction = require_choice("reduction", reduction, MRL_REDUCTIONS)
+        self.smallest_prefix = require_positive_int("smallest_prefix", smallest_prefix)
 
     def forward(self, *views: torch.Tensor) -> torch.Tensor:
         return matryoshka_info_nce_loss(
-            *views, nesting=self.nesting, temperature=self.temperature, reduction=self.reduction
+            *views,
+            nesting=self.nesting,
+            temperature=self.temperature,
+            reduction=self.reduction,
+            smallest_prefix=self.smallest_prefix,
         )

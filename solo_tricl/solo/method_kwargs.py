@@ -18,6 +18,7 @@ from solo_tricl.common.options import (
     NON_NEG,
     REDUCTION,
     REQUIRED,
+    SMALLEST_PREFIX,
     TEMPERATURE,
     Option,
     choice,
@@ -63,6 +64,7 @@ MRL = {
     **PROJECTOR,
     "temperature": TEMPERATURE,
     "nesting": NESTING,
+    "smallest_prefix": SMALLEST_PREFIX,
     "reduction": REDUCTION,
 }
 

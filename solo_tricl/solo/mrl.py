@@ -17,8 +17,8 @@ class MRL(ProjectedMethod):
     the baseline built so that the first m features suffice. Its feature order is the prefix.
 
     Extra cfg settings (``method_kwargs``): proj_hidden_dim, proj_output_dim, temperature,
-    nesting (prefix sizes; default :func:`solo_tricl.losses.matryoshka.default_nesting`),
-    reduction (sum or mean of the per-prefix losses).
+    nesting (prefix sizes; default :func:`solo_tricl.losses.matryoshka.default_nesting` from
+    smallest_prefix), smallest_prefix, reduction (sum or mean of the per-prefix losses).
     """
 
     OPTIONS = MRL_OPTIONS
@@ -26,7 +26,7 @@ class MRL(ProjectedMethod):
     def __init__(self, cfg: omegaconf.DictConfig):
         super().__init__(cfg)
         kwargs = cfg.method_kwargs
-        self.loss = MatryoshkaInfoNCELoss(kwargs.nesting, kwargs.temperature, kwargs.reduction)
+        self.loss = MatryoshkaInfoNCELoss(kwargs.nesting, kwargs.temperature, kwargs.reduction, kwargs.smallest_prefix)
 
     @staticmethod
     def add_and_assert_specific_cfg(cfg: omegaconf.DictConfig) -> omegaconf.DictConfig:

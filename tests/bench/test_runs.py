@@ -141,7 +141,8 @@ def test_config_differences_name_what_each_built_in_changes(_):
     differences = config_differences(["simclr", "byol", "mrl", "tri-scl"])
     assert "method=byol" in differences["byol"] and "method_kwargs.pred_hidden_dim=4096" in differences["byol"]
     assert any(d.startswith("optimizer.lr=") for d in differences["byol"])
-    assert "method=mrl" in differences["mrl"] and "method_kwargs.nesting=None" in differences["mrl"]
+    assert "method=mrl" in differences["mrl"] and "method_kwargs.smallest_prefix=8" in differences["mrl"]
+    assert "optimizer.name=sgd" in differences["mrl"]
     assert "method_kwargs.variant=spectral" in differences["tri-scl"]
 
 

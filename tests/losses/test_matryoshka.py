@@ -51,6 +51,17 @@ def test_the_default_is_the_default_nesting_with_the_default_reduction():
     assert MatryoshkaInfoNCELoss()(*zs).item() == pytest.approx(expected, rel=1e-9)
 
 
+def test_the_smallest_prefix_sets_the_default_nesting_in_both_losses():
+    zs = views(2, k=32)
+    expected = reference.multi_view_matryoshka(zs, (8, 16, 32), 0.2, "sum")
+    assert MatryoshkaInfoNCELoss(None, 0.2, "sum", smallest_prefix=8)(*zs).item() == pytest.approx(expected, rel=1e-9)
+    scale = torch.tensor(5.0, dtype=torch.float64)
+    explicit = MatryoshkaClipLoss((8, 16, 32), "sum")(*zs, scale)
+    assert MatryoshkaClipLoss(None, "sum", smallest_prefix=8)(*zs, scale).item() == pytest.approx(explicit.item())
+    with pytest.raises(ValueError, match="smallest_prefix"):
+        MatryoshkaInfoNCELoss(smallest_prefix=0)
+
+
 def test_the_sum_is_the_mean_times_the_number_of_prefixes():
     zs = views(2)
     total, mean = (MatryoshkaInfoNCELoss((1, 2, 8), 0.2, r)(*zs).item() for r in ("sum", "mean"))
