@@ -174,7 +174,7 @@ def declared_options(plugins: Dict[str, Callable]) -> Dict[str, Tuple[Option, Li
 
 # options whose default changed since they were added: a run saved before the option existed
 # trained with this value, not with today's default
-BEFORE_THE_OPTION = {"importance_scale": 1.0}
+BEFORE_THE_OPTION = {"importance_scale": 1.0, "smallest_prefix": 1}
 
 
 def options_with_defaults(saved: Dict) -> argparse.Namespace:

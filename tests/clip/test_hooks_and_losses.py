@@ -154,6 +154,14 @@ def test_a_run_saved_before_the_importance_scale_existed_loads_with_the_scale_it
     assert plugins.options_with_defaults({"loss": "tricl", "importance_scale": 30.0}).importance_scale == 30.0
 
 
+def test_a_matryoshka_run_saved_before_the_smallest_prefix_existed_means_the_nesting_it_trained_with():
+    from solo_tricl.clip import plugins
+
+    before = plugins.options_with_defaults({"loss": "mrl", "nesting": None})
+    assert before.smallest_prefix == 1 and plugins.declared_options(load_plugins())["smallest_prefix"][0].default == 8
+    assert plugins.options_with_defaults({"loss": "mrl", "smallest_prefix": 8}).smallest_prefix == 8
+
+
 def test_the_importance_scale_reaches_the_models_s():
     model, _, _ = tiny_model()
     model_hooks.add_feature_importance(model, 0.1, scale=30.0)
