@@ -123,6 +123,27 @@ def train_solo(
     return save_run(run_dir, record, Trained(name, result.last_checkpoint, command, seconds))
 
 
+def epoch_losses(run_dir: Path) -> List[float]:
+    """The per-epoch mean of the method's training objective, as Lightning's CSV logger wrote it
+    under ``run_dir`` (a resumed run's later logs replace the epochs they repeat). The objective
+    is the method's ``train_*_loss`` (BYOL's ``train_neg_cos_sim``), never the online classifier's."""
+    import csv
+
+    by_epoch: Dict[int, float] = {}
+    logs = sorted(run_dir.glob("lightning_logs/version_*/metrics.csv"), key=lambda p: int(p.parent.name.split("_")[1]))
+    for path in logs:
+        with path.open() as handle:
+            rows = list(csv.DictReader(handle))
+        if not rows:
+            continue
+        columns = [c for c in rows[0] if c.endswith("_loss_epoch") and c != "train_class_loss_epoch"]
+        column = columns[0] if columns else "train_neg_cos_sim_epoch"
+        for row in rows:
+            if row.get(column):
+                by_epoch[int(row["epoch"])] = float(row[column])
+    return [by_epoch[epoch] for epoch in sorted(by_epoch)]
+
+
 def open_clip_args(data: Path, epochs: int, device: str = "cpu", lr: float = 1e-3, seed: int = 0) -> List[str]:
     """The bench's ``open_clip_train`` options for a CLIP run on ``data`` (without --logs and --name)."""
     return [

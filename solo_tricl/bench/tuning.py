@@ -12,7 +12,9 @@ Every setting is scored by the kNN accuracy (solo-learn's) of the backbone featu
 validation split held out of the training images; the test images are never read. Each OpenCLIP
 loss trains at the bench's learning rate times each factor and is scored by its zero-shot
 accuracy on captioned images held out of its training images. A run that diverges is recorded as
-diverged; a collapsed run is recorded with its effective rank and mean |corr|.
+diverged; a collapsed run is recorded with its effective rank and mean |corr|, and every solo-learn
+run with its training loss per epoch, which tells a method that did not train in the budget from
+one that trained into a collapse.
 """
 
 import json
@@ -58,6 +60,7 @@ class Trial:
     mean_abs_corr: Optional[float] = None
     collapsed: Optional[bool] = None
     message: str = ""
+    training_loss: Optional[List[float]] = None  # per-epoch mean of the method's objective (solo-learn)
     minutes: Optional[float] = None
     minutes_partial: bool = False  # minutes count the last invocation only (resumed, or its training time unknown)
 
@@ -92,9 +95,13 @@ def trial_name(variant: str, lr: float, key: Optional[str], value: Optional[floa
 
 
 def score_solo(checkpoint: str, data: Path, settings: BenchSettings, trial: Trial) -> None:
+    """The validation kNN accuracy and the collapse measures, unless ``trial`` already holds them
+    (a reused training, scored by an earlier invocation)."""
     from solo_tricl.evaluate import measures
     from solo_tricl.evaluate.features import solo_features
 
+    if trial.score is not None:
+        return
     run = solo_features(checkpoint, data, limit_train=settings.eval_train, limit_test=settings.eval_test)
     trial.score = measures.knn_accuracy(run.train.backbone, run.train.labels, run.test.backbone, run.test.labels)
     collapse = measures.collapse(run.test.features)
@@ -106,6 +113,8 @@ def score_clip(checkpoint: str, data: Path, settings: BenchSettings, trial: Tria
     from solo_tricl.evaluate import measures
     from solo_tricl.evaluate.features import clip_features
 
+    if trial.score is not None:
+        return
     run = clip_features(checkpoint, data, limit_train=settings.eval_train, limit_test=settings.eval_test)
     trial.score = measures.zero_shot_accuracy(run.classifier, run.test.features, run.test.labels)
     collapse = measures.collapse(run.test.features)
@@ -117,11 +126,14 @@ def trial_key(trial: Trial) -> tuple:
     return trial.variant, trial.stage, trial.lr, trial.key, trial.value
 
 
+MEASURED = ("score", "effective_rank", "mean_abs_corr", "collapsed")
+
+
 def run_trial(trial: Trial, train, score, earlier: Dict[tuple, Trial]) -> Trial:
     """Train and score ``trial``; a divergence is recorded, not raised. ``train`` returns a
     :class:`~solo_tricl.bench.training.Trained`; a training reused from an earlier invocation keeps
-    the minutes that invocation recorded for it (``earlier``), so a tuning spread over several
-    invocations reports what it took."""
+    the minutes and the scores that invocation recorded for it (``earlier``), so a tuning spread
+    over several invocations reports what it took and does not measure a run twice."""
     from solo_tricl.errors import TrainingDiverged
 
     started = time.time()
@@ -132,6 +144,10 @@ def run_trial(trial: Trial, train, score, earlier: Dict[tuple, Trial]) -> Trial:
     except TrainingDiverged as error:
         trial.status, trial.message = "diverged", str(error)
     else:
+        before = earlier.get(trial_key(trial)) if trained.seconds is None else None
+        if before is not None and before.status == "trained":
+            for name in MEASURED:
+                setattr(trial, name, getattr(before, name))
         score(trained.checkpoint, trial)
     trial.minutes = (time.time() - started) / 60
     if trained is not None and trained.seconds is None:
@@ -152,7 +168,7 @@ def best(trials: Sequence[Trial]) -> Optional[Trial]:
 def tune_solo(variant: str, settings: BenchSettings, data: Path, lr_factors: Sequence[float], run) -> List[Trial]:
     """The learning-rate stage, then the key hyperparameter at the best learning rate. ``run(trial,
     train, score)`` trains and scores one trial (:func:`run_trial`, and saves the progress)."""
-    from solo_tricl.bench.training import train_solo
+    from solo_tricl.bench.training import epoch_losses, train_solo
 
     lr, key, value = shipped_values(variant)
     seed = settings.seeds[0]
@@ -166,6 +182,7 @@ def tune_solo(variant: str, settings: BenchSettings, data: Path, lr_factors: Seq
 
     def score(checkpoint: str, trial: Trial) -> None:
         score_solo(checkpoint, data, settings, trial)
+        trial.training_loss = epoch_losses(settings.solo_run_dir(trial_name(variant, trial.lr, trial.key, trial.value)))
 
     factors = [*lr_factors, *(() if key else EXTRA_LR_FACTORS)]
     trials = [run(Trial(variant, "lr", float(f"{lr * f:.6g}"), key, value), train, score) for f in factors]
@@ -247,15 +264,27 @@ def run_tuning(settings: BenchSettings, lr_factors: Sequence[float], out: Path, 
     return result
 
 
+def loss_trend(trial: Trial) -> str:
+    """``first → last (change %)`` of the trial's per-epoch training loss, or "-"."""
+    losses = trial.training_loss
+    if not losses:
+        return "-"
+    first, last = losses[0], losses[-1]
+    change = f" ({(last - first) / abs(first):+.0%})" if first else ""
+    return f"{first:.3g} → {last:.3g}{change}"
+
+
 def write_tuning_report(result: TuningResult, out: Path) -> None:
+    from solo_tricl.evaluate.measures import COLLAPSED_MEAN_ABS_CORR
+
     def fmt(value, digits=3):
         return "-" if value is None else f"{value:.{digits}f}"
 
     def rows(trials: Dict[str, List[Trial]], clip: bool) -> List[str]:
         lines = [
             "| method | stage | lr | key hyperparameter | status | validation score | effective rank "
-            "| mean abs corr | minutes |",
-            "|---|---|---:|---|---|---:|---:|---:|---:|",
+            "| mean abs corr | " + ("" if clip else "training loss, first → last epoch | ") + "minutes |",
+            "|---|---|---:|---|---|---:|---:|---:|" + ("" if clip else "---:|") + "---:|",
         ]
         for variant, group in trials.items():
             chosen = best(group)
@@ -265,7 +294,9 @@ def write_tuning_report(result: TuningResult, out: Path) -> None:
                 hyper = "-" if t.key is None else f"`{t.key}={t.value:g}`"
                 lines.append(
                     f"| {variant}{mark} | {t.stage} | {t.lr:g} | {hyper} | {status} | {fmt(t.score)} | "
-                    f"{fmt(t.effective_rank, 1)} | {fmt(t.mean_abs_corr)} | {fmt(t.minutes, 1)}"
+                    f"{fmt(t.effective_rank, 1)} | {fmt(t.mean_abs_corr)} | "
+                    + ("" if clip else f"{loss_trend(t)} | ")
+                    + fmt(t.minutes, 1)
                     + (" (part)" if t.minutes_partial else "")
                     + " |"
                 )
@@ -279,7 +310,13 @@ def write_tuning_report(result: TuningResult, out: Path) -> None:
                 lines.append(f"- `{variant}`: every setting diverged")
                 continue
             hyper = f", `{t.key}={t.value:g}`" if t.key else ""
-            collapsed = " (collapsed at its best setting)" if t.collapsed else ""
+            collapsed = (
+                f" (collapsed at its best setting: effective rank {t.effective_rank:.1f}"
+                + (f", training loss {loss_trend(t)}" if t.training_loss else "")
+                + ")"
+                if t.collapsed
+                else ""
+            )
             lines.append(f"- `{variant}`: `optimizer.lr={t.lr:g}`{hyper}{collapsed}")
         return lines
 
@@ -307,6 +344,11 @@ def write_tuning_report(result: TuningResult, out: Path) -> None:
             "validation images held out of the training set; the test images are never read. OpenCLIP: each "
             f"loss at the bench's learning rate times the same factors, {s['clip_epochs']} epochs, scored by "
             "zero-shot accuracy on captioned images held out of its training images.",
+            "",
+            "Effective rank and mean |corr| are measured on the validation features; a run is marked collapsed "
+            f"when their mean |corr| exceeds {COLLAPSED_MEAN_ABS_CORR:g}. The training loss is the mean of the method's own objective over "
+            "the first and the last epoch: an objective that hardly falls did not train in the budget, one that "
+            "falls into a low effective rank trained into a collapse.",
             "",
             "## solo-learn",
             "",
