@@ -14,9 +14,11 @@ import random
 import statistics
 import time
 from pathlib import Path
+from unittest import mock
 
 import torch
 
+import solo_tricl.losses.tricl as tricl_module
 from solo_tricl.losses import (
     FeatureImportance,
     InfoNCELoss,
@@ -40,6 +42,22 @@ TARGETS = {
 }
 
 
+class AutogradLogits(torch.nn.Module):
+    """A triCL loss whose logits are differentiated by autograd (two matmuls), as before the
+    symmetric backward of :mod:`solo_tricl.losses.weighted_gram`: the same values, timed beside it."""
+
+    def __init__(self, loss: torch.nn.Module):
+        super().__init__()
+        self.loss = loss
+
+    def forward(self, *views):
+        def autograd_logits(batch, s, anchors, scale=1.0):
+            return tricl_module.scaled_anchors(batch, s, anchors, scale) @ batch.all.T
+
+        with mock.patch.object(tricl_module, "importance_logits", autograd_logits):
+            return self.loss(*views)
+
+
 def make_losses(k: int, device: str):
     importance = FeatureImportance(k).to(device)
     return {
@@ -47,6 +65,7 @@ def make_losses(k: int, device: str):
         "ncl": NCLLoss(0.2, "rep_relu"),
         "ncl_relu": NCLLoss(0.2, "relu"),
         "tricl": TriCLLoss(importance, 0.2),
+        "tricl_autograd_logits": AutogradLogits(TriCLLoss(importance, 0.2)),
         "tricl_view1": TriCLLoss(importance, 0.2, anchors="view1"),
         "spectral_tricl": SpectralTriCLLoss(importance),
         "kernel": KernelInfoNCELoss(1.0, 0.5),
@@ -97,6 +116,12 @@ NOTES = """\
   step that the (2B, 2B, k) Gram matmuls dominate, so a run-to-run spread of a few percent on
   a shared 2-core machine decides whether `ncl` lands just under or just over 1.05x (runs
   while developing gave 1.01x to 1.07x).
+- **tricl**'s logits zhat diag(s/tau) zhat^T are symmetric when every row is an anchor and a
+  candidate (one process, the default `anchors="all"`), so their backward takes one (N, N, k)
+  matmul, (G + G^T) zhat, where autograd (and SimCLR's InfoNCE here) takes two
+  (`solo_tricl/losses/weighted_gram.py`). `tricl_autograd_logits` is the same loss with
+  autograd's backward, as it was computed before, timed in the same run; under DDP, with
+  view-1 anchors or under autocast the loss takes that path.
 - **tricl** adds the importance scaling of the anchors and the decorrelation term
   mean((C - I)^2), C = (k/N) zhat^T zhat over the N = 2B rows. It is computed on the cheaper
   side: with N >= k from the k x k matrix (one (k, N, k) matmul forward and one backward, the

@@ -9,11 +9,7 @@ from solo_tricl.losses._checks import require_choice
 from solo_tricl.losses.decorrelation import decorrelation_loss, decorrelation_weight_or_default
 from solo_tricl.losses.defaults import ANCHOR_SCALING, ANCHORS, DECORRELATION
 from solo_tricl.losses.importance import FeatureImportance
-from solo_tricl.losses.tricl import (
-    require_importance_for,
-    require_importance_module,
-    scaled_anchors,
-)
+from solo_tricl.losses.tricl import importance_logits, require_importance_for, require_importance_module
 from solo_tricl.losses.views import at_least_fp32, stack_views
 
 
@@ -46,7 +42,7 @@ def _spectral_tricl_terms(views, s, weight: float, anchors: str, decorrelation: 
     """:func:`spectral_tricl_terms` for arguments already checked."""
     batch = stack_views(*views)
     require_importance_for(s, batch.local)
-    sim = at_least_fp32(scaled_anchors(batch, s, anchors) @ batch.all.T)
+    sim = at_least_fp32(importance_logits(batch, s, anchors))
     rows = torch.arange(sim.shape[0], device=sim.device)
     negatives = ~batch.positive_mask
     negatives[rows, batch.self_cols] = False

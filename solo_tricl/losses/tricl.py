@@ -18,6 +18,7 @@ from solo_tricl.losses.decorrelation import decorrelation_loss, decorrelation_we
 from solo_tricl.losses.defaults import ANCHOR_SCALING, ANCHORS, DECORRELATION, TEMPERATURE
 from solo_tricl.losses.importance import FeatureImportance
 from solo_tricl.losses.views import ViewBatch, multi_positive_cross_entropy, stack_views, unit_rows
+from solo_tricl.losses.weighted_gram import weighted_gram
 
 
 def require_importance_for(s: torch.Tensor, features: torch.Tensor) -> None:
@@ -49,6 +50,29 @@ def scaled_anchors(batch: ViewBatch, s: torch.Tensor, anchors: str, scale: float
         return batch.local * weights
     b = batch.batch_size
     return torch.cat([batch.local[:b] * weights, batch.local[b:] * scale], dim=0)
+
+
+def importance_logits(batch: ViewBatch, s: torch.Tensor, anchors: str, scale: float = 1.0) -> torch.Tensor:
+    """(V * B, W * V * B) ``scaled_anchors(batch, s, anchors, scale) @ batch.all.T``.
+
+    Where every row is an anchor and a candidate (one process, ``anchors="all"``) the matrix is
+    symmetric and its backward takes one matmul (:func:`weighted_gram`); under autocast, and
+    otherwise, autograd's two, as the matmul runs in autocast's precision.
+    """
+    if anchors == "all" and batch.all is batch.local and not torch.is_autocast_enabled(batch.local.device.type):
+        return weighted_gram(batch.local, (s * scale).to(batch.local.dtype))
+    return scaled_anchors(batch, s, anchors, scale) @ batch.all.T
+
+
+def normalized(raw: ViewBatch, columns: Optional[torch.Tensor] = None) -> ViewBatch:
+    """``raw`` with unit rows (of the given ``columns`` alone, if any); on one process ``all``
+    stays the same tensor as ``local``."""
+
+    def unit(x):
+        return unit_rows(x if columns is None else x[:, columns])
+
+    local = unit(raw.local)
+    return replace(raw, local=local, all=local if raw.all is raw.local else unit(raw.all))
 
 
 def tricl_terms(
@@ -88,9 +112,9 @@ def _tricl_terms(
 ):
     """:func:`tricl_terms` for arguments already checked (a :class:`TriCLLoss` checks them once)."""
     raw = stack_views(*views, normalize=False)
-    batch = replace(raw, local=unit_rows(raw.local), all=unit_rows(raw.all))
+    batch = normalized(raw)
     require_importance_for(s, batch.local)
-    logits = scaled_anchors(batch, s, anchors, 1 / temperature) @ batch.all.T
+    logits = importance_logits(batch, s, anchors, 1 / temperature)
     contrastive = multi_positive_cross_entropy(logits, batch)
     decorrelation_term = decorrelation_loss(batch.all, decorrelation)
     terms = {
@@ -105,8 +129,8 @@ def _tricl_terms(
         nested = []
         for m in sizes:
             columns = order[:m]
-            prefix = replace(raw, local=unit_rows(raw.local[:, columns]), all=unit_rows(raw.all[:, columns]))
-            prefix_logits = scaled_anchors(prefix, s[columns], anchors, 1 / temperature) @ prefix.all.T
+            prefix = normalized(raw, columns)
+            prefix_logits = importance_logits(prefix, s[columns], anchors, 1 / temperature)
             nested.append(multi_positive_cross_entropy(prefix_logits, prefix))
         terms["nested"] = torch.stack(nested).mean()
         terms["loss"] = terms["loss"] + nesting_weight * terms["nested"]

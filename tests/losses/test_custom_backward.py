@@ -88,3 +88,63 @@ def test_the_gram_side_matches_the_feature_side_to_1e_6(n, k, scale):
         gradients.append(torch.autograd.grad(value, z)[0])
     assert values[1] == pytest.approx(values[0], abs=1e-6, rel=1e-6)
     torch.testing.assert_close(gradients[1], gradients[0], rtol=1e-6, atol=1e-6)
+
+
+def test_weighted_gram_gradient_and_second_derivatives():
+    from solo_tricl.losses.weighted_gram import weighted_gram
+
+    z, w = double(6, 4), double(4, seed=1)
+    assert gradcheck(weighted_gram, (z, w))
+    assert gradgradcheck(weighted_gram, (z, w))
+
+
+def autograd_logits(batch, s, anchors, scale=1.0):
+    """Today's logits before the symmetric backward: autograd through two matmuls."""
+    from solo_tricl.losses.tricl import scaled_anchors
+
+    return scaled_anchors(batch, s, anchors, scale) @ batch.all.T
+
+
+# (B, k, views): the bench's sizes, and multi-crop (2 large + 2 small crops)
+SYMMETRIC_CASES = [(256, 256, 2), (512, 2048, 2), (32, 64, 4)]
+
+
+@pytest.mark.parametrize("b,k,views", SYMMETRIC_CASES)
+@pytest.mark.parametrize("loss", ["tricl", "tri-scl", "tricl nested"])
+def test_the_symmetric_backward_matches_autograd_to_1e_6(monkeypatch, b, k, views, loss):
+    # value and gradients (features and theta) of the whole loss, in float32 as training runs
+    import solo_tricl.losses.spectral_tricl as spectral_module
+    import solo_tricl.losses.tricl as tricl_module
+    from solo_tricl.losses import FeatureImportance, SpectralTriCLLoss, TriCLLoss
+
+    generator = torch.Generator().manual_seed(k)
+    crops = [torch.randn(b, k, generator=generator).requires_grad_() for _ in range(views)]
+    importance = FeatureImportance(k)
+    with torch.no_grad():
+        importance.theta.copy_(torch.randn(k, generator=generator))
+    make = {
+        "tricl": lambda: TriCLLoss(importance),
+        "tri-scl": lambda: SpectralTriCLLoss(importance),
+        "tricl nested": lambda: TriCLLoss(importance, nesting=[8, 16]),
+    }[loss]
+    results = []
+    for logits in (tricl_module.importance_logits, autograd_logits):
+        monkeypatch.setattr(tricl_module, "importance_logits", logits)
+        monkeypatch.setattr(spectral_module, "importance_logits", logits)
+        value = make()(*crops)
+        results.append((value.detach(), *torch.autograd.grad(value, [*crops, importance.theta])))
+    for new, old in zip(*results):
+        torch.testing.assert_close(new, old, rtol=1e-6, atol=1e-6)
+
+
+def test_the_symmetric_backward_is_taken_on_one_process_with_every_row_an_anchor():
+    from solo_tricl.losses.tricl import importance_logits, normalized
+    from solo_tricl.losses.views import stack_views
+
+    batch = normalized(stack_views(double(4, 3), double(4, 3, seed=1), normalize=False))
+    s = torch.rand(3, dtype=torch.float64)
+    assert type(importance_logits(batch, s, "all").grad_fn).__name__ == "_WeightedGramBackward"
+    # view-1 anchors only: not symmetric, autograd's matmul
+    assert type(importance_logits(batch, s, "view1").grad_fn).__name__ == "MmBackward0"
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        assert type(importance_logits(batch, s, "all").grad_fn).__name__ == "MmBackward0"
