@@ -264,6 +264,18 @@ def run_tuning(settings: BenchSettings, lr_factors: Sequence[float], out: Path, 
     return result
 
 
+def grid_edges(chosen: Trial, group: Sequence[Trial]) -> List[str]:
+    """Which of the chosen values lie at an end of what was tried: the optimum may lie beyond."""
+    edges = []
+    for name, attribute in (("learning rate", "lr"), ("value of the key hyperparameter", "value")):
+        tried = sorted({getattr(t, attribute) for t in group if getattr(t, attribute) is not None})
+        value = getattr(chosen, attribute)
+        if len(tried) > 1 and value in (tried[0], tried[-1]):
+            end = "lowest" if value == tried[0] else "highest"
+            edges.append(f"the {end} {name} tried")
+    return edges
+
+
 def loss_trend(trial: Trial) -> str:
     """``first → last (change %)`` of the trial's per-epoch training loss, or "-"."""
     losses = trial.training_loss
@@ -317,7 +329,8 @@ def write_tuning_report(result: TuningResult, out: Path) -> None:
                 if t.collapsed
                 else ""
             )
-            lines.append(f"- `{variant}`: `optimizer.lr={t.lr:g}`{hyper}{collapsed}")
+            edges = "".join(f"; {edge}" for edge in grid_edges(t, group))
+            lines.append(f"- `{variant}`: `optimizer.lr={t.lr:g}`{hyper}{collapsed}{edges}")
         return lines
 
     s = result.settings

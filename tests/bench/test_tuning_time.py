@@ -168,3 +168,19 @@ def test_the_report_shows_the_training_loss_and_why_a_collapsed_choice_is_collap
     assert "| 0.930 | 192 → 189 (-2%) | 5.0 |" in text
     assert "collapsed at its best setting: effective rank 1.4, training loss 192 → 189 (-2%)" in text
     assert "exceeds 0.8" in text
+
+
+def test_a_choice_at_an_end_of_the_grid_is_named():
+    def scored(lr, value, score):
+        t = Trial("simclr", "lr", lr, "method_kwargs.temperature", value)
+        t.score = score
+        return t
+
+    group = [scored(0.2, 0.2, 0.74), scored(0.4, 0.2, 0.69), scored(0.8, 0.2, 0.63)]
+    group += [scored(0.2, 0.1, 0.75), scored(0.2, 0.4, 0.752)]
+    assert tuning.grid_edges(tuning.best(group), group) == [
+        "the lowest learning rate tried",
+        "the highest value of the key hyperparameter tried",
+    ]
+    inside = [scored(0.2, 0.2, 0.6), scored(0.4, 0.2, 0.7), scored(0.8, 0.2, 0.65)]
+    assert tuning.grid_edges(tuning.best(inside), inside) == []
