@@ -71,6 +71,9 @@ class TuningResult:
     solo: Dict[str, List[Trial]] = field(default_factory=dict)
     clip: Dict[str, List[Trial]] = field(default_factory=dict)
     minutes: float = 0.0
+    # trials an earlier invocation saved that this one has not reached yet: kept in tuning.json,
+    # so an invocation stopped early loses none of them
+    pending: List[Trial] = field(default_factory=list)
 
 
 def shipped_values(variant: str) -> Tuple[float, Optional[str], Optional[float]]:
@@ -213,7 +216,15 @@ def earlier_trials(path: Path) -> Dict[tuple, Trial]:
     if not path.is_file():
         return {}
     saved = load_tuning(path)
-    return {trial_key(t): t for group in (*saved.solo.values(), *saved.clip.values()) for t in group}
+    return {trial_key(t): t for group in (*saved.solo.values(), *saved.clip.values(), saved.pending) for t in group}
+
+
+def record_progress(result: TuningResult, earlier: Dict[tuple, Trial], data_minutes: float) -> None:
+    """The minutes so far, and the ``earlier`` trials this invocation has not reached yet."""
+    trials = [t for group in (result.solo, result.clip) for ts in group.values() for t in ts]
+    result.minutes = data_minutes + sum(t.minutes or 0 for t in trials)
+    reached = {trial_key(t) for t in trials}
+    result.pending = [t for key, t in earlier.items() if key not in reached]
 
 
 def run_tuning(settings: BenchSettings, lr_factors: Sequence[float], out: Path, context: dict) -> TuningResult:
@@ -249,8 +260,7 @@ def run_tuning(settings: BenchSettings, lr_factors: Sequence[float], out: Path, 
 
         def run(trial: Trial, train, score) -> Trial:
             group[name].append(run_trial(trial, train, score, earlier))
-            trials = [t for g in (result.solo, result.clip) for ts in g.values() for t in ts]
-            result.minutes = data_minutes + sum(t.minutes or 0 for t in trials)
+            record_progress(result, earlier, data_minutes)
             write_json(out / "tuning.json", asdict(result))
             return group[name][-1]
 
@@ -391,4 +401,5 @@ def load_tuning(path: Path) -> TuningResult:
         {v: [Trial(**t) for t in ts] for v, ts in saved["solo"].items()},
         {v: [Trial(**t) for t in ts] for v, ts in saved["clip"].items()},
         saved["minutes"],
+        [Trial(**t) for t in saved.get("pending", [])],
     )

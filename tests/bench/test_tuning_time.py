@@ -184,3 +184,22 @@ def test_a_choice_at_an_end_of_the_grid_is_named():
     ]
     inside = [scored(0.2, 0.2, 0.6), scored(0.4, 0.2, 0.7), scored(0.8, 0.2, 0.65)]
     assert tuning.grid_edges(tuning.best(inside), inside) == []
+
+
+def test_an_invocation_stopped_early_keeps_the_trials_it_had_not_reached(tmp_path):
+    from dataclasses import asdict
+
+    from solo_tricl.common.files import write_json
+
+    first, second = trial(), Trial("barlow_twins", "lr", 0.15, "method_kwargs.lamb", 0.0051)
+    first.minutes, second.minutes, second.score = 7.0, 5.0, 0.46
+    write_json(tmp_path / "tuning.json", asdict(tuning.TuningResult({}, {"simclr": [first], "barlow_twins": [second]})))
+    earlier = tuning.earlier_trials(tmp_path / "tuning.json")
+    # the next invocation reaches simclr, then stops: barlow_twins must survive in what it saves
+    result = tuning.TuningResult({}, {"simclr": [first]})
+    tuning.record_progress(result, earlier, data_minutes=1.0)
+    assert result.minutes == 8.0 and [t.variant for t in result.pending] == ["barlow_twins"]
+    write_json(tmp_path / "tuning.json", asdict(result))
+    again = tuning.earlier_trials(tmp_path / "tuning.json")
+    assert again[trial_key(second)].minutes == 5.0 and again[trial_key(second)].score == 0.46
+    assert tuning.load_tuning(tmp_path / "tuning.json").pending[0].variant == "barlow_twins"
