@@ -147,6 +147,17 @@ table is measured for information and was not tuned.
 """
 
 
+def batch_and_features(text: str):
+    """``"512x2048"`` -> (512, 2048)."""
+    try:
+        b, k = (int(part) for part in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected BxK with two positive integers, e.g. 512x2048; got {text!r}")
+    if b < 2 or k < 1:
+        raise argparse.ArgumentTypeError(f"expected B >= 2 and K >= 1; got {text!r}")
+    return b, k
+
+
 def verdict(name: str, k: int, ratio: float) -> str:
     targets = TARGETS.get(name, {})
     target = targets.get(k, targets.get(None))
@@ -168,6 +179,14 @@ def main() -> None:
         help="torch CPU threads (default 1: with one thread the CPU time of this thread is "
         "measured, which other processes on a shared machine barely disturb)",
     )
+    parser.add_argument(
+        "--sizes",
+        nargs="+",
+        type=batch_and_features,
+        default=SIZES,
+        metavar="BxK",
+        help="batch per view x features (default: " + " ".join(f"{b}x{k}" for b, k in SIZES) + ")",
+    )
     parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "loss_overhead.md"))
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -180,7 +199,9 @@ def main() -> None:
         "# Loss overhead: forward + backward time relative to SimCLR InfoNCE",
         "",
         f"Command: `python benchmarks/loss_overhead.py --device {args.device} "
-        f"--repeats {args.repeats} --calls {args.calls} --threads {args.threads}`",
+        f"--repeats {args.repeats} --calls {args.calls} --threads {args.threads}"
+        + ("" if args.sizes == SIZES else " --sizes " + " ".join(f"{b}x{k}" for b, k in args.sizes))
+        + "`",
         "",
         f"Device: {device_name(args.device)}; torch {torch.__version__}; "
         f"{torch.get_num_threads()} CPU thread(s), {clock_name}; fp32. Each repetition times a block of "
@@ -189,7 +210,7 @@ def main() -> None:
         "time per call. B is the batch per view (2B rows).",
         "",
     ]
-    for b, k in SIZES:
+    for b, k in args.sizes:
         medians = measure(b, k, args.device, args.repeats, args.warmup, args.calls, clock)
         base = medians["simclr"]
         lines += [f"## B = {b}, k = {k}", "", "| loss | ms | ratio to simclr | target |", "|---|---:|---:|---|"]
