@@ -56,8 +56,8 @@ def importance_logits(batch: ViewBatch, s: torch.Tensor, anchors: str, scale: fl
     """(V * B, W * V * B) ``scaled_anchors(batch, s, anchors, scale) @ batch.all.T``.
 
     Where every row is an anchor and a candidate (one process, ``anchors="all"``) the matrix is
-    symmetric and its backward takes one matmul (:func:`weighted_gram`); under autocast, and
-    otherwise, autograd's two, as the matmul runs in autocast's precision.
+    symmetric and its backward takes one matmul (:func:`weighted_gram`). Otherwise (DDP, view-1
+    anchors), and under autocast, where the matmul must run in autocast's precision, autograd's two.
     """
     if anchors == "all" and batch.all is batch.local and not torch.is_autocast_enabled(batch.local.device.type):
         return weighted_gram(batch.local, (s * scale).to(batch.local.dtype))

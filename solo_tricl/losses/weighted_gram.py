@@ -7,7 +7,8 @@ with G the incoming (N, N) gradient and P = (G + G^T) Z,
     dZ = P diag(w),    dw_i = 1/2 sum_n Z_ni P_ni.
 
 triCL's logits are this matrix whenever every row is an anchor and a candidate (one process,
-``anchors="all"``): its backward then costs what SimCLR's InfoNCE costs less one matmul.
+``anchors="all"``): their backward then takes one matmul where autograd, and SimCLR's InfoNCE,
+take two.
 """
 
 import torch
