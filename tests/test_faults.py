@@ -356,6 +356,9 @@ def test_a_stopped_bench_resumes_its_interrupted_training_from_the_last_checkpoi
     final = json.loads((run_dir / "bench-run.json").read_text())["checkpoint"]
     assert torch.load(final, weights_only=True)["epoch"] == 5
     assert torch.load(final, weights_only=True)["global_step"] > stopped_at
-    runs = {run["seed"]: run for run in json.loads((tmp_path / "out" / "bench.json").read_text())["runs"]}
+    report = json.loads((tmp_path / "out" / "bench.json").read_text())
+    runs = {run["seed"]: run for run in report["runs"]}
     assert runs[0]["train_seconds"] is None, "a resumed run was not timed whole"
     assert runs[1]["train_seconds"] > 0
+    assert report["time"]["unrecorded"] == 1, "the resumed run's first part is not in the bench's time"
+    assert "1 of them recorded no time" in (tmp_path / "out" / "bench.md").read_text()

@@ -8,7 +8,7 @@ from typing import Dict, List, Sequence
 
 import numpy as np
 
-from solo_tricl.bench.records import BENCH_ORDERS, LEADERBOARD_KS, BenchPair, BenchResult
+from solo_tricl.bench.records import BENCH_ORDERS, LEADERBOARD_KS, BenchPair, BenchResult, BenchTime
 from solo_tricl.bench.settings import BASELINE, CLIP_BASELINE
 from solo_tricl.bench.verdicts import Estimate, estimate, target_line, verdict
 from solo_tricl.common.files import write_json, write_text
@@ -38,12 +38,24 @@ def own_label(runs: Runs) -> str:
     return runs[0].orders["importance"].label
 
 
+def time_taken(time: BenchTime) -> str:
+    """What the bench took, over the invocations that did its work."""
+    text = f"{time.minutes:.0f} minutes"
+    if not time.reused:
+        return text
+    text += (
+        f": {time.invocation_minutes:.0f} in its last invocation, and {time.reused_minutes:.0f} that the "
+        f"{time.reused} trainings and measurements it reused took when they ran"
+    )
+    if time.unrecorded:
+        text += f"; {time.unrecorded} of them recorded no time (trained before times were recorded, or resumed)"
+    return text
+
+
 def setup_lines(result: BenchResult) -> List[str]:
     s = result.settings
     lines = [
-        f"Command: `{s['command']}` ({result.minutes:.0f} minutes on {s['machine']}, accelerator {s['accelerator']}"
-        + ("" if all(r.train_seconds is not None for r in result.runs) else "; some trainings were reused")
-        + ").",
+        f"Command: `{s['command']}` ({time_taken(result.time)} on {s['machine']}, accelerator {s['accelerator']}).",
         "",
         f"Fashion-MNIST, solo-learn: every run from its shipped `fashion_mnist/*.yaml` config, whose learning rate "
         "and key hyperparameter were tuned with the same budget for every method on a validation split held out "

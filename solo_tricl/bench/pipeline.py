@@ -61,14 +61,22 @@ def run_bench(settings: BenchSettings, out: Path, context: dict) -> BenchResult:
         )
         folder = Path(trained.checkpoint).parent
         key = measurement_key(Path(trained.checkpoint), **sizes, orders=list(BENCH_ORDERS))
-        return (*measure_once(features, folder, key, measure), features)
+        measured_run = measure_once(features, folder, key, measure)
+        if measured_run.reused:
+            result.time.add_reused(measured_run.recorded_seconds)
+        return measured_run.measurement, measured_run.ordered, features
+
+    def trained_or_reused(trained):
+        if trained.seconds is None:
+            result.time.add_reused(trained.recorded_seconds)
+        return trained
 
     firsts = {}
     for variant in settings.methods:
         ordered_runs = []
         for seed in settings.seeds:
             print(f"== {variant}, seed {seed}: training with solo-learn", flush=True)
-            trained = train_solo(variant, seed, settings, data["solo"])
+            trained = trained_or_reused(train_solo(variant, seed, settings, data["solo"]))
             print(f"== {variant}, seed {seed}: measuring", flush=True)
             measurement, ordered, features = measured(trained, solo_features, data["solo"])
             result.runs.append(BenchRun(variant, seed, trained.name, trained.command, measurement, trained.seconds))
@@ -84,8 +92,8 @@ def run_bench(settings: BenchSettings, out: Path, context: dict) -> BenchResult:
         seed, first = firsts[NOISE_FLOOR_VARIANT]
         name = f"{NOISE_FLOOR_VARIANT}-same-init"
         print(f"== {name}: seed {seed}'s initial weights, data order seed {seed + 1}", flush=True)
-        trained = train_solo(
-            NOISE_FLOOR_VARIANT, seed, settings, data["solo"], (f"++data_order_seed={seed + 1}",), name=name
+        trained = trained_or_reused(
+            train_solo(NOISE_FLOOR_VARIANT, seed, settings, data["solo"], (f"++data_order_seed={seed + 1}",), name=name)
         )
         _, ordered, _ = measured(trained, solo_features, data["solo"])
         label = f"{NOISE_FLOOR_VARIANT}: same init, other data order"
@@ -93,11 +101,11 @@ def run_bench(settings: BenchSettings, out: Path, context: dict) -> BenchResult:
     for loss in settings.clip_losses:
         for seed in settings.seeds:
             print(f"== CLIP {loss}, seed {seed}: training with open_clip_train", flush=True)
-            trained = train_clip(loss, seed, settings, data["clip"])
+            trained = trained_or_reused(train_clip(loss, seed, settings, data["clip"]))
             measurement, _, _ = measured(trained, clip_features, data["clip"])
             result.clip.append(BenchRun(loss, seed, trained.name, trained.command, measurement, trained.seconds))
     if settings.cost_repeats:
         print("== cost: training steps of every method, interleaved", flush=True)
         result.cost = cost_pass(settings.methods, settings, data["solo"])
-    result.minutes = (time.time() - started) / 60
+    result.time.invocation_minutes = (time.time() - started) / 60
     return result

@@ -5,7 +5,7 @@ the pairs of seeds, the cost pass; and a measurement saved beside its run for re
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional
 
 from solo_tricl.common.files import write_json
 from solo_tricl.evaluate.measurement import PairMeasurement, RunMeasurement
@@ -50,6 +50,28 @@ class Cost:
 
 
 @dataclass
+class BenchTime:
+    """What a bench took, over every invocation that did part of it: this invocation's wall time,
+    and the trainings and measurements it reused, each with the seconds recorded when it ran."""
+
+    invocation_minutes: float = 0.0
+    reused_minutes: float = 0.0  # recorded when the reused trainings and measurements ran
+    reused: int = 0  # trainings and measurements reused
+    unrecorded: int = 0  # reused, or resumed, with no time recorded: not in ``reused_minutes``
+
+    def add_reused(self, seconds: Optional[float]) -> None:
+        self.reused += 1
+        if seconds is None:
+            self.unrecorded += 1
+        else:
+            self.reused_minutes += seconds / 60
+
+    @property
+    def minutes(self) -> float:
+        return self.invocation_minutes + self.reused_minutes
+
+
+@dataclass
 class BenchResult:
     settings: dict
     runs: List[BenchRun] = field(default_factory=list)
@@ -59,7 +81,7 @@ class BenchResult:
     cost: List[Cost] = field(default_factory=list)
     galleries: Dict[str, dict] = field(default_factory=dict)
     config_differences: Dict[str, List[str]] = field(default_factory=dict)
-    minutes: float = 0.0
+    time: BenchTime = field(default_factory=BenchTime)
 
     def by_variant(self, clip: bool = False) -> Dict[str, List[RunMeasurement]]:
         """Each variant's measurements, one per seed, in the order trained."""
@@ -100,15 +122,38 @@ def measurement_key(checkpoint: Path, **settings) -> dict:
     }
 
 
-def measure_once(features, folder: Path, key: dict, measure) -> Tuple[RunMeasurement, dict]:
+@dataclass
+class Measured:
+    """A run's measurement, the run in each order, and whether the measurement was reused (with
+    the seconds measuring it took when it ran, None if not recorded)."""
+
+    measurement: RunMeasurement
+    ordered: dict
+    reused: bool = False
+    recorded_seconds: Optional[float] = None
+
+
+def measure_once(features, folder: Path, key: dict, measure) -> Measured:
     """``measure(features)`` -> (measurement, the run in each order), or the measurement saved in
     ``folder`` under ``key`` with the orders refitted from the features (cheap, deterministic)."""
+    import time
+
     from solo_tricl.evaluate.orders import in_order
 
     saved = saved_measurement(folder, key)
     if saved is not None:
         print(f"   reusing its measurement in {folder / MEASURED}", flush=True)
-        return saved, {order: in_order(features, order) for order in saved.orders}
+        ordered = {order: in_order(features, order) for order in saved.orders}
+        return Measured(saved, ordered, reused=True, recorded_seconds=saved_seconds(folder))
+    started = time.perf_counter()
     measurement, ordered = measure(features)
-    write_json(folder / MEASURED, {"key": key, "measurement": asdict(measurement)})
-    return measurement, ordered
+    seconds = time.perf_counter() - started
+    write_json(folder / MEASURED, {"key": key, "measurement": asdict(measurement), "seconds": seconds})
+    return Measured(measurement, ordered)
+
+
+def saved_seconds(folder: Path) -> Optional[float]:
+    try:
+        return json.loads((folder / MEASURED).read_text()).get("seconds")
+    except (OSError, ValueError, AttributeError):
+        return None

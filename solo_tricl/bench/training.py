@@ -27,7 +27,9 @@ class Trained:
     name: str
     checkpoint: str
     command: str
-    seconds: Optional[float] = None  # None: reused from an earlier invocation
+    seconds: Optional[float] = None  # None: reused from an earlier invocation, or resumed in this one
+    # a reused training: the seconds it took when it trained (None: not recorded, or it was resumed)
+    recorded_seconds: Optional[float] = None
 
 
 def finished_run(run_dir: Path, settings: dict) -> Optional[dict]:
@@ -61,7 +63,7 @@ def reuse_or_clear(run_dir: Path, settings: dict, retrain: bool, resumable: bool
     (:func:`interrupted_checkpoint`)."""
     if not retrain and (record := finished_run(run_dir, settings)):
         print(f"   reusing the finished run in {run_dir} (--retrain trains it again)", flush=True)
-        return Trained(record["name"], record["checkpoint"], record["command"])
+        return Trained(record["name"], record["checkpoint"], record["command"], None, record.get("seconds"))
     if resumable and not retrain and interrupted_checkpoint(run_dir, settings):
         return None
     if run_dir.exists():
@@ -72,7 +74,13 @@ def reuse_or_clear(run_dir: Path, settings: dict, retrain: bool, resumable: bool
 def save_run(run_dir: Path, settings: dict, trained: Trained) -> Trained:
     write_json(
         run_dir / RUN_RECORD,
-        {"settings": settings, "name": trained.name, "checkpoint": trained.checkpoint, "command": trained.command},
+        {
+            "settings": settings,
+            "name": trained.name,
+            "checkpoint": trained.checkpoint,
+            "command": trained.command,
+            "seconds": trained.seconds,
+        },
     )
     return trained
 

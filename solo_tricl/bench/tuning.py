@@ -157,6 +157,8 @@ def run_trial(trial: Trial, train, score, earlier: Dict[tuple, Trial]) -> Trial:
         before = earlier.get(trial_key(trial))
         if before is not None and before.minutes is not None:
             trial.minutes, trial.minutes_partial = before.minutes, before.minutes_partial
+        elif trained.recorded_seconds is not None:  # its training time, from its run record
+            trial.minutes += trained.recorded_seconds / 60
         else:
             trial.minutes_partial = True
     print(f"   {trial.status}, validation score {trial.score}", flush=True)

@@ -39,6 +39,7 @@ def assert_every_table_and_picture(out: Path) -> None:
     ):
         assert heading in text, heading
     report = json.loads((out / "bench.json").read_text())
+    assert report["time"]["invocation_minutes"] > 0 and "minutes" in text.split("\n")[2]
     runs = {run["name"]: run for run in report["runs"]}
     assert set(runs) == {f"{v}-seed{s}" for v in ("simclr", "byol", "tricl", "mrl") for s in (0, 1)}
     byol = runs["byol-seed0"]["measurement"]

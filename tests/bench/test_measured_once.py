@@ -40,15 +40,17 @@ def test_a_measurement_is_reused_for_the_same_checkpoint_and_settings_only(tmp_p
     checkpoint.write_bytes(b"weights")
     settings = {"eval_train": 300, "eval_test": 300, "views": 300}
 
-    first, ordered = measure_once(tiny_run(), tmp_path, measurement_key(checkpoint, **settings), measure)
-    assert len(calls) == 1 and (tmp_path / MEASURED).is_file()
+    first = measure_once(tiny_run(), tmp_path, measurement_key(checkpoint, **settings), measure)
+    assert len(calls) == 1 and (tmp_path / MEASURED).is_file() and not first.reused
 
-    again, ordered_again = measure_once(tiny_run(), tmp_path, measurement_key(checkpoint, **settings), measure)
+    again = measure_once(tiny_run(), tmp_path, measurement_key(checkpoint, **settings), measure)
     assert len(calls) == 1, "measured again"
     assert "reusing its measurement" in capsys.readouterr().out
-    assert again == first
-    for order in ordered:
-        assert torch.equal(ordered[order][0].test.features, ordered_again[order][0].test.features)
+    assert again.measurement == first.measurement
+    # the time measuring took when it ran comes back with the reused measurement
+    assert again.reused and again.recorded_seconds == json.loads((tmp_path / MEASURED).read_text())["seconds"] > 0
+    for order in first.ordered:
+        assert torch.equal(first.ordered[order][0].test.features, again.ordered[order][0].test.features)
 
     other = measurement_key(checkpoint, **{**settings, "eval_test": 200})
     measure_once(tiny_run(), tmp_path, other, measure)
@@ -66,3 +68,19 @@ def test_a_measurement_is_reused_for_the_same_checkpoint_and_settings_only(tmp_p
     (tmp_path / MEASURED).write_text("{truncated")
     measure_once(tiny_run(), tmp_path, key, measure)
     assert len(calls) == 5, "a damaged file is measured again"
+
+
+def test_the_bench_time_adds_what_reused_work_took_and_counts_what_recorded_none():
+    from solo_tricl.bench.markdown import time_taken
+    from solo_tricl.bench.records import BenchTime
+
+    fresh = BenchTime(invocation_minutes=200.4)
+    assert time_taken(fresh) == "200 minutes"
+    resumed = BenchTime(invocation_minutes=100.0)
+    resumed.add_reused(1800.0)  # a training of 30 minutes
+    resumed.add_reused(600.0)  # its measurement, 10 minutes
+    resumed.add_reused(None)  # a training that recorded no time
+    assert resumed.minutes == 140.0 and (resumed.reused, resumed.unrecorded) == (3, 1)
+    text = time_taken(resumed)
+    assert text.startswith("140 minutes: 100 in its last invocation, and 40 that the 3 trainings")
+    assert "1 of them recorded no time" in text

@@ -30,6 +30,7 @@ def test_a_finished_run_is_reused_with_identical_settings_and_counts_as_untimed(
     assert finished_run(tmp_path, settings)["name"] == "tricl-seed0"
     reused = reuse_or_clear(tmp_path, settings, retrain=False)
     assert reused.checkpoint.endswith("last.ckpt") and reused.seconds is None
+    assert reused.recorded_seconds == 3.0  # what the training took when it ran
 
 
 def test_changed_settings_or_a_missing_checkpoint_mean_training_again(tmp_path):

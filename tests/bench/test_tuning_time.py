@@ -59,6 +59,11 @@ def test_a_reused_training_that_an_earlier_invocation_did_not_score_is_scored():
     assert reused.score == 0.7
 
 
+def test_a_reused_training_missing_from_tuning_json_takes_the_time_its_run_record_holds():
+    reused = run_trial(trial(), lambda t: Trained("n", "c.ckpt", "cmd", None, recorded_seconds=300.0), score, {})
+    assert reused.minutes == pytest.approx(5.0, abs=0.05) and not reused.minutes_partial
+
+
 def test_a_training_run_now_counts_its_own_time_and_an_unknown_reuse_is_marked_partial():
     fresh = run_trial(trial(), lambda t: Trained("n", "c.ckpt", "cmd", seconds=1.0), score, {})
     assert fresh.minutes == pytest.approx(0.0, abs=0.05) and not fresh.minutes_partial
