@@ -5,7 +5,7 @@ the pairs of seeds, the cost pass; and a measurement saved beside its run for re
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 from solo_tricl.common.files import write_json
 from solo_tricl.evaluate.measurement import PairMeasurement, RunMeasurement
@@ -99,14 +99,15 @@ MEASURES_VERSION = 2
 MEASURED = "bench-measured.json"
 
 
-def saved_measurement(folder: Path, key: dict) -> Optional[RunMeasurement]:
-    """The measurement saved in ``folder`` under exactly ``key``, else None."""
+def saved_measurement(folder: Path, key: dict) -> Optional[Tuple[RunMeasurement, Optional[float]]]:
+    """The measurement saved in ``folder`` under exactly ``key`` and the seconds measuring it took
+    (None if not recorded), else None."""
     try:
         saved = json.loads((folder / MEASURED).read_text())
         if saved["key"] != key:
             return None
-        return RunMeasurement.from_json(saved["measurement"])
-    except (OSError, ValueError, KeyError, TypeError):
+        return RunMeasurement.from_json(saved["measurement"]), saved.get("seconds")
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
 
 
@@ -134,26 +135,20 @@ class Measured:
 
 
 def measure_once(features, folder: Path, key: dict, measure) -> Measured:
-    """``measure(features)`` -> (measurement, the run in each order), or the measurement saved in
-    ``folder`` under ``key`` with the orders refitted from the features (cheap, deterministic)."""
+    """``measure(features)``, or the measurement saved in ``folder`` under ``key`` with the orders
+    refitted from the features (cheap, deterministic)."""
     import time
 
     from solo_tricl.evaluate.orders import in_order
 
     saved = saved_measurement(folder, key)
     if saved is not None:
+        measurement, seconds = saved
         print(f"   reusing its measurement in {folder / MEASURED}", flush=True)
-        ordered = {order: in_order(features, order) for order in saved.orders}
-        return Measured(saved, ordered, reused=True, recorded_seconds=saved_seconds(folder))
+        ordered = {order: in_order(features, order) for order in measurement.orders}
+        return Measured(measurement, ordered, reused=True, recorded_seconds=seconds)
     started = time.perf_counter()
     measurement, ordered = measure(features)
     seconds = time.perf_counter() - started
     write_json(folder / MEASURED, {"key": key, "measurement": asdict(measurement), "seconds": seconds})
     return Measured(measurement, ordered)
-
-
-def saved_seconds(folder: Path) -> Optional[float]:
-    try:
-        return json.loads((folder / MEASURED).read_text()).get("seconds")
-    except (OSError, ValueError, AttributeError):
-        return None

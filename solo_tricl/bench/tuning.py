@@ -129,7 +129,7 @@ def trial_key(trial: Trial) -> tuple:
     return trial.variant, trial.stage, trial.lr, trial.key, trial.value
 
 
-MEASURED = ("score", "effective_rank", "mean_abs_corr", "collapsed")
+SCORE_FIELDS = ("score", "effective_rank", "mean_abs_corr", "collapsed")
 
 
 def run_trial(trial: Trial, train, score, earlier: Dict[tuple, Trial]) -> Trial:
@@ -149,7 +149,7 @@ def run_trial(trial: Trial, train, score, earlier: Dict[tuple, Trial]) -> Trial:
     else:
         before = earlier.get(trial_key(trial)) if trained.seconds is None else None
         if before is not None and before.status == "trained":
-            for name in MEASURED:
+            for name in SCORE_FIELDS:
                 setattr(trial, name, getattr(before, name))
         score(trained.checkpoint, trial)
     trial.minutes = (time.time() - started) / 60
